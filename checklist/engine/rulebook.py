@@ -1,0 +1,264 @@
+"""The plain-data rule set the engine runs on, and how it is read from content.
+
+Content comes in the shape of a Django fixture with natural keys (a list of
+``{"model": "checklist.x", "fields": {...}}``). ``checklist/content.py``
+serialises the database into that shape, and the DB-free tests read the
+shipped fixture directly, so both paths go through ``from_records`` and
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .vocabulary import CAUTIONS, CRITERIA, DIFFERENTIALS, FINDINGS, THRESHOLDS, Group
+
+_COMPARATORS: dict[str, tuple[Callable[[float, float], bool], str]] = {
+    "gt": (operator.gt, ">"),
+    "ge": (operator.ge, ">="),
+    "lt": (operator.lt, "<"),
+    "le": (operator.le, "<="),
+}
+
+
+class RuleBookError(ValueError):
+    """Content is inconsistent with the engine's vocabulary. Lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    code: str
+    lab: str
+    comparator: str
+    value: float
+    label: str
+    unit: str = ""
+    specimen: str = ""
+    sex: str = ""
+    verified: bool = True
+    source: str = ""
+
+    def passes(self, x: float) -> bool:
+        return _COMPARATORS[self.comparator][0](x, self.value)
+
+    @property
+    def symbol(self) -> str:
+        return _COMPARATORS[self.comparator][1]
+
+    def describe(self) -> str:
+        """e.g. '>= 200 pg/mL (high-specificity plasma cut-off; Dispenzieri 2012)'."""
+        note = "; ".join(x for x in (self.label, self.source) if x)
+        flag = "" if self.verified else " [unverified]"
+        return f"{self.symbol} {self.value:g}{display_unit(self.unit)} ({note}){flag}"
+
+
+@dataclass(frozen=True, slots=True)
+class CriteriaSetRule:
+    slug: str
+    name: str
+    version: str
+    year: int
+    mandatory: tuple[str, ...]
+    major: tuple[str, ...]
+    minor: tuple[str, ...]
+    major_min: int
+    minor_min: int
+    apply_endocrine_caveat: bool = True
+    is_default: bool = False
+    is_historical: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def role(self, code: str) -> Group | None:
+        if code in self.mandatory:
+            return Group.MANDATORY
+        if code in self.major:
+            return Group.MAJOR
+        if code in self.minor:
+            return Group.MINOR
+        return None
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.mandatory + self.major + self.minor
+
+
+@dataclass(frozen=True, slots=True)
+class RuleBook:
+    content_version: str
+    sets: Mapping[str, CriteriaSetRule]
+    default_set: str
+    criterion_names: Mapping[str, str]
+    investigations: Mapping[str, str]
+    # criterion code -> ((finding code, qualifies), ...)
+    subfindings: Mapping[str, tuple[tuple[str, bool], ...]]
+    finding_labels: Mapping[str, str]
+    thresholds: Mapping[str, Threshold]
+    differential_names: Mapping[str, str]
+    caution_messages: Mapping[str, str]
+    disclaimer: str
+
+    def label(self, finding: str) -> str:
+        return self.finding_labels.get(finding) or self.criterion_names.get(finding) or finding
+
+
+def _key(value: Any) -> str | None:
+    """A natural foreign key is serialised as a one-item list; unwrap it."""
+    if isinstance(value, list | tuple):
+        return str(value[0]) if value else None
+    return None if value is None else str(value)
+
+
+def from_records(records: Iterable[Mapping[str, Any]]) -> RuleBook:
+    """Build a RuleBook from fixture-shaped records. Raises RuleBookError if inconsistent."""
+    by_model: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        by_model.setdefault(str(record["model"]).lower(), []).append(record["fields"])
+
+    problems: list[str] = []
+    refs = {f["key"]: f["short"] for f in by_model.get("checklist.reference", [])}
+
+    criteria = sorted(by_model.get("checklist.criterion", []), key=lambda f: f.get("order", 0))
+    criterion_names = {f["code"]: f["name"] for f in criteria}
+    investigations = {f["code"]: f.get("investigations", "") for f in criteria}
+    for code in CRITERIA:
+        if code not in criterion_names:
+            problems.append(f"criterion {code} is missing from content")
+    for code in criterion_names:
+        if code not in CRITERIA:
+            problems.append(f"criterion {code} is not in the engine vocabulary")
+
+    finding_labels: dict[str, str] = {}
+    sub: dict[str, list[tuple[str, bool]]] = {}
+    for f in sorted(by_model.get("checklist.finding", []), key=lambda f: f.get("order", 0)):
+        code = f["code"]
+        if code not in FINDINGS:
+            problems.append(f"finding {code} is not in the engine vocabulary")
+        finding_labels[code] = f["label"]
+        criterion = _key(f.get("criterion"))
+        if criterion:
+            sub.setdefault(criterion, []).append((code, bool(f.get("qualifies", True))))
+
+    thresholds: dict[str, Threshold] = {}
+    for f in by_model.get("checklist.threshold", []):
+        thresholds[f["code"]] = Threshold(
+            code=f["code"],
+            lab=f["lab"],
+            comparator=f["comparator"],
+            value=float(f["value"]),
+            label=f.get("label", ""),
+            unit=_unit_of(f["lab"]),
+            specimen=f.get("specimen", ""),
+            sex=f.get("sex", ""),
+            verified=bool(f.get("verified", False)),
+            source=refs.get(_key(f.get("reference")) or "", ""),
+        )
+        if f["comparator"] not in _COMPARATORS:
+            problems.append(f"threshold {f['code']} has unknown comparator {f['comparator']}")
+    for code in THRESHOLDS:
+        if code not in thresholds:
+            problems.append(f"threshold {code} is missing from content")
+
+    members: dict[str, dict[str, list[str]]] = {}
+    labels: dict[str, dict[str, str]] = {}
+    for f in by_model.get("checklist.membership", []):
+        slug = _key(f["criteria_set"]) or ""
+        code = _key(f["criterion"]) or ""
+        members.setdefault(slug, {}).setdefault(f["role"], []).append(code)
+        if f.get("label"):
+            labels.setdefault(slug, {})[code] = f["label"]
+
+    order = {code: i for i, code in enumerate(CRITERIA)}
+    sets: dict[str, CriteriaSetRule] = {}
+    default_set = ""
+    for f in sorted(by_model.get("checklist.criteriaset", []), key=lambda f: f.get("order", 0)):
+        slug = f["slug"]
+        roles = members.get(slug, {})
+
+        def pick(role: str, roles: dict[str, list[str]] = roles) -> tuple[str, ...]:
+            return tuple(sorted(roles.get(role, []), key=lambda c: order.get(c, 99)))
+
+        rule = CriteriaSetRule(
+            slug=slug,
+            name=f["name"],
+            version=str(f.get("version", "")),
+            year=int(f.get("year", 0)),
+            mandatory=pick("mandatory"),
+            major=pick("major"),
+            minor=pick("minor"),
+            major_min=int(f.get("major_min", 0)),
+            minor_min=int(f.get("minor_min", 0)),
+            apply_endocrine_caveat=bool(f.get("apply_endocrine_caveat", True)),
+            is_default=bool(f.get("is_default", False)),
+            is_historical=bool(f.get("is_historical", False)),
+            labels=labels.get(slug, {}),
+        )
+        if rule.major_min > len(rule.major) or rule.minor_min > len(rule.minor):
+            problems.append(f"criteria set {slug} asks for more criteria than it lists")
+        for code in rule.codes:
+            if code not in CRITERIA:
+                problems.append(f"criteria set {slug} uses unknown criterion {code}")
+        sets[slug] = rule
+        if rule.is_default:
+            if default_set:
+                problems.append("more than one default criteria set")
+            default_set = slug
+    if not sets:
+        problems.append("no criteria set in content")
+    elif not default_set:
+        problems.append("no default criteria set")
+
+    differential_names = {f["code"]: f["name"] for f in by_model.get("checklist.differential", [])}
+    for code in DIFFERENTIALS:
+        if code not in differential_names:
+            problems.append(f"differential {code} is missing from content")
+    caution_messages = {f["code"]: f["message"] for f in by_model.get("checklist.caution", [])}
+    for code in CAUTIONS:
+        if code not in caution_messages:
+            problems.append(f"caution {code} is missing from content")
+
+    texts = {f["key"]: f["body"] for f in by_model.get("checklist.sitetext", [])}
+    releases = sorted(
+        by_model.get("checklist.contentrelease", []),
+        key=lambda f: (str(f.get("released_on", "")), str(f["version"])),
+    )
+    content_version = (
+        f"{releases[-1]['version']} ({releases[-1].get('released_on', '')})" if releases else "unreleased"
+    )
+    if problems:
+        raise RuleBookError(problems)
+    return RuleBook(
+        content_version=content_version,
+        sets=sets,
+        default_set=default_set,
+        criterion_names=criterion_names,
+        investigations=investigations,
+        subfindings={k: tuple(v) for k, v in sub.items()},
+        finding_labels=finding_labels,
+        thresholds=thresholds,
+        differential_names=differential_names,
+        caution_messages=caution_messages,
+        disclaimer=texts.get("notice", "Not a diagnosis."),
+    )
+
+
+def display_unit(unit: str) -> str:
+    """' pg/mL', ' x10^9/L' for counts, '' for ratios and counts without a unit."""
+    if not unit or unit in ("ratio", "count"):
+        return ""
+    if unit == "%":
+        return "%"
+    return f" x{unit}" if unit.startswith("10^") else f" {unit}"
+
+
+def _unit_of(lab: str) -> str:
+    from .vocabulary import LABS
+
+    found = LABS.get(lab)
+    return found.unit if found else ""

@@ -1,0 +1,38 @@
+"""Unit conversion into the canonical units of clinical.md §e.3."""
+
+from __future__ import annotations
+
+from .vocabulary import LABS, UNIT_ALIASES
+
+
+class UnitError(ValueError):
+    """The unit is not one this lab accepts. ``allowed`` lists the ones it does."""
+
+    def __init__(self, lab: str, unit: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(f"unknown unit {unit!r} for {lab}")
+        self.lab = lab
+        self.unit = unit
+        self.allowed = allowed
+
+
+def normalise_unit(unit: str) -> str:
+    """Fold the spellings people type (µ/u, case, spaces) into one comparable form."""
+    folded = unit.strip()
+    for alias, plain in UNIT_ALIASES.items():
+        folded = folded.replace(alias, plain)
+    return folded.replace(" ", "").lower()
+
+
+def to_canonical(lab_code: str, value: float, unit: str) -> float:
+    """Return ``value`` given in ``unit`` converted to the lab's canonical unit.
+
+    Raises ``UnitError`` for a unit the lab does not accept; never guesses.
+    """
+    lab = LABS[lab_code]
+    wanted = normalise_unit(unit)
+    if wanted == normalise_unit(lab.unit):
+        return value
+    for other, factor in lab.units.items():
+        if wanted == normalise_unit(other):
+            return value * factor
+    raise UnitError(lab_code, unit, lab.allowed_units)

@@ -1,0 +1,303 @@
+"""The stable codes of clinical.md §e.
+
+Codes are part of the public contract (API, CLI, fixtures, golden cases) and
+are never renamed. Labels and help text are content and live in the database;
+what lives here is what the engine needs to validate input: the canonical unit,
+the allowed categorical values and the plausibility range of every lab.
+
+Plausibility ranges are input-validation limits, not normal ranges (§e.3).
+The soft ranges add a warning zone for values that are possible but more
+often a unit slip (three-zone validation, as MEDCALCEHR does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Group(StrEnum):
+    MANDATORY = "mandatory"
+    MAJOR = "major"
+    MINOR = "minor"
+
+
+# §e.1: every criterion code and its class in the default (mayo-2007) set. Other
+# sets give their own roles in content; this is only the closed list of codes.
+CRITERIA: dict[str, Group] = {
+    "polyneuropathy": Group.MANDATORY,
+    "monoclonal_plasma_cell_disorder": Group.MANDATORY,
+    "castleman_disease": Group.MAJOR,
+    "sclerotic_bone_lesions": Group.MAJOR,
+    "vegf_elevated": Group.MAJOR,
+    "organomegaly": Group.MINOR,
+    "extravascular_volume_overload": Group.MINOR,
+    "endocrinopathy": Group.MINOR,
+    "skin_changes": Group.MINOR,
+    "papilledema": Group.MINOR,
+    "thrombocytosis_polycythemia": Group.MINOR,
+}
+
+# §e.2: finding codes (booleans), grouped as the spec groups them. Criterion
+# codes are accepted as findings too: they are the clinician's explicit flags.
+FINDING_GROUPS: dict[str, tuple[str, ...]] = {
+    "neuropathy": (
+        "neuropathy_demyelinating",
+        "neuropathy_axonal_predominant",
+        "neuropathy_acute_onset",
+        "neuropathy_painful",
+        "neuropathy_sensory_predominant",
+        "sensory_ataxia",
+        "tremor",
+        "autonomic_dysfunction",
+        "carpal_tunnel_syndrome",
+        "mononeuropathy_multiplex",
+        "ncs_conduction_block",
+        "ncs_temporal_dispersion",
+        "ncs_sural_sparing",
+        "ivig_refractory",
+    ),
+    "clone": (
+        "m_protein_present",
+        "clonal_plasma_cells_on_biopsy",
+        "anti_mag_positive",
+        "amyloid_on_biopsy",
+        "jak2_positive",
+    ),
+    "bone": ("lytic_bone_lesions",),
+    "organomegaly": ("hepatomegaly", "splenomegaly", "lymphadenopathy"),
+    "volume": ("peripheral_edema", "pleural_effusion", "ascites", "pericardial_effusion"),
+    "endocrine": (
+        "endo_adrenal_insufficiency",
+        "endo_pituitary",
+        "endo_hyperprolactinemia",
+        "endo_hypogonadism",
+        "endo_gynecomastia",
+        "endo_parathyroid",
+        "endo_diabetes_mellitus",
+        "endo_thyroid_disorder",
+        "erectile_dysfunction",
+    ),
+    "skin": (
+        "skin_hyperpigmentation",
+        "skin_hypertrichosis",
+        "skin_hemangiomata",
+        "skin_plethora",
+        "skin_acrocyanosis",
+        "skin_flushing",
+        "skin_white_nails",
+        "skin_thickening",
+    ),
+    "other": (
+        "clubbing",
+        "weight_loss",
+        "hyperhidrosis",
+        "pulmonary_hypertension",
+        "restrictive_lung_disease",
+        "thrombotic_diathesis",
+        "diarrhea",
+        "low_vitamin_b12",
+        "fever",
+    ),
+    "al_flags": ("macroglossia", "cardiac_amyloid_suspected"),
+    "vegf_confounders": (
+        "iron_deficiency_anemia",
+        "copd",
+        "obstructive_sleep_apnea",
+        "active_malignancy",
+        "vasculitis",
+        "recent_acute_illness",
+    ),
+}
+
+SUB_FINDINGS: frozenset[str] = frozenset(c for codes in FINDING_GROUPS.values() for c in codes)
+FINDINGS: frozenset[str] = SUB_FINDINGS | frozenset(CRITERIA)
+
+ENDOCRINE_SUB_FINDINGS: tuple[str, ...] = tuple(
+    c for c in FINDING_GROUPS["endocrine"] if c.startswith("endo_")
+)
+VEGF_CONFOUNDERS: tuple[str, ...] = FINDING_GROUPS["vegf_confounders"]
+
+
+class LabKind(StrEnum):
+    NUMBER = "number"
+    INTEGER = "integer"
+    CATEGORY = "category"
+
+
+@dataclass(frozen=True, slots=True)
+class Lab:
+    code: str
+    kind: LabKind
+    unit: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    # Other units accepted on input, as {unit: factor}: canonical = value * factor.
+    units: dict[str, float] = field(default_factory=dict)
+    # Possible but suspicious values: (low, high, hint). Outside them -> warning.
+    soft_low: float | None = None
+    soft_high: float | None = None
+    soft_hint: str = ""
+
+    @property
+    def allowed_units(self) -> tuple[str, ...]:
+        return (self.unit, *self.units)
+
+
+HEAVY_CHAINS = ("IgG", "IgA", "IgM", "IgD", "IgE", "light_chain_only", "biclonal", "none", "unknown")
+LIGHT_CHAINS = ("lambda", "kappa", "biclonal", "none", "unknown")
+
+_LABS: tuple[Lab, ...] = (
+    Lab("age_years", LabKind.NUMBER, "years", 0, 120),
+    Lab("sex", LabKind.CATEGORY, choices=("M", "F")),
+    Lab(
+        "vegf_pg_ml",
+        LabKind.NUMBER,
+        "pg/mL",
+        0,
+        50_000,
+        units={"ng/mL": 1000.0},
+        soft_low=5,
+        soft_hint="A VEGF below 5 pg/mL is unusual; was the value in ng/mL?",
+    ),
+    Lab("vegf_specimen", LabKind.CATEGORY, choices=("serum", "plasma", "unknown")),
+    Lab("vegf_uln_pg_ml", LabKind.NUMBER, "pg/mL", 1, 5_000, units={"ng/mL": 1000.0}),
+    Lab(
+        "platelets_10e9_l",
+        LabKind.NUMBER,
+        "10^9/L",
+        1,
+        2_500,
+        units={"10^3/uL": 1.0, "/uL": 0.001},
+        soft_low=20,
+        soft_high=1500,
+        soft_hint="Check the unit: platelets are usually 150-450 x10^9/L.",
+    ),
+    Lab(
+        "hemoglobin_g_dl",
+        LabKind.NUMBER,
+        "g/dL",
+        2,
+        25,
+        units={"g/L": 0.1, "mmol/L": 1.611},
+        soft_low=5,
+        soft_hint="A haemoglobin below 5 g/dL is rare; was the value in mmol/L?",
+    ),
+    Lab(
+        "hematocrit_pct",
+        LabKind.NUMBER,
+        "%",
+        5,
+        80,
+        units={"L/L": 100.0},
+        soft_low=15,
+        soft_hint="A haematocrit below 15% is rare; was it a fraction (L/L)?",
+    ),
+    Lab("calcium_mg_dl", LabKind.NUMBER, "mg/dL", 4, 20, units={"mmol/L": 4.008}),
+    Lab(
+        "creatinine_mg_dl",
+        LabKind.NUMBER,
+        "mg/dL",
+        0.1,
+        25,
+        units={"umol/L": 1 / 88.4},
+        soft_high=15,
+        soft_hint="A creatinine above 15 mg/dL is rare; was the value in umol/L?",
+    ),
+    Lab("egfr_ml_min_1_73m2", LabKind.NUMBER, "mL/min/1.73m2", 1, 200),
+    Lab("creatinine_clearance_ml_min", LabKind.NUMBER, "mL/min", 1, 250),
+    Lab("bm_plasma_cells_pct", LabKind.NUMBER, "%", 0, 100),
+    Lab(
+        "m_protein_g_dl",
+        LabKind.NUMBER,
+        "g/dL",
+        0,
+        15,
+        units={"g/L": 0.1},
+        soft_high=8,
+        soft_hint="An M-protein above 8 g/dL is rare; was the value in g/L?",
+    ),
+    Lab("heavy_chain_type", LabKind.CATEGORY, choices=HEAVY_CHAINS),
+    Lab("light_chain_type", LabKind.CATEGORY, choices=LIGHT_CHAINS),
+    Lab("flc_kappa_mg_l", LabKind.NUMBER, "mg/L", 0, 100_000, units={"mg/dL": 10.0}),
+    Lab("flc_lambda_mg_l", LabKind.NUMBER, "mg/L", 0, 100_000, units={"mg/dL": 10.0}),
+    Lab("flc_ratio", LabKind.NUMBER, "ratio", 0.0001, 10_000),
+    Lab(
+        "albumin_g_dl",
+        LabKind.NUMBER,
+        "g/dL",
+        0.5,
+        6.5,
+        units={"g/L": 0.1},
+        soft_low=1.5,
+        soft_hint="An albumin below 1.5 g/dL is rare; check the unit.",
+    ),
+    Lab("vitamin_b12_pg_ml", LabKind.NUMBER, "pg/mL", 0, 10_000, units={"pmol/L": 1.355}),
+    Lab("csf_protein_mg_dl", LabKind.NUMBER, "mg/dL", 5, 2_000, units={"g/L": 100.0}),
+    Lab("proteinuria_g_24h", LabKind.NUMBER, "g/24h", 0, 30),
+    Lab("pasp_mmhg", LabKind.NUMBER, "mmHg", 5, 150),
+    Lab("dlco_pct_pred", LabKind.NUMBER, "% predicted", 5, 150),
+    Lab("median_tli", LabKind.NUMBER, "ratio", 0, 1),
+    Lab("bone_lesion_count", LabKind.INTEGER, "count", 0, 200),
+    Lab("mri_focal_lesions_count", LabKind.INTEGER, "count", 0, 200),
+)
+
+LABS: dict[str, Lab] = {lab.code: lab for lab in _LABS}
+
+# Spellings people type for the same unit; normalised before lookup so that
+# "µmol/L" and "umol/l" are the same unit, never a silent guess between units.
+UNIT_ALIASES: dict[str, str] = {
+    "µ": "u",
+    "μ": "u",
+    "×": "x",
+}
+
+DIFFERENTIALS: tuple[str, ...] = (
+    "cidp",
+    "multiple_myeloma",
+    "al_amyloidosis",
+    "mgus_neuropathy",
+    "igm_anti_mag_neuropathy",
+    "waldenstrom_macroglobulinemia",
+    "castleman_disease_variant",
+    "guillain_barre_syndrome",
+    "myeloproliferative_neoplasm",
+    "other_vegf_elevation",
+)
+
+CAUTIONS: tuple[str, ...] = (
+    "kappa_light_chain",
+    "igm_heavy_chain",
+    "borderline_vegf",
+    "borderline_platelets",
+    "castleman_node_double_counted",
+    "endocrinopathy_diabetes_thyroid_only",
+    "endocrine_caveat_not_applied",
+    "met_only_under_older_rules",
+    "conflicting_input",
+)
+
+# Thresholds the engine asks content for, by code. Content must define each
+# one (the fixture test checks this); the numbers themselves are editable.
+THRESHOLDS: tuple[str, ...] = (
+    "vegf_plasma_cutoff",
+    "vegf_serum_cutoff",
+    "platelets_thrombocytosis",
+    "platelets_borderline",
+    "hemoglobin_polycythemia_m",
+    "hemoglobin_polycythemia_f",
+    "hematocrit_polycythemia_m",
+    "hematocrit_polycythemia_f",
+    "mm_calcium",
+    "mm_creatinine",
+    "mm_creatinine_clearance",
+    "mm_egfr",
+    "mm_hemoglobin",
+    "mm_marrow_plasma_cells",
+    "mm_m_protein",
+    "mm_flc_ratio_high",
+    "mm_flc_ratio_low",
+    "mm_mri_focal_lesions",
+    "al_proteinuria",
+)

@@ -1,0 +1,77 @@
+"""Run regression cases (editor-written and the repository's golden cases) against current content."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from .engine import InputError
+from .engine.golden import differences
+from .evaluation import evaluate_data
+from .models import RegressionCase
+
+GOLDEN_DIR = Path(settings.BASE_DIR) / "tests" / "golden"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    slug: str
+    name: str
+    passed: bool
+    differences: list[str]
+
+
+def run_case(case: RegressionCase, *, save: bool = False) -> CaseResult:
+    data: Any = dict(case.case) if isinstance(case.case, dict) else case.case
+    if isinstance(data, dict) and case.criteria_set:
+        data["criteria_set"] = case.criteria_set
+    try:
+        diffs = differences(case.expected or {}, evaluate_data(data))
+    except InputError as exc:
+        diffs = [f"input rejected: {exc}"]
+    except (KeyError, TypeError, AttributeError) as exc:
+        diffs = [f"expectation is malformed: {exc!r}"]
+    result = CaseResult(case.slug, case.name, not diffs, diffs)
+    if save:
+        RegressionCase.objects.filter(pk=case.pk).update(
+            last_passed=result.passed,
+            last_result="passed" if result.passed else "\n".join(diffs),
+            last_run_at=timezone.now(),
+        )
+    return result
+
+
+def run_all(*, save: bool = False) -> list[CaseResult]:
+    return [run_case(case, save=save) for case in RegressionCase.objects.all()]
+
+
+def golden_cases(directory: Path = GOLDEN_DIR) -> list[dict[str, Any]]:
+    cases = []
+    for path in sorted(directory.glob("*.json")):
+        for case in json.loads(path.read_text(encoding="utf-8"))["cases"]:
+            cases.append({**case, "file": path.name})
+    return cases
+
+
+def load_golden(directory: Path = GOLDEN_DIR) -> int:
+    """Create or update a RegressionCase for every golden case in the repository."""
+    count = 0
+    for case in golden_cases(directory):
+        RegressionCase.objects.update_or_create(
+            slug=f"golden-{case['id']}"[:120],
+            defaults={
+                "name": case.get("name") or case["id"],
+                "case": case["input"],
+                "expected": case["expect"],
+                "source": case.get("source", ""),
+                "author": "repository golden cases",
+                "from_repository": True,
+            },
+        )
+        count += 1
+    return count

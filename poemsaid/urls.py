@@ -1,0 +1,23 @@
+"""Root URLs. The admin path is a setting (ADMIN_URL) so it can be moved."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from checklist import api, views
+
+admin.site.site_header = "POEMSaid content"
+admin.site.site_title = "POEMSaid content"
+admin.site.index_title = "Edit content (every change is versioned)"
+
+urlpatterns = [
+    path("api/v1/evaluate", api.evaluate_view, name="api_evaluate"),
+    path("api/v1/criteria-sets", api.criteria_sets_view, name="api_criteria_sets"),
+    path("api/v1/vocabulary", api.vocabulary_view, name="api_vocabulary"),
+    path("api/v1/openapi.json", api.openapi_view, name="api_openapi"),
+    path("healthz", views.healthz, name="healthz"),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("", include("checklist.urls")),
+]
