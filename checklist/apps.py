@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ChecklistConfig(AppConfig):
@@ -11,3 +12,6 @@ class ChecklistConfig(AppConfig):
     def ready(self) -> None:
         # Connects the cache-invalidation signals.
         from . import content  # noqa: F401
+        from .permissions import ensure_editors_group
+
+        post_migrate.connect(ensure_editors_group, sender=self, dispatch_uid="checklist-editors-group")

@@ -1,0 +1,52 @@
+# POEMSaid. Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Local targets run with DEBUG on and the development key; production sets both.
+export DEBUG ?= 1
+export ALLOW_INSECURE_KEY ?= 1
+
+.PHONY: setup run test test-postgres lint format serve bench check-cases clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py load_content
+	$(PY) manage.py load_golden_cases
+
+run: setup
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: setup
+	$(PY) -m pytest
+
+# The same suite against PostgreSQL (DATABASE_URL must point at a server).
+test-postgres: setup
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/poemsaid} $(PY) -m pytest -m "not browser" -p no:randomly
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check-cases: setup
+	$(PY) manage.py check_cases
+
+# The production configuration, locally: gunicorn + whitenoise, DEBUG off.
+serve: setup
+	DEBUG=0 ALLOW_INSECURE_KEY=1 SECURE=0 ALLOWED_HOSTS=127.0.0.1,localhost $(PY) manage.py collectstatic --noinput -v0
+	DEBUG=0 ALLOW_INSECURE_KEY=1 SECURE=0 ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/gunicorn poemsaid.wsgi -c gunicorn.conf.py
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,31 @@
+"""python manage.py load_content [--force]: load the reviewed seed content.
+
+Loads only into an empty content database unless --force, so re-running
+`make setup` never overwrites what editors have changed.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from checklist.models import CriteriaSet
+
+SEED_FIXTURES = ("checklist_content", "content_pages")
+
+
+class Command(BaseCommand):
+    help = "Load the seed content fixtures (only into an empty database unless --force)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--force", action="store_true", help="Load even if content exists (overwrites seed rows).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if CriteriaSet.objects.exists() and not options["force"]:
+            self.stdout.write("Content already present; not loading the seed (use --force to overwrite).")
+            return
+        call_command("loaddata", *SEED_FIXTURES, verbosity=0)
+        self.stdout.write(f"Loaded seed content: {', '.join(SEED_FIXTURES)}.")

@@ -1,0 +1,39 @@
+"""The "Editors" group: staff clinicians who keep content current, and nothing more.
+
+Editors may view, add and change content and regression cases. They cannot
+delete criteria sets, criteria, findings, labs or thresholds (the engine
+depends on those codes), and have no access to users, groups or login records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+EDITORS = "Editors"
+
+# model name -> allowed actions
+EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "reference": ("view", "add", "change", "delete"),
+    "criterion": ("view", "change"),
+    "criteriaset": ("view", "add", "change"),
+    "membership": ("view", "add", "change", "delete"),
+    "finding": ("view", "change"),
+    "labfield": ("view", "change"),
+    "threshold": ("view", "change"),
+    "differential": ("view", "change"),
+    "treatment": ("view", "add", "change"),
+    "caution": ("view", "change"),
+    "sitetext": ("view", "change"),
+    "contentrelease": ("view", "add", "change"),
+    "regressioncase": ("view", "add", "change", "delete"),
+}
+
+
+def ensure_editors_group(**_: Any) -> Group:
+    group, _created = Group.objects.get_or_create(name=EDITORS)
+    wanted = [f"{action}_{model}" for model, actions in EDITOR_PERMISSIONS.items() for action in actions]
+    perms = Permission.objects.filter(content_type__app_label="checklist", codename__in=wanted)
+    group.permissions.set(perms)
+    return group

@@ -1,0 +1,29 @@
+"""Golden clinical cases (tests/golden/*.json) run through the pure engine, no database."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checklist.engine import evaluate, parse_case
+from checklist.engine.golden import differences
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = [
+    pytest.param(case, id=case["id"])
+    for path in sorted(GOLDEN.glob("*.json"))
+    for case in json.loads(path.read_text(encoding="utf-8"))["cases"]
+]
+
+
+def test_golden_ids_are_unique_and_sourced():
+    ids = [p.values[0]["id"] for p in CASES]
+    assert len(ids) == len(set(ids))
+    assert all(p.values[0].get("source") for p in CASES)
+    assert len(CASES) >= 100
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_case(case, book):
+    result = evaluate(parse_case(case["input"], book.sets), book)
+    assert differences(case["expect"], result) == []
