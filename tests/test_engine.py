@@ -1,0 +1,220 @@
+"""Engine unit tests: pure Python, no database."""
+
+import math
+
+import pytest
+
+from checklist.engine import InputError, RuleBookError, evaluate, from_records, parse_case
+from checklist.engine.units import UnitError, to_canonical
+from checklist.engine.vocabulary import LABS
+
+from .conftest import fixture_records
+
+
+def run(book, findings=None, labs=None, **extra):
+    return evaluate(parse_case({"findings": findings or {}, "labs": labs or {}, **extra}, book.sets), book)
+
+
+def errors_of(book, data):
+    with pytest.raises(InputError) as info:
+        parse_case(data, book.sets)
+    return {e.field: e.message for e in info.value.errors}
+
+
+# --- units -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lab", "value", "unit", "expected"),
+    [
+        ("vegf_pg_ml", 0.45, "ng/mL", 450),
+        ("hemoglobin_g_dl", 135, "g/L", 13.5),
+        ("hemoglobin_g_dl", 10, "mmol/L", 16.11),
+        ("platelets_10e9_l", 480_000, "/uL", 480),
+        ("platelets_10e9_l", 480, "10^3/µL", 480),
+        ("hematocrit_pct", 0.5, "L/L", 50),
+        ("calcium_mg_dl", 2.75, "mmol/L", 11.022),
+        ("creatinine_mg_dl", 176.8, "µmol/L", 2.0),
+        ("m_protein_g_dl", 30, "g/L", 3.0),
+        ("albumin_g_dl", 32, "g/L", 3.2),
+        ("flc_kappa_mg_l", 2, "mg/dL", 20),
+        ("vitamin_b12_pg_ml", 100, "pmol/L", 135.5),
+        ("csf_protein_mg_dl", 1.2, "g/L", 120),
+    ],
+)
+def test_converts_to_canonical_units(lab, value, unit, expected):
+    assert math.isclose(to_canonical(lab, value, unit), expected, rel_tol=1e-9)
+
+
+def test_unknown_unit_lists_the_allowed_units():
+    with pytest.raises(UnitError) as info:
+        to_canonical("vegf_pg_ml", 1, "mg/dL")
+    assert info.value.allowed == ("pg/mL", "ng/mL")
+
+
+def test_every_lab_has_a_range_or_choices():
+    for lab in LABS.values():
+        assert lab.choices or (lab.minimum is not None and lab.maximum is not None), lab.code
+
+
+# --- input validation ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "fragment"),
+    [
+        ({"findings": {"not_a_code": True}}, "findings.not_a_code", "unknown finding"),
+        ({"findings": {"polyneuropathy": "yes"}}, "findings.polyneuropathy", "true (present)"),
+        ({"findings": {"polyneuropathy": 1}}, "findings.polyneuropathy", "true (present)"),
+        ({"labs": {"vegf_pg_ml": "450"}}, "labs.vegf_pg_ml", "must be a number"),
+        ({"labs": {"vegf_pg_ml": True}}, "labs.vegf_pg_ml", "must be a number"),
+        ({"labs": {"vegf_pg_ml": float("nan")}}, "labs.vegf_pg_ml", "finite"),
+        ({"labs": {"vegf_pg_ml": float("inf")}}, "labs.vegf_pg_ml", "finite"),
+        ({"labs": {"vegf_pg_ml": 60000}}, "labs.vegf_pg_ml", "plausible range 0-50000"),
+        ({"labs": {"vegf_pg_ml": {"value": 60, "unit": "ng/mL"}}}, "labs.vegf_pg_ml", "plausible range"),
+        ({"labs": {"vegf_pg_ml": {"value": 1, "unit": "furlongs"}}}, "labs.vegf_pg_ml.unit", "allowed: pg/mL, ng/mL"),
+        ({"labs": {"vegf_pg_ml": {"value": 1}}}, "labs.vegf_pg_ml", '"unit"'),
+        ({"labs": {"sex": "X"}}, "labs.sex", "M, F"),
+        ({"labs": {"vegf_specimen": "urine"}}, "labs.vegf_specimen", "serum, plasma, unknown"),
+        ({"labs": {"bone_lesion_count": 2.5}}, "labs.bone_lesion_count", "whole number"),
+        ({"labs": {"nope": 1}}, "labs.nope", "unknown lab"),
+        ({"criteria_set": "mayo-1999"}, "criteria_set", "mayo-2007"),
+        ({"extra": 1}, "extra", "unknown key"),
+        ({"findings": []}, "findings", "must be an object"),
+        ({"compare": "yes"}, "compare", "true or false"),
+    ],
+)
+def test_bad_input_names_the_field_and_what_is_allowed(book, data, field, fragment):
+    errors = errors_of(book, data)
+    assert field in errors
+    assert fragment in errors[field]
+
+
+def test_all_errors_are_reported_at_once(book):
+    errors = errors_of(book, {"findings": {"x": True}, "labs": {"sex": "Q", "vegf_pg_ml": -1}})
+    assert set(errors) == {"findings.x", "labs.sex", "labs.vegf_pg_ml"}
+
+
+def test_body_that_is_not_an_object_is_rejected(book):
+    assert "(body)" in errors_of(book, [1, 2])
+
+
+def test_null_finding_means_not_assessed(book):
+    case = parse_case({"findings": {"polyneuropathy": None}}, book.sets)
+    assert "polyneuropathy" not in case.findings
+
+
+def test_suspicious_value_is_a_warning_not_an_error(book):
+    case = parse_case({"labs": {"vegf_pg_ml": 0.5}}, book.sets)
+    assert case.labs["vegf_pg_ml"] == 0.5
+    assert "ng/mL" in case.warnings[0].message
+
+
+# --- not assessed is never absent -------------------------------------------------
+
+
+def test_empty_case_is_incomplete_and_lists_the_mandatory_criteria(book):
+    result = run(book)
+    assert result["status"] == "incomplete"
+    assert not result["meets_criteria"]
+    assert {"polyneuropathy", "monoclonal_plasma_cell_disorder"} <= set(result["missing"])
+    assert all(c["status"] == "unknown" for c in result["criteria"])
+
+
+def test_absent_finding_differs_from_not_assessed(book):
+    absent = run(book, {"papilledema": False})
+    unassessed = run(book)
+    status = {c["code"]: c["status"] for c in absent["criteria"]}
+    assert status["papilledema"] == "not_met"
+    assert {c["code"]: c["status"] for c in unassessed["criteria"]}["papilledema"] == "unknown"
+
+
+def test_meets_criteria_is_true_exactly_when_met(book):
+    met = run(
+        book,
+        {"polyneuropathy": True, "m_protein_present": True, "sclerotic_bone_lesions": True, "skin_plethora": True},
+    )
+    assert met["status"] == "met" and met["meets_criteria"] is True
+    assert met["mandatory_met"] == ["polyneuropathy", "monoclonal_plasma_cell_disorder"]
+    assert met["major_met"] == ["sclerotic_bone_lesions"]
+    assert met["minor_met"] == ["skin_changes"]
+    assert met["missing"] == []
+
+
+def test_output_carries_disclaimer_and_versions(book):
+    result = run(book)
+    assert "diagnosis" in result["disclaimer"].lower()
+    assert result["content_version"].startswith("2026.11.1")
+    assert result["criteria_set"] == {"slug": "mayo-2007", "name": "Mayo (Dispenzieri) 2007-2023", "version": "1"}
+
+
+def test_reasons_name_value_threshold_specimen_and_source(book):
+    result = run(book, labs={"vegf_pg_ml": 450, "vegf_specimen": "plasma"})
+    reason = next(c for c in result["criteria"] if c["code"] == "vegf_elevated")["reasons"][0]
+    assert "Plasma VEGF 450 pg/mL" in reason and ">= 200 pg/mL" in reason and "Dispenzieri 2012" in reason
+
+
+def test_unverified_thresholds_are_marked(book):
+    result = run(book, labs={"platelets_10e9_l": 480})
+    reason = next(c for c in result["criteria"] if c["code"] == "thrombocytosis_polycythemia")["reasons"][0]
+    assert "[unverified]" in reason
+
+
+def test_compare_lists_every_set_with_an_explanation(book):
+    result = run(book, {"polyneuropathy": True, "m_protein_present": True, "skin_plethora": True}, compare=True)
+    rows = {r["criteria_set"]: r for r in result["comparison"]}
+    assert rows["mayo-2003"]["status"] == "met"
+    assert rows["mayo-2007"]["status"] == "incomplete"
+    assert "other major" in rows["mayo-2007"]["explanation"]
+    assert rows["suichi-2019"]["status"] == "incomplete"
+    assert "VEGF" in rows["suichi-2019"]["explanation"]
+    assert "Met under Mayo (Dispenzieri) 2003 only" in rows["mayo-2003"]["explanation"]
+
+
+def test_thresholds_are_content_not_code(book):
+    """Moving a threshold in content moves the engine's answer: the numbers are data."""
+    records = fixture_records()
+    for record in records:
+        if record["model"] == "checklist.threshold" and record["fields"]["code"] == "platelets_thrombocytosis":
+            record["fields"]["value"] = 500
+    edited = from_records(records)
+    case = parse_case({"labs": {"platelets_10e9_l": 480, "hemoglobin_g_dl": 14}}, edited.sets)
+    crit = {c["code"]: c["status"] for c in evaluate(case, edited)["criteria"]}
+    assert crit["thrombocytosis_polycythemia"] == "not_met"
+    crit = {c["code"]: c["status"] for c in evaluate(case, book)["criteria"]}
+    assert crit["thrombocytosis_polycythemia"] == "met"
+
+
+def test_a_new_criteria_set_is_content_alone():
+    records = fixture_records()
+    records.append(
+        {
+            "model": "checklist.criteriaset",
+            "fields": {"slug": "strict-test", "name": "Strict", "year": 2030, "major_min": 2, "minor_min": 2},
+        }
+    )
+    for code, role in [("polyneuropathy", "mandatory"), ("vegf_elevated", "major"), ("sclerotic_bone_lesions", "major")]:
+        records.append({"model": "checklist.membership", "fields": {"criteria_set": ["strict-test"], "criterion": [code], "role": role}})
+    for code in ("skin_changes", "organomegaly"):
+        records.append({"model": "checklist.membership", "fields": {"criteria_set": ["strict-test"], "criterion": [code], "role": "minor"}})
+    book = from_records(records)
+    findings = {"polyneuropathy": True, "sclerotic_bone_lesions": True, "skin_plethora": True, "hepatomegaly": True}
+    case = parse_case({"criteria_set": "strict-test", "findings": findings, "labs": {"vegf_pg_ml": 300, "vegf_specimen": "plasma"}}, book.sets)
+    assert evaluate(case, book)["status"] == "met"
+    case = parse_case({"criteria_set": "strict-test", "findings": findings}, book.sets)
+    assert evaluate(case, book)["missing"] == ["vegf_elevated"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "problem"),
+    [
+        (lambda r: [x for x in r if not (x["model"] == "checklist.threshold" and x["fields"]["code"] == "mm_calcium")], "threshold mm_calcium is missing"),
+        (lambda r: [x for x in r if not (x["model"] == "checklist.criterion" and x["fields"]["code"] == "papilledema")], "criterion papilledema is missing"),
+        (lambda r: [x for x in r if x["model"] != "checklist.caution"], "caution kappa_light_chain is missing"),
+        (lambda r: [x for x in r if not (x["model"] == "checklist.differential" and x["fields"]["code"] == "cidp")], "differential cidp is missing"),
+    ],
+)
+def test_inconsistent_content_is_refused(mutate, problem):
+    with pytest.raises(RuleBookError) as info:
+        from_records(mutate(fixture_records()))
+    assert any(problem in p for p in info.value.problems)
