@@ -32,10 +32,12 @@ def _method_not_allowed(allowed: str) -> JsonResponse:
 def evaluate_view(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
         return _method_not_allowed("POST")
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length == "0":
+        return _errors(400, "(body)", "empty body: send the case as a JSON object.")
     content_type = request.content_type or ""
     if content_type != "application/json":
         return _errors(415, "(content-type)", "send the case as application/json.")
-    length = request.META.get("CONTENT_LENGTH") or "0"
     limit = settings.API_MAX_BODY_BYTES
     if not length.isdigit() or int(length) > limit:
         return _errors(413, "(body)", f"the body must be at most {limit} bytes.")

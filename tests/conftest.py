@@ -40,7 +40,7 @@ def _clear_content_cache():
 @pytest.fixture
 def seeded(db):
     """A database holding the seed content."""
-    call_command("loaddata", "checklist_content", "content_pages", verbosity=0)
+    call_command("load_content", verbosity=0)
     from checklist import content
 
     content.invalidate()

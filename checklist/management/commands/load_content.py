@@ -28,4 +28,7 @@ class Command(BaseCommand):
             self.stdout.write("Content already present; not loading the seed (use --force to overwrite).")
             return
         call_command("loaddata", *SEED_FIXTURES, verbosity=0)
+        # Fixtures load as raw saves, which keep no history; record the seed as
+        # each row's first version so an editor can always revert to it.
+        call_command("populate_history", auto=True, verbosity=0)
         self.stdout.write(f"Loaded seed content: {', '.join(SEED_FIXTURES)}.")

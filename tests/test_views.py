@@ -1,0 +1,161 @@
+"""Pages and the checklist form, through Django's test client (no JavaScript)."""
+
+import pytest
+
+from checklist.models import Differential, Threshold, Treatment
+
+pytestmark = pytest.mark.django_db
+
+FULL_CASE = {
+    "polyneuropathy": "yes",
+    "m_protein_present": "yes",
+    "light_chain_type": "lambda",
+    "vegf_pg_ml": "0.45",
+    "vegf_pg_ml__unit": "ng/mL",
+    "vegf_specimen": "plasma",
+    "lymphadenopathy": "yes",
+    "platelets_10e9_l": "480",
+    "neuropathy_demyelinating": "yes",
+}
+
+PUBLIC_PAGES = ["/", "/criteria", "/about", "/treatments", "/references", "/changelog"]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_every_public_page_shows_the_notice_and_version(client, seeded, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Not a diagnosis" in html
+    assert "2026.11.1" in html
+
+
+def test_each_differential_and_treatment_page_renders(client, seeded):
+    for d in Differential.objects.all():
+        response = client.get(f"/differentials/{d.code}")
+        assert response.status_code == 200 and d.name in response.content.decode()
+    for t in Treatment.objects.all():
+        response = client.get(f"/treatments/{t.slug}")
+        assert response.status_code == 200 and "not a recommendation" in response.content.decode()
+
+
+def test_unknown_pages_are_404(client, seeded):
+    assert client.get("/differentials/not-a-thing").status_code == 404
+    assert client.get("/treatments/not-a-thing").status_code == 404
+
+
+def test_empty_checklist_defaults_every_finding_to_not_assessed(client, seeded):
+    html = client.get("/").content.decode()
+    assert 'name="polyneuropathy" value="" id="id_polyneuropathy_0" checked' in " ".join(html.split())
+    assert "Nothing entered yet" in html
+
+
+def test_posting_the_form_without_javascript_returns_the_result(client, seeded):
+    response = client.post("/", FULL_CASE)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Meets the criteria" in html
+    assert "Plasma VEGF 450 pg/mL" in html  # converted from 0.45 ng/mL
+    assert "/differentials/cidp" in html
+    assert "Under each criteria set" in html
+
+
+def test_result_fragment_is_only_the_panel(client, seeded):
+    response = client.post("/result", FULL_CASE)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "Meets the criteria" in html
+    assert "NOT A DIAGNOSIS" in html  # in the copy-to-note report
+
+
+def test_out_of_range_value_is_an_error_next_to_the_field(client, seeded):
+    response = client.post("/", {**FULL_CASE, "vegf_pg_ml": "60", "vegf_pg_ml__unit": "ng/mL"})
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert "plausible range" in form.errors["vegf_pg_ml"][0]
+
+
+def test_not_a_number_is_an_error(client, seeded):
+    response = client.post("/", {**FULL_CASE, "platelets_10e9_l": "lots"})
+    assert response.status_code == 400
+    assert "Enter a number" in response.context["form"].errors["platelets_10e9_l"][0]
+
+
+def test_suspicious_value_is_a_warning_and_still_evaluated(client, seeded):
+    response = client.post("/result", {**FULL_CASE, "vegf_pg_ml": "0.5", "vegf_pg_ml__unit": "pg/mL"})
+    assert response.status_code == 200
+    assert "ng/mL" in response["X-Field-Messages"]
+    assert "Check these values" in response.content.decode()
+
+
+def test_decimal_comma_is_accepted(client, seeded):
+    response = client.post("/result", {**FULL_CASE, "vegf_pg_ml": "0,45"})
+    assert "Plasma VEGF 450 pg/mL" in response.content.decode()
+
+
+def test_invalid_tri_state_choice_is_rejected(client, seeded):
+    response = client.post("/", {**FULL_CASE, "polyneuropathy": "maybe"})
+    assert response.status_code == 400
+
+
+def test_criteria_set_choice_changes_the_rule(client, seeded):
+    html = client.post("/result", {**FULL_CASE, "criteria_set": "suichi-2019"}).content.decode()
+    assert "under Suichi et al. 2019" in html
+
+
+def test_print_view_carries_inputs_versions_date_and_disclaimer(client, seeded):
+    html = client.post("/report", FULL_CASE).content.decode()
+    assert "NOT A DIAGNOSIS" in html
+    assert "Content version: 2026.11.1" in html
+    assert "Criteria set: Mayo (Dispenzieri) 2007-2023" in html
+    assert "VEGF: 450 pg/mL" in html
+    assert "Date: 20" in html
+
+
+def test_copied_report_has_no_identifiers_beyond_what_was_entered(client, seeded):
+    response = client.post("/result", FULL_CASE)
+    report = response.context["report"]
+    assert "Platelets: 480 x10^9/L" in report
+    assert "Mayo (Dispenzieri) 2003" in report  # the comparison across sets
+    for word in ("name", "NHS", "MRN", "date of birth"):
+        assert word not in report
+
+
+def test_edited_threshold_shows_on_next_page_load(client, seeded):
+    case = {"platelets_10e9_l": "480", "hemoglobin_g_dl": "14"}
+    assert "Platelets 480 x10^9/L &gt; 450" in client.post("/result", case).content.decode()
+    threshold = Threshold.objects.get(code="platelets_thrombocytosis")
+    threshold.value = 500
+    threshold.save()
+    html = client.post("/result", case).content.decode()
+    assert "not above 500" in html
+
+
+def test_edited_label_shows_on_next_page_load(client, seeded):
+    from checklist.models import Finding
+
+    finding = Finding.objects.get(code="hepatomegaly")
+    finding.label = "Enlarged liver (edited)"
+    finding.save()
+    assert "Enlarged liver (edited)" in client.get("/").content.decode()
+
+
+def test_warm_pages_issue_no_content_queries(client, seeded, django_assert_num_queries):
+    client.get("/")
+    with django_assert_num_queries(0):
+        client.get("/")
+        client.post("/result", FULL_CASE)
+        client.get("/api/v1/vocabulary")
+
+
+def test_healthz_checks_the_database(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_about_page_flags_overdue_reviews(client, seeded):
+    Differential.objects.filter(code="cidp").update(next_review_due="2020-01-01")
+    html = client.get("/about").content.decode()
+    assert "Reviews overdue" in html and "review was due 2020-01-01" in html
