@@ -96,8 +96,20 @@ class ReferenceAdmin(ContentAdmin):
     search_fields = ("key", "short", "citation", "pmid", "doi")
     ordering = ("short",)
     fieldsets = (
-        (None, {"fields": ("key", "short", "citation"), "description": "Cite in your own words; never paste abstracts."}),
-        ("Identifiers", {"fields": ("pmid", "doi", "url", "verified"), "description": "Tick verified only after checking the identifiers against the source."}),
+        (
+            None,
+            {
+                "fields": ("key", "short", "citation"),
+                "description": "Cite in your own words; never paste abstracts.",
+            },
+        ),
+        (
+            "Identifiers",
+            {
+                "fields": ("pmid", "doi", "url", "verified"),
+                "description": "Tick verified only after checking the identifiers against the source.",
+            },
+        ),
         REVIEW_FIELDSET,
     )
 
@@ -115,14 +127,32 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(models.CriteriaSet)
 class CriteriaSetAdmin(ContentAdmin):
-    list_display = ("name", "slug", "year", "is_default", "is_historical", "major_min", "minor_min", "version", "review_status", "review_due", "public")
+    list_display = (
+        "name",
+        "slug",
+        "year",
+        "is_default",
+        "is_historical",
+        "major_min",
+        "minor_min",
+        "version",
+        "review_status",
+        "review_due",
+        "public",
+    )
     search_fields = ("slug", "name", "rule_text")
     filter_horizontal = ("references",)
     inlines = (MembershipInline,)
     ordering = ("order",)
     fieldsets = (
         (None, {"fields": ("slug", "name", "year", "order", "is_default", "is_historical")}),
-        ("Rule", {"fields": ("rule_text", "major_min", "minor_min", "apply_endocrine_caveat", "notes"), "description": "Every mandatory criterion must be met, plus at least the minimum number from each group below. Which criteria are in which group is set in the rows at the bottom."}),
+        (
+            "Rule",
+            {
+                "fields": ("rule_text", "major_min", "minor_min", "apply_endocrine_caveat", "notes"),
+                "description": "Every mandatory criterion must be met, plus at least the minimum number from each group below. Which criteria are in which group is set in the rows at the bottom.",
+            },
+        ),
         ("Sources", {"fields": ("references",)}),
         REVIEW_FIELDSET,
     )
@@ -148,7 +178,13 @@ class CriterionAdmin(ContentAdmin):
     inlines = (FindingInline,)
     autocomplete_fields = ("reference",)
     fieldsets = (
-        (None, {"fields": ("code", "name", "letter", "order"), "description": "The code is used by the engine and the API: never change it."}),
+        (
+            None,
+            {
+                "fields": ("code", "name", "letter", "order"),
+                "description": "The code is used by the engine and the API: never change it.",
+            },
+        ),
         ("Words", {"fields": ("help_text", "investigations", "reference")}),
         REVIEW_FIELDSET,
     )
@@ -166,7 +202,13 @@ class FindingAdmin(ContentAdmin):
     ordering = ("section", "order")
     fieldsets = (
         (None, {"fields": ("code", "label", "help_text", "section", "order")}),
-        ("Counts towards", {"fields": ("criterion", "qualifies"), "description": "Untick 'qualifies' when the finding on its own must not meet its criterion (diabetes, thyroid)."}),
+        (
+            "Counts towards",
+            {
+                "fields": ("criterion", "qualifies"),
+                "description": "Untick 'qualifies' when the finding on its own must not meet its criterion (diabetes, thyroid).",
+            },
+        ),
         REVIEW_FIELDSET,
     )
 
@@ -180,7 +222,16 @@ class LabFieldAdmin(ContentAdmin):
     list_filter = ("section", *ContentAdmin.list_filter)
     search_fields = ("code", "label", "help_text")
     ordering = ("section", "order")
-    fieldsets = ((None, {"fields": ("code", "label", "help_text", "section", "order"), "description": "Units and plausibility ranges are fixed in the engine; see the API vocabulary."}), REVIEW_FIELDSET)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("code", "label", "help_text", "section", "order"),
+                "description": "Units and plausibility ranges are fixed in the engine; see the API vocabulary.",
+            },
+        ),
+        REVIEW_FIELDSET,
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("code",) if obj else ()
@@ -188,15 +239,41 @@ class LabFieldAdmin(ContentAdmin):
 
 @admin.register(models.Threshold)
 class ThresholdAdmin(ContentAdmin):
-    list_display = ("code", "lab", "comparator", "value", "specimen", "sex", "verified", "reference", "review_due", "public")
+    list_display = (
+        "code",
+        "lab",
+        "comparator",
+        "value",
+        "specimen",
+        "sex",
+        "verified",
+        "reference",
+        "review_due",
+        "public",
+    )
     list_filter = ("verified", "lab", *ContentAdmin.list_filter)
     search_fields = ("code", "label", "lab", "note")
     autocomplete_fields = ("reference",)
     ordering = ("lab", "code")
     fieldsets = (
-        (None, {"fields": ("code", "label", "lab"), "description": "The engine asks for thresholds by code."}),
-        ("Cut-off", {"fields": ("comparator", "value", "specimen", "sex"), "description": "The value is in the lab's canonical unit (e.g. pg/mL for VEGF, x10^9/L for platelets, g/dL for haemoglobin). Saving re-runs the regression cases."}),
-        ("Evidence", {"fields": ("verified", "reference", "note"), "description": "Untick 'verified' for app conventions; the pages then mark the number [unverified]."}),
+        (
+            None,
+            {"fields": ("code", "label", "lab"), "description": "The engine asks for thresholds by code."},
+        ),
+        (
+            "Cut-off",
+            {
+                "fields": ("comparator", "value", "specimen", "sex"),
+                "description": "The value is in the lab's canonical unit (e.g. pg/mL for VEGF, x10^9/L for platelets, g/dL for haemoglobin). Saving re-runs the regression cases.",
+            },
+        ),
+        (
+            "Evidence",
+            {
+                "fields": ("verified", "reference", "note"),
+                "description": "Untick 'verified' for app conventions; the pages then mark the number [unverified].",
+            },
+        ),
         REVIEW_FIELDSET,
     )
 
@@ -215,8 +292,20 @@ class DifferentialAdmin(ContentAdmin):
     filter_horizontal = ("references",)
     ordering = ("order",)
     fieldsets = (
-        (None, {"fields": ("code", "name", "order", "summary"), "description": "When the flag fires is decided by the engine; these are the words."}),
-        ("Page", {"fields": ("why_it_matters", "distinguishing", "tests", "references"), "description": "Plain text. Blank lines separate paragraphs; lines starting '- ' become a list."}),
+        (
+            None,
+            {
+                "fields": ("code", "name", "order", "summary"),
+                "description": "When the flag fires is decided by the engine; these are the words.",
+            },
+        ),
+        (
+            "Page",
+            {
+                "fields": ("why_it_matters", "distinguishing", "tests", "references"),
+                "description": "Plain text. Blank lines separate paragraphs; lines starting '- ' become a list.",
+            },
+        ),
         REVIEW_FIELDSET,
     )
 
@@ -236,7 +325,13 @@ class TreatmentAdmin(ContentAdmin):
     ordering = ("order",)
     fieldsets = (
         (None, {"fields": ("slug", "name", "order", "summary")}),
-        ("Page", {"fields": ("body", "references"), "description": "Information, not advice. Plain text; blank lines separate paragraphs; lines starting '- ' become a list."}),
+        (
+            "Page",
+            {
+                "fields": ("body", "references"),
+                "description": "Information, not advice. Plain text; blank lines separate paragraphs; lines starting '- ' become a list.",
+            },
+        ),
         REVIEW_FIELDSET,
     )
 
@@ -250,7 +345,16 @@ class CautionAdmin(ContentAdmin):
     list_display = ("title", "code", "reference", "review_due")
     search_fields = ("code", "title", "message")
     autocomplete_fields = ("reference",)
-    fieldsets = ((None, {"fields": ("code", "title", "message", "reference"), "description": "When a caution shows is decided by the engine; this is its wording."}), REVIEW_FIELDSET)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("code", "title", "message", "reference"),
+                "description": "When a caution shows is decided by the engine; this is its wording.",
+            },
+        ),
+        REVIEW_FIELDSET,
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("code",) if obj else ()
@@ -260,7 +364,16 @@ class CautionAdmin(ContentAdmin):
 class SiteTextAdmin(ContentAdmin):
     list_display = ("title", "key", "review_due")
     search_fields = ("key", "title", "body")
-    fieldsets = ((None, {"fields": ("key", "title", "body"), "description": "'notice' is the 'not a diagnosis' banner on every page and output."}), REVIEW_FIELDSET)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("key", "title", "body"),
+                "description": "'notice' is the 'not a diagnosis' banner on every page and output.",
+            },
+        ),
+        REVIEW_FIELDSET,
+    )
 
 
 @admin.register(models.ContentRelease)
@@ -268,7 +381,15 @@ class ContentReleaseAdmin(SimpleHistoryAdmin):
     list_display = ("version", "released_on", "summary")
     search_fields = ("version", "summary")
     ordering = ("-released_on",)
-    fieldsets = ((None, {"fields": ("version", "released_on", "summary"), "description": "Add a release when a reviewed set of changes goes live. The newest version is stamped on every output and listed on the public changelog."}),)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("version", "released_on", "summary"),
+                "description": "Add a release when a reviewed set of changes goes live. The newest version is stamped on every output and listed on the public changelog.",
+            },
+        ),
+    )
 
 
 @admin.register(models.RegressionCase)
@@ -278,8 +399,20 @@ class RegressionCaseAdmin(SimpleHistoryAdmin):
     search_fields = ("slug", "name", "source", "author")
     readonly_fields = ("last_passed", "last_result", "last_run_at", "from_repository")
     fieldsets = (
-        (None, {"fields": ("slug", "name", "author", "source"), "description": "A synthetic or published case (never a real patient) and the result it must keep giving."}),
-        ("Case and expectation", {"fields": ("criteria_set", "case", "expected"), "description": 'Case: the API input. Expected: {"status": ..., "criteria": {code: met|not_met|unknown}, "differentials": [...], "not_differentials": [...], "cautions": [...]}.'}),
+        (
+            None,
+            {
+                "fields": ("slug", "name", "author", "source"),
+                "description": "A synthetic or published case (never a real patient) and the result it must keep giving.",
+            },
+        ),
+        (
+            "Case and expectation",
+            {
+                "fields": ("criteria_set", "case", "expected"),
+                "description": 'Case: the API input. Expected: {"status": ..., "criteria": {code: met|not_met|unknown}, "differentials": [...], "not_differentials": [...], "cautions": [...]}.',
+            },
+        ),
         ("Last run", {"fields": ("last_passed", "last_result", "last_run_at", "from_repository")}),
     )
     actions = ("run_selected",)
@@ -294,7 +427,9 @@ class RegressionCaseAdmin(SimpleHistoryAdmin):
         if result.passed:
             messages.info(request, f"'{obj.name}' passes against the current content.")
         else:
-            messages.warning(request, f"'{obj.name}' fails against the current content: {'; '.join(result.differences)}")
+            messages.warning(
+                request, f"'{obj.name}' fails against the current content: {'; '.join(result.differences)}"
+            )
 
     @admin.action(description="Run the selected cases now")
     def run_selected(self, request: HttpRequest, queryset: QuerySet[models.RegressionCase]) -> None:

@@ -125,7 +125,8 @@ def vocabulary_view(request: HttpRequest) -> JsonResponse:
         {
             "content_version": book.content_version,
             "criteria": [
-                {"code": c, "name": book.criterion_names[c], "default_group": g.value} for c, g in CRITERIA.items()
+                {"code": c, "name": book.criterion_names[c], "default_group": g.value}
+                for c, g in CRITERIA.items()
             ],
             "findings": findings,
             "labs": labs,

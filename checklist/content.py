@@ -59,9 +59,7 @@ def content_records() -> list[dict[str, Any]]:
     for model in CONTENT_MODELS:
         qs = model.objects.select_related(*_RELATED.get(model, ())).prefetch_related(*_M2M.get(model, ()))
         records.extend(
-            serializers.serialize(
-                "python", qs, use_natural_foreign_keys=True, use_natural_primary_keys=True
-            )
+            serializers.serialize("python", qs, use_natural_foreign_keys=True, use_natural_primary_keys=True)
         )
     return records
 

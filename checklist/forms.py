@@ -55,7 +55,12 @@ PARTS: tuple[Part, ...] = (
                 "monoclonal",
                 "Monoclonal plasma-cell disorder",
                 "Any M-protein on immunofixation, a clone on biopsy, or a positive heavy/light-chain typing.",
-                ("m_protein_present", "clonal_plasma_cells_on_biopsy", "light_chain_type", "heavy_chain_type"),
+                (
+                    "m_protein_present",
+                    "clonal_plasma_cells_on_biopsy",
+                    "light_chain_type",
+                    "heavy_chain_type",
+                ),
                 "M",
             ),
         ),
@@ -80,7 +85,9 @@ PARTS: tuple[Part, ...] = (
         "Minor criteria",
         "Mayo 2007: at least one is needed.",
         (
-            Block("organomegaly", "Organomegaly", "", ("hepatomegaly", "splenomegaly", "lymphadenopathy"), "O"),
+            Block(
+                "organomegaly", "Organomegaly", "", ("hepatomegaly", "splenomegaly", "lymphadenopathy"), "O"
+            ),
             Block(
                 "volume",
                 "Extravascular volume overload",
@@ -373,7 +380,9 @@ def layout(form: CaseForm) -> list[dict[str, Any]]:
             items = []
             for code in block.items:
                 lab = LABS.get(code)
-                kind = "finding" if lab is None else ("category" if lab.kind is LabKind.CATEGORY else "number")
+                kind = (
+                    "finding" if lab is None else ("category" if lab.kind is LabKind.CATEGORY else "number")
+                )
                 unit_name = unit_field(code)
                 items.append(
                     {

@@ -47,9 +47,7 @@ class ReviewedContent(models.Model):
     version = models.CharField(
         max_length=20, default="1", help_text="Bump when the meaning of this item changes."
     )
-    review_status = models.CharField(
-        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT
-    )
+    review_status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
     reviewed_by = models.CharField(
         max_length=120, blank=True, help_text="Name of the clinician who last reviewed this item."
     )
@@ -72,9 +70,7 @@ class Reference(ReviewedContent):
     key = models.SlugField(
         max_length=80, unique=True, help_text="Stable short name, e.g. dispenzieri-2012-blood."
     )
-    short = models.CharField(
-        max_length=80, help_text="Short citation shown inline, e.g. 'Dispenzieri 2012'."
-    )
+    short = models.CharField(max_length=80, help_text="Short citation shown inline, e.g. 'Dispenzieri 2012'.")
     citation = models.TextField(help_text="Full citation: authors, title, journal, year.")
     pmid = models.CharField(max_length=12, blank=True, verbose_name="PMID")
     doi = models.CharField(max_length=120, blank=True, verbose_name="DOI")
@@ -92,11 +88,11 @@ class Reference(ReviewedContent):
     def __str__(self) -> str:
         return self.short
 
-    def natural_key(self) -> tuple[str]:
-        return (self.key,)
-
     def get_absolute_url(self) -> str:
         return reverse("checklist:references") + f"#{self.key}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.key,)
 
     @property
     def link(self) -> str:
@@ -191,11 +187,11 @@ class CriteriaSet(ReviewedContent):
     def __str__(self) -> str:
         return self.name
 
-    def natural_key(self) -> tuple[str]:
-        return (self.slug,)
-
     def get_absolute_url(self) -> str:
         return reverse("checklist:criteria") + f"#{self.slug}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
 
 
 class MembershipManager(models.Manager):
@@ -224,9 +220,7 @@ class Membership(ReviewedContent):
     class Meta:
         ordering = ["criteria_set", "role", "criterion__order"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["criteria_set", "criterion"], name="checklist_membership_unique"
-            )
+            models.UniqueConstraint(fields=["criteria_set", "criterion"], name="checklist_membership_unique")
         ]
 
     def __str__(self) -> str:
@@ -331,7 +325,9 @@ class Threshold(ReviewedContent):
         FEMALE = "F", "Female"
 
     code = models.SlugField(max_length=60, unique=True, help_text="Stable engine code. Never rename.")
-    label = models.CharField(max_length=160, help_text="Shown in reasons, e.g. 'high-specificity plasma cut-off'.")
+    label = models.CharField(
+        max_length=160, help_text="Shown in reasons, e.g. 'high-specificity plasma cut-off'."
+    )
     lab = models.SlugField(max_length=60, help_text="The lab code compared, e.g. vegf_pg_ml.")
     comparator = models.CharField(max_length=2, choices=Comparator.choices)
     value = models.FloatField(help_text="In the lab's canonical unit (see the vocabulary page).")
@@ -378,11 +374,11 @@ class Differential(ReviewedContent):
     def __str__(self) -> str:
         return self.name
 
-    def natural_key(self) -> tuple[str]:
-        return (self.code,)
-
     def get_absolute_url(self) -> str:
         return reverse("checklist:differential", args=[self.code])
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
 
 
 class Treatment(ReviewedContent):
@@ -404,11 +400,11 @@ class Treatment(ReviewedContent):
     def __str__(self) -> str:
         return self.name
 
-    def natural_key(self) -> tuple[str]:
-        return (self.slug,)
-
     def get_absolute_url(self) -> str:
         return reverse("checklist:treatment", args=[self.slug])
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
 
 
 class Caution(ReviewedContent):

@@ -73,7 +73,11 @@ EVALUATION = {
         "criteria_set": {
             "type": "object",
             "required": ["slug", "name", "version"],
-            "properties": {"slug": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "string"}},
+            "properties": {
+                "slug": {"type": "string"},
+                "name": {"type": "string"},
+                "version": {"type": "string"},
+            },
         },
         "content_version": {"type": "string"},
         "status": _STATUS,
@@ -147,7 +151,10 @@ def case_schema() -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "criteria_set": {"type": "string", "description": "mayo-2007 (default), mayo-2003 or suichi-2019."},
+            "criteria_set": {
+                "type": "string",
+                "description": "mayo-2007 (default), mayo-2003 or suichi-2019.",
+            },
             "compare": {"type": "boolean", "description": "Also evaluate under every criteria set."},
             "findings": {
                 "type": "object",
@@ -185,7 +192,10 @@ def openapi_document(server: str) -> dict[str, Any]:
                 "post": {
                     "operationId": "evaluate",
                     "summary": "Evaluate one case",
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}},
+                    },
                     "responses": {
                         "200": _json("Evaluation", "The evaluation."),
                         "400": errors,

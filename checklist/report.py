@@ -35,16 +35,22 @@ def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: 
         lines.append("Still needed: " + ", ".join(book.criterion_names[c] for c in result["missing"]) + ".")
     lines += ["", "Criteria:"]
     for c in result["criteria"]:
-        lines.append(f"- [{CRITERION_WORDS[c['status']]}] {c['name']} ({c['group']}): {' '.join(c['reasons'])}")
+        lines.append(
+            f"- [{CRITERION_WORDS[c['status']]}] {c['name']} ({c['group']}): {' '.join(c['reasons'])}"
+        )
     if result.get("comparison"):
         lines += ["", "Under each criteria set:"]
         for row in result["comparison"]:
             lines.append(f"- {row['name']}: {row['status'].replace('_', ' ')}. {row['explanation']}")
     lines += ["", "Differentials to consider or exclude:"]
-    lines += [f"- {d['name']}: {' '.join(d['reasons'])}" for d in result["differentials"]] or ["- none flagged"]
+    lines += [f"- {d['name']}: {' '.join(d['reasons'])}" for d in result["differentials"]] or [
+        "- none flagged"
+    ]
     if result["cautions"]:
         lines += ["", "Cautions:"]
-        lines += [f"- {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in result["cautions"]]
+        lines += [
+            f"- {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in result["cautions"]
+        ]
     lines += ["", "Inputs (not assessed items omitted):"]
     if case is not None:
         for code, value in case.findings.items():

@@ -54,7 +54,13 @@ def _letters(result: dict[str, Any] | None, snap: Snapshot) -> list[dict[str, st
     for criterion in snap.criteria:
         if criterion.get("letter"):
             code = criterion["code"]
-            out.append({"letter": criterion["letter"], "name": criterion["name"], "status": status.get(code, "unknown")})
+            out.append(
+                {
+                    "letter": criterion["letter"],
+                    "name": criterion["name"],
+                    "status": status.get(code, "unknown"),
+                }
+            )
     return sorted(out, key=lambda x: "POEMS".index(x["letter"]))
 
 
@@ -64,7 +70,10 @@ def _letters(result: dict[str, Any] | None, snap: Snapshot) -> list[dict[str, st
 def checklist(request: HttpRequest) -> HttpResponse:
     snap = snapshot()
     form, result = _evaluate_form(request, snap)
-    context = _result_context(form, result, snap) | {"parts": layout(form), "criteria_sets": snap.criteria_sets}
+    context = _result_context(form, result, snap) | {
+        "parts": layout(form),
+        "criteria_sets": snap.criteria_sets,
+    }
     status = 400 if request.method == "POST" and not form.is_valid() else 200
     return render(request, "checklist/checklist.html", context, status=status)
 
@@ -156,7 +165,9 @@ def treatment(request: HttpRequest, slug: str) -> HttpResponse:
     if page is None:
         raise Http404("No such treatment page")
     refs = [snap.references[r[0]] for r in page.get("references", []) if r[0] in snap.references]
-    return render(request, "checklist/treatment.html", {"page": page, "refs": refs, "treatments": snap.treatments})
+    return render(
+        request, "checklist/treatment.html", {"page": page, "refs": refs, "treatments": snap.treatments}
+    )
 
 
 @require_GET
@@ -169,7 +180,13 @@ def references(request: HttpRequest) -> HttpResponse:
 def about(request: HttpRequest) -> HttpResponse:
     snap = snapshot()
     overdue = []
-    for model in (models.CriteriaSet, models.Criterion, models.Threshold, models.Differential, models.Treatment):
+    for model in (
+        models.CriteriaSet,
+        models.Criterion,
+        models.Threshold,
+        models.Differential,
+        models.Treatment,
+    ):
         for item in model.objects.filter(next_review_due__lt=timezone.localdate()):
             overdue.append({"kind": model._meta.verbose_name, "name": str(item), "due": item.next_review_due})
     return render(

@@ -1,5 +1,7 @@
 """The editors' admin: who sees what, history and revert, regression feedback on save."""
 
+import json
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -157,7 +159,9 @@ def test_editor_can_write_a_regression_case_and_sees_its_result(client, seeded, 
             "source": "clinical.md §f cautions",
             "criteria_set": "",
             "case": '{"labs": {"light_chain_type": "kappa"}}',
-            "expected": '{"cautions": ["kappa_light_chain"], "criteria": {"monoclonal_plasma_cell_disorder": "met"}}',
+            "expected": json.dumps(
+                {"cautions": ["kappa_light_chain"], "criteria": {"monoclonal_plasma_cell_disorder": "met"}}
+            ),
         },
         follow=True,
     )

@@ -9,7 +9,12 @@ pytestmark = pytest.mark.django_db
 
 CASE = {
     "criteria_set": "mayo-2007",
-    "findings": {"polyneuropathy": True, "lymphadenopathy": True, "papilledema": False, "m_protein_present": True},
+    "findings": {
+        "polyneuropathy": True,
+        "lymphadenopathy": True,
+        "papilledema": False,
+        "m_protein_present": True,
+    },
     "labs": {"vegf_pg_ml": 450, "vegf_specimen": "plasma", "platelets_10e9_l": 480, "sex": "M"},
 }
 
@@ -100,7 +105,9 @@ def test_get_on_evaluate_is_405_json(api):
 
 @pytest.mark.parametrize("path", ["/api/v1/evaluate", "/api/v1/criteria-sets", "/api/v1/vocabulary"])
 def test_exact_paths_answer_without_redirect(api, path):
-    response = api.post(path, "{}", content_type="application/json") if path.endswith("evaluate") else api.get(path)
+    response = (
+        api.post(path, "{}", content_type="application/json") if path.endswith("evaluate") else api.get(path)
+    )
     assert response.status_code in (200, 400)
     assert response["Content-Type"] == "application/json"
 
@@ -109,7 +116,11 @@ def test_criteria_sets_lists_the_rules(api):
     body = api.get("/api/v1/criteria-sets").json()
     sets = {s["slug"]: s for s in body["criteria_sets"]}
     assert body["default"] == "mayo-2007"
-    assert sets["suichi-2019"]["mandatory"] == ["polyneuropathy", "monoclonal_plasma_cell_disorder", "vegf_elevated"]
+    assert sets["suichi-2019"]["mandatory"] == [
+        "polyneuropathy",
+        "monoclonal_plasma_cell_disorder",
+        "vegf_elevated",
+    ]
     assert sets["suichi-2019"]["minor_min"] == 2
     assert sets["mayo-2003"]["major"] == []
 

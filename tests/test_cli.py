@@ -9,7 +9,14 @@ from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
-CASE = {"findings": {"polyneuropathy": True, "m_protein_present": True, "sclerotic_bone_lesions": True, "ascites": True}}
+CASE = {
+    "findings": {
+        "polyneuropathy": True,
+        "m_protein_present": True,
+        "sclerotic_bone_lesions": True,
+        "ascites": True,
+    }
+}
 
 
 def run(monkeypatch, *args, stdin=""):

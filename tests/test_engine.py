@@ -72,7 +72,11 @@ def test_every_lab_has_a_range_or_choices():
         ({"labs": {"vegf_pg_ml": float("inf")}}, "labs.vegf_pg_ml", "finite"),
         ({"labs": {"vegf_pg_ml": 60000}}, "labs.vegf_pg_ml", "plausible range 0-50000"),
         ({"labs": {"vegf_pg_ml": {"value": 60, "unit": "ng/mL"}}}, "labs.vegf_pg_ml", "plausible range"),
-        ({"labs": {"vegf_pg_ml": {"value": 1, "unit": "furlongs"}}}, "labs.vegf_pg_ml.unit", "allowed: pg/mL, ng/mL"),
+        (
+            {"labs": {"vegf_pg_ml": {"value": 1, "unit": "furlongs"}}},
+            "labs.vegf_pg_ml.unit",
+            "allowed: pg/mL, ng/mL",
+        ),
         ({"labs": {"vegf_pg_ml": {"value": 1}}}, "labs.vegf_pg_ml", '"unit"'),
         ({"labs": {"sex": "X"}}, "labs.sex", "M, F"),
         ({"labs": {"vegf_specimen": "urine"}}, "labs.vegf_specimen", "serum, plasma, unknown"),
@@ -132,7 +136,12 @@ def test_absent_finding_differs_from_not_assessed(book):
 def test_meets_criteria_is_true_exactly_when_met(book):
     met = run(
         book,
-        {"polyneuropathy": True, "m_protein_present": True, "sclerotic_bone_lesions": True, "skin_plethora": True},
+        {
+            "polyneuropathy": True,
+            "m_protein_present": True,
+            "sclerotic_bone_lesions": True,
+            "skin_plethora": True,
+        },
     )
     assert met["status"] == "met" and met["meets_criteria"] is True
     assert met["mandatory_met"] == ["polyneuropathy", "monoclonal_plasma_cell_disorder"]
@@ -145,7 +154,11 @@ def test_output_carries_disclaimer_and_versions(book):
     result = run(book)
     assert "diagnosis" in result["disclaimer"].lower()
     assert result["content_version"].startswith("2026.11.1")
-    assert result["criteria_set"] == {"slug": "mayo-2007", "name": "Mayo (Dispenzieri) 2007-2023", "version": "1"}
+    assert result["criteria_set"] == {
+        "slug": "mayo-2007",
+        "name": "Mayo (Dispenzieri) 2007-2023",
+        "version": "1",
+    }
 
 
 def test_reasons_name_value_threshold_specimen_and_source(book):
@@ -161,7 +174,9 @@ def test_unverified_thresholds_are_marked(book):
 
 
 def test_compare_lists_every_set_with_an_explanation(book):
-    result = run(book, {"polyneuropathy": True, "m_protein_present": True, "skin_plethora": True}, compare=True)
+    result = run(
+        book, {"polyneuropathy": True, "m_protein_present": True, "skin_plethora": True}, compare=True
+    )
     rows = {r["criteria_set"]: r for r in result["comparison"]}
     assert rows["mayo-2003"]["status"] == "met"
     assert rows["mayo-2007"]["status"] == "incomplete"
@@ -175,7 +190,10 @@ def test_thresholds_are_content_not_code(book):
     """Moving a threshold in content moves the engine's answer: the numbers are data."""
     records = fixture_records()
     for record in records:
-        if record["model"] == "checklist.threshold" and record["fields"]["code"] == "platelets_thrombocytosis":
+        if (
+            record["model"] == "checklist.threshold"
+            and record["fields"]["code"] == "platelets_thrombocytosis"
+        ):
             record["fields"]["value"] = 500
     edited = from_records(records)
     case = parse_case({"labs": {"platelets_10e9_l": 480, "hemoglobin_g_dl": 14}}, edited.sets)
@@ -193,13 +211,39 @@ def test_a_new_criteria_set_is_content_alone():
             "fields": {"slug": "strict-test", "name": "Strict", "year": 2030, "major_min": 2, "minor_min": 2},
         }
     )
-    for code, role in [("polyneuropathy", "mandatory"), ("vegf_elevated", "major"), ("sclerotic_bone_lesions", "major")]:
-        records.append({"model": "checklist.membership", "fields": {"criteria_set": ["strict-test"], "criterion": [code], "role": role}})
+    for code, role in [
+        ("polyneuropathy", "mandatory"),
+        ("vegf_elevated", "major"),
+        ("sclerotic_bone_lesions", "major"),
+    ]:
+        records.append(
+            {
+                "model": "checklist.membership",
+                "fields": {"criteria_set": ["strict-test"], "criterion": [code], "role": role},
+            }
+        )
     for code in ("skin_changes", "organomegaly"):
-        records.append({"model": "checklist.membership", "fields": {"criteria_set": ["strict-test"], "criterion": [code], "role": "minor"}})
+        records.append(
+            {
+                "model": "checklist.membership",
+                "fields": {"criteria_set": ["strict-test"], "criterion": [code], "role": "minor"},
+            }
+        )
     book = from_records(records)
-    findings = {"polyneuropathy": True, "sclerotic_bone_lesions": True, "skin_plethora": True, "hepatomegaly": True}
-    case = parse_case({"criteria_set": "strict-test", "findings": findings, "labs": {"vegf_pg_ml": 300, "vegf_specimen": "plasma"}}, book.sets)
+    findings = {
+        "polyneuropathy": True,
+        "sclerotic_bone_lesions": True,
+        "skin_plethora": True,
+        "hepatomegaly": True,
+    }
+    case = parse_case(
+        {
+            "criteria_set": "strict-test",
+            "findings": findings,
+            "labs": {"vegf_pg_ml": 300, "vegf_specimen": "plasma"},
+        },
+        book.sets,
+    )
     assert evaluate(case, book)["status"] == "met"
     case = parse_case({"criteria_set": "strict-test", "findings": findings}, book.sets)
     assert evaluate(case, book)["missing"] == ["vegf_elevated"]
@@ -208,10 +252,32 @@ def test_a_new_criteria_set_is_content_alone():
 @pytest.mark.parametrize(
     ("mutate", "problem"),
     [
-        (lambda r: [x for x in r if not (x["model"] == "checklist.threshold" and x["fields"]["code"] == "mm_calcium")], "threshold mm_calcium is missing"),
-        (lambda r: [x for x in r if not (x["model"] == "checklist.criterion" and x["fields"]["code"] == "papilledema")], "criterion papilledema is missing"),
-        (lambda r: [x for x in r if x["model"] != "checklist.caution"], "caution kappa_light_chain is missing"),
-        (lambda r: [x for x in r if not (x["model"] == "checklist.differential" and x["fields"]["code"] == "cidp")], "differential cidp is missing"),
+        (
+            lambda r: [
+                x
+                for x in r
+                if not (x["model"] == "checklist.threshold" and x["fields"]["code"] == "mm_calcium")
+            ],
+            "threshold mm_calcium is missing",
+        ),
+        (
+            lambda r: [
+                x
+                for x in r
+                if not (x["model"] == "checklist.criterion" and x["fields"]["code"] == "papilledema")
+            ],
+            "criterion papilledema is missing",
+        ),
+        (
+            lambda r: [x for x in r if x["model"] != "checklist.caution"],
+            "caution kappa_light_chain is missing",
+        ),
+        (
+            lambda r: [
+                x for x in r if not (x["model"] == "checklist.differential" and x["fields"]["code"] == "cidp")
+            ],
+            "differential cidp is missing",
+        ),
     ],
 )
 def test_inconsistent_content_is_refused(mutate, problem):

@@ -47,7 +47,9 @@ def test_export_then_import_round_trips_without_loss(seeded, tmp_path):
     assert not CriteriaSet.objects.exists()
     call_command("import_content", str(path), stdout=io.StringIO())
     after = content.content_records()
-    assert json.loads(json.dumps(after, default=str)) == json.loads(json.dumps(before, default=str)) == exported
+    assert (
+        json.loads(json.dumps(after, default=str)) == json.loads(json.dumps(before, default=str)) == exported
+    )
     assert apps.get_model("checklist", "Membership").objects.count() == 27
 
 
@@ -67,7 +69,23 @@ def test_import_updates_matching_rows_by_natural_key(seeded, tmp_path):
 
 def test_import_that_would_break_the_rules_changes_nothing(seeded, tmp_path):
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps([{"model": "checklist.criteriaset", "fields": {"slug": "mayo-2003", "name": "x", "year": 2003, "rule_text": "x", "major_min": 5, "minor_min": 1}}]))
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "checklist.criteriaset",
+                    "fields": {
+                        "slug": "mayo-2003",
+                        "name": "x",
+                        "year": 2003,
+                        "rule_text": "x",
+                        "major_min": 5,
+                        "minor_min": 1,
+                    },
+                }
+            ]
+        )
+    )
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="asks for more criteria than it lists"):

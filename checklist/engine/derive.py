@@ -76,7 +76,9 @@ def _any_of(case: Case, book: RuleBook, code: str, *, caveat: bool = True) -> Cr
     non_qualifying_present = [f for f, q in subs if not q and case.findings.get(f) is True]
     if non_qualifying_present:
         names = " and ".join(book.label(f) for f in non_qualifying_present)
-        reasons.append(f"{names} alone does not meet this criterion (2007 caveat; judgement call for both together).")
+        reasons.append(
+            f"{names} alone does not meet this criterion (2007 caveat; judgement call for both together)."
+        )
     if qualifying and all(case.findings.get(f) is False for f in qualifying):
         reasons.append("All qualifying findings recorded as absent.")
         return CriterionResult(code, Status.NOT_MET, reasons)
@@ -128,9 +130,7 @@ def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> Criter
     if not isinstance(value, float):
         return CriterionResult(code, Status.UNKNOWN, ["VEGF not measured."])
     specimen = str(case.labs.get("vegf_specimen", "unknown"))
-    cutoff: Threshold = book.thresholds[
-        "vegf_plasma_cutoff" if specimen == "plasma" else "vegf_serum_cutoff"
-    ]
+    cutoff: Threshold = book.thresholds["vegf_plasma_cutoff" if specimen == "plasma" else "vegf_serum_cutoff"]
     spec_word = specimen.capitalize() if specimen in ("plasma", "serum") else "VEGF (specimen unknown)"
     uln = case.labs.get("vegf_uln_pg_ml")
     if isinstance(uln, float):
@@ -201,7 +201,9 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
         missing.append("platelet count")
     if not has_rbc:
         missing.append("haemoglobin or haematocrit")
-    return CriterionResult(code, Status.UNKNOWN, [*other_reasons, "Not assessed: " + ", ".join(missing) + "."])
+    return CriterionResult(
+        code, Status.UNKNOWN, [*other_reasons, "Not assessed: " + ", ".join(missing) + "."]
+    )
 
 
 def _explicit_only(case: Case, book: RuleBook, code: str) -> CriterionResult:
@@ -233,7 +235,9 @@ def derive(case: Case, book: RuleBook) -> Derived:
         explicit = _explicit(case, book, code)
         if explicit is None or (code in _SUBFINDINGS_OVERRIDE_EXPLICIT and endocrine_subs_given):
             if explicit is not None and explicit.status is not derived.status:
-                derived.reasons.append("The explicit endocrinopathy flag is ignored when endocrine findings are given.")
+                derived.reasons.append(
+                    "The explicit endocrinopathy flag is ignored when endocrine findings are given."
+                )
             results[code] = derived
             continue
         if derived.status is not Status.UNKNOWN and derived.status is not explicit.status:

@@ -62,7 +62,10 @@ def differentials(case: Case, book: RuleBook, derived: Derived, status: str) -> 
             fired[code] = reasons
 
     if neuropathy and case.findings.get("neuropathy_demyelinating") is True:
-        flag("cidp", ["Demyelinating polyneuropathy: CIDP is the commonest misdiagnosis; VEGF helps separate them."])
+        flag(
+            "cidp",
+            ["Demyelinating polyneuropathy: CIDP is the commonest misdiagnosis; VEGF helps separate them."],
+        )
     if case.findings.get("neuropathy_acute_onset") is True:
         flag("guillain_barre_syndrome", ["Acute onset (nadir within 4 weeks)."])
 
@@ -98,7 +101,10 @@ def differentials(case: Case, book: RuleBook, derived: Derived, status: str) -> 
             ["Polyneuropathy with a monoclonal protein, but the POEMS criteria are not met."],
         )
     if crit["castleman_disease"].status is Status.MET and not clone:
-        flag("castleman_disease_variant", ["Castleman disease without a documented clonal plasma-cell disorder."])
+        flag(
+            "castleman_disease_variant",
+            ["Castleman disease without a documented clonal plasma-cell disorder."],
+        )
     if crit["thrombocytosis_polycythemia"].status is Status.MET:
         reasons = []
         if not clone:

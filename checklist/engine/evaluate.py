@@ -84,7 +84,9 @@ def apply_rule(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> SetOu
     return SetOutcome(rule, MET, results, [], [])
 
 
-def _cautions(case: Case, book: RuleBook, derived: Derived, outcome: SetOutcome, outcomes: dict[str, SetOutcome]) -> list[dict[str, str]]:
+def _cautions(
+    case: Case, book: RuleBook, derived: Derived, outcome: SetOutcome, outcomes: dict[str, SetOutcome]
+) -> list[dict[str, str]]:
     found: list[tuple[str, str]] = list(derived.cautions)
     if case.labs.get("light_chain_type") == "kappa":
         found.append(("kappa_light_chain", ""))
@@ -107,12 +109,13 @@ def _cautions(case: Case, book: RuleBook, derived: Derived, outcome: SetOutcome,
     ):
         found.append(("castleman_node_double_counted", ""))
 
-    if not rule.apply_endocrine_caveat and "endocrinopathy" in rule.codes:
-        if (
-            derived.endocrinopathy_no_caveat.status is Status.MET
-            and derived.criteria["endocrinopathy"].status is not Status.MET
-        ):
-            found.append(("endocrine_caveat_not_applied", ""))
+    if (
+        not rule.apply_endocrine_caveat
+        and "endocrinopathy" in rule.codes
+        and derived.endocrinopathy_no_caveat.status is Status.MET
+        and derived.criteria["endocrinopathy"].status is not Status.MET
+    ):
+        found.append(("endocrine_caveat_not_applied", ""))
 
     if outcome.status != MET and not rule.is_historical:
         older = [o.rule.name for o in outcomes.values() if o.rule.is_historical and o.status == MET]
@@ -167,7 +170,11 @@ def evaluate(case: Case, book: RuleBook) -> dict[str, Any]:
     results = outcome.results
 
     criteria = []
-    for group, codes in ((Group.MANDATORY, rule.mandatory), (Group.MAJOR, rule.major), (Group.MINOR, rule.minor)):
+    for group, codes in (
+        (Group.MANDATORY, rule.mandatory),
+        (Group.MAJOR, rule.major),
+        (Group.MINOR, rule.minor),
+    ):
         for code in codes:
             r = results[code]
             item: dict[str, Any] = {

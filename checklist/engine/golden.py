@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-EXPECT_KEYS = ("status", "criteria", "missing", "differentials", "not_differentials", "cautions", "not_cautions")
+EXPECT_KEYS = (
+    "status",
+    "criteria",
+    "missing",
+    "differentials",
+    "not_differentials",
+    "cautions",
+    "not_cautions",
+)
 
 
 def differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[str]:

@@ -58,7 +58,9 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def parse_lab(code: str, raw: Any, errors: list[FieldError], warnings: list[FieldError]) -> float | str | None:
+def parse_lab(
+    code: str, raw: Any, errors: list[FieldError], warnings: list[FieldError]
+) -> float | str | None:
     """Validate one lab value; append problems to ``errors``. Returns the canonical value."""
     lab = LABS[code]
     name = f"labs.{code}"
@@ -67,9 +69,7 @@ def parse_lab(code: str, raw: Any, errors: list[FieldError], warnings: list[Fiel
     if lab.kind is LabKind.CATEGORY:
         if isinstance(raw, str) and raw in lab.choices:
             return raw
-        errors.append(
-            FieldError(name, f"{raw!r} is not allowed; use one of: {', '.join(lab.choices)}.")
-        )
+        errors.append(FieldError(name, f"{raw!r} is not allowed; use one of: {', '.join(lab.choices)}."))
         return None
 
     unit = lab.unit
@@ -77,9 +77,7 @@ def parse_lab(code: str, raw: Any, errors: list[FieldError], warnings: list[Fiel
     if isinstance(raw, Mapping):
         extra = set(raw) - {"value", "unit"}
         if extra or "value" not in raw or "unit" not in raw:
-            errors.append(
-                FieldError(name, 'give a number, or an object {"value": number, "unit": string}.')
-            )
+            errors.append(FieldError(name, 'give a number, or an object {"value": number, "unit": string}.'))
             return None
         value, unit = raw["value"], raw["unit"]
         if not isinstance(unit, str):
@@ -151,14 +149,14 @@ def parse_case(data: Any, criteria_sets: Iterable[str]) -> Case:
         raw_findings = {}
     for code, value in raw_findings.items():
         if code not in FINDINGS:
-            errors.append(
-                FieldError(f"findings.{code}", "unknown finding code; see GET /api/v1/vocabulary.")
-            )
+            errors.append(FieldError(f"findings.{code}", "unknown finding code; see GET /api/v1/vocabulary."))
         elif value is None:
             continue  # explicitly not assessed
         elif not isinstance(value, bool):
             errors.append(
-                FieldError(f"findings.{code}", "must be true (present), false (absent) or null (not assessed).")
+                FieldError(
+                    f"findings.{code}", "must be true (present), false (absent) or null (not assessed)."
+                )
             )
         else:
             findings[code] = value

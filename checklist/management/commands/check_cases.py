@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
-            "--load-golden", action="store_true", help="First load the repository's golden cases as regression cases."
+            "--load-golden",
+            action="store_true",
+            help="First load the repository's golden cases as regression cases.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -17,7 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", nargs="?", default="-", help="JSON file, or - for standard input.")
-        parser.add_argument("--criteria-set", dest="criteria_set", help="e.g. mayo-2007, mayo-2003, suichi-2019")
+        parser.add_argument(
+            "--criteria-set", dest="criteria_set", help="e.g. mayo-2007, mayo-2003, suichi-2019"
+        )
         parser.add_argument("--compare", action="store_true", help="Also show the case under every set.")
 
     def handle(self, *args: Any, **options: Any) -> None:

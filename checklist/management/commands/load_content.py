@@ -21,7 +21,9 @@ class Command(BaseCommand):
     help = "Load the seed content fixtures (only into an empty database unless --force)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--force", action="store_true", help="Load even if content exists (overwrites seed rows).")
+        parser.add_argument(
+            "--force", action="store_true", help="Load even if content exists (overwrites seed rows)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if CriteriaSet.objects.exists() and not options["force"]:
