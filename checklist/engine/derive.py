@@ -19,6 +19,11 @@ class Status(StrEnum):
     UNKNOWN = "unknown"
 
 
+# Module-level aliases: attribute access on an Enum class is slow in Python 3.11,
+# and the engine reads these in every loop (see bench/ for the figures).
+S_MET, S_NOT_MET, S_UNKNOWN = Status.MET, Status.NOT_MET, Status.UNKNOWN
+
+
 @dataclass(slots=True)
 class CriterionResult:
     code: str
@@ -53,7 +58,7 @@ def _explicit(case: Case, book: RuleBook, code: str) -> CriterionResult | None:
     value = case.findings.get(code)
     if value is None:
         return None
-    status = Status.MET if value else Status.NOT_MET
+    status = S_MET if value else S_NOT_MET
     word = "present" if value else "absent"
     return CriterionResult(code, status, [f"Recorded by the clinician as {word}."])
 
@@ -71,7 +76,7 @@ def _any_of(case: Case, book: RuleBook, code: str, *, caveat: bool = True) -> Cr
     present = [f for f in qualifying if case.findings.get(f) is True]
     if present:
         names = ", ".join(book.label(f) for f in present)
-        return CriterionResult(code, Status.MET, [f"Present: {names}."])
+        return CriterionResult(code, S_MET, [f"Present: {names}."])
     reasons: list[str] = []
     non_qualifying_present = [f for f, q in subs if not q and case.findings.get(f) is True]
     if non_qualifying_present:
@@ -81,11 +86,11 @@ def _any_of(case: Case, book: RuleBook, code: str, *, caveat: bool = True) -> Cr
         )
     if qualifying and all(case.findings.get(f) is False for f in qualifying):
         reasons.append("All qualifying findings recorded as absent.")
-        return CriterionResult(code, Status.NOT_MET, reasons)
+        return CriterionResult(code, S_NOT_MET, reasons)
     unassessed = [book.label(f) for f in qualifying if f not in case.findings]
     if unassessed:
         reasons.append("Not assessed: " + ", ".join(unassessed) + ".")
-    return CriterionResult(code, Status.UNKNOWN, reasons)
+    return CriterionResult(code, S_UNKNOWN, reasons)
 
 
 def _monoclonal(case: Case) -> CriterionResult:
@@ -103,14 +108,14 @@ def _monoclonal(case: Case) -> CriterionResult:
     if heavy in _CLONAL_HEAVY:
         reasons.append(f"Heavy chain typed as {heavy}.")
     if reasons:
-        return CriterionResult(code, Status.MET, reasons)
+        return CriterionResult(code, S_MET, reasons)
     if (
         case.findings.get("m_protein_present") is False
         and case.findings.get("clonal_plasma_cells_on_biopsy") is False
     ):
         return CriterionResult(
             code,
-            Status.NOT_MET,
+            S_NOT_MET,
             [
                 "No M-protein on immunofixation and no clonal plasma cells on biopsy. "
                 "Cases reported as POEMS without a clone do not meet the criteria."
@@ -118,7 +123,7 @@ def _monoclonal(case: Case) -> CriterionResult:
         )
     return CriterionResult(
         code,
-        Status.UNKNOWN,
+        S_UNKNOWN,
         ["Not established: needs serum and urine immunofixation, or a biopsy showing a clone."],
     )
 
@@ -128,7 +133,7 @@ def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> Criter
     code = "vegf_elevated"
     value = case.labs.get("vegf_pg_ml")
     if not isinstance(value, float):
-        return CriterionResult(code, Status.UNKNOWN, ["VEGF not measured."])
+        return CriterionResult(code, S_UNKNOWN, ["VEGF not measured."])
     specimen = str(case.labs.get("vegf_specimen", "unknown"))
     cutoff: Threshold = book.thresholds["vegf_plasma_cutoff" if specimen == "plasma" else "vegf_serum_cutoff"]
     spec_word = specimen.capitalize() if specimen in ("plasma", "serum") else "VEGF (specimen unknown)"
@@ -142,14 +147,14 @@ def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> Criter
                 f"Below the high-specificity cut-off {cutoff.describe()}: borderline, low specificity."
             )
             cautions.append(("borderline_vegf", reasons[-1]))
-        return CriterionResult(code, Status.MET if met else Status.NOT_MET, reasons)
+        return CriterionResult(code, S_MET if met else S_NOT_MET, reasons)
     met = cutoff.passes(value)
     verdict = "meets the cut-off" if met else "is below the cut-off"
     reason = f"{spec_word} VEGF {_num(value)} pg/mL {verdict} {cutoff.describe()}"
     if specimen not in ("plasma", "serum"):
         reason += "; the serum cut-off is used when the specimen is unknown"
     reasons = [reason + "."]
-    return CriterionResult(code, Status.MET if met else Status.NOT_MET, reasons)
+    return CriterionResult(code, S_MET if met else S_NOT_MET, reasons)
 
 
 def _sex_threshold(book: RuleBook, stem: str, sex: object) -> Threshold:
@@ -192,25 +197,23 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
         cautions.append(("borderline_platelets", detail))
         other_reasons.append(detail)
     if met_reasons:
-        return CriterionResult(code, Status.MET, met_reasons + other_reasons)
+        return CriterionResult(code, S_MET, met_reasons + other_reasons)
     has_rbc = "hemoglobin_g_dl" in case.labs or "hematocrit_pct" in case.labs
     if "platelets_10e9_l" in case.labs and has_rbc:
-        return CriterionResult(code, Status.NOT_MET, other_reasons)
+        return CriterionResult(code, S_NOT_MET, other_reasons)
     missing = []
     if "platelets_10e9_l" not in case.labs:
         missing.append("platelet count")
     if not has_rbc:
         missing.append("haemoglobin or haematocrit")
-    return CriterionResult(
-        code, Status.UNKNOWN, [*other_reasons, "Not assessed: " + ", ".join(missing) + "."]
-    )
+    return CriterionResult(code, S_UNKNOWN, [*other_reasons, "Not assessed: " + ", ".join(missing) + "."])
 
 
 def _explicit_only(case: Case, book: RuleBook, code: str) -> CriterionResult:
     """D2 and the criteria the spec leaves to the clinician (neuropathy, Castleman, papilloedema)."""
     result = _explicit(case, book, code)
     if result is None:
-        result = CriterionResult(code, Status.UNKNOWN, ["Not assessed."])
+        result = CriterionResult(code, S_UNKNOWN, ["Not assessed."])
     if code == "sclerotic_bone_lesions" and case.findings.get("lytic_bone_lesions") is True:
         result.reasons.append("Purely lytic lesions never meet this criterion; they raise the myeloma flag.")
     return result
@@ -240,11 +243,11 @@ def derive(case: Case, book: RuleBook) -> Derived:
                 )
             results[code] = derived
             continue
-        if derived.status is not Status.UNKNOWN and derived.status is not explicit.status:
+        if derived.status is not S_UNKNOWN and derived.status is not explicit.status:
             detail = (
                 f"{book.criterion_names.get(code, code)} was recorded as "
-                f"{'present' if explicit.status is Status.MET else 'absent'}, but the findings say "
-                f"{'met' if derived.status is Status.MET else 'not met'}: the recorded answer is used."
+                f"{'present' if explicit.status is S_MET else 'absent'}, but the findings say "
+                f"{'met' if derived.status is S_MET else 'not met'}: the recorded answer is used."
             )
             cautions.append(("conflicting_input", detail))
             explicit.reasons.append(detail)
@@ -256,7 +259,7 @@ def derive(case: Case, book: RuleBook) -> Derived:
         no_caveat = explicit_endo
 
     endo = results["endocrinopathy"]
-    if endo.status is not Status.MET and any(
+    if endo.status is not S_MET and any(
         case.findings.get(f) is True for f, q in book.subfindings.get("endocrinopathy", ()) if not q
     ):
         cautions.append(("endocrinopathy_diabetes_thyroid_only", ""))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .derive import Derived, Status
+from .derive import S_MET, Derived
 from .inputs import Case
 from .rulebook import RuleBook, display_unit
 from .vocabulary import VEGF_CONFOUNDERS
@@ -52,8 +52,8 @@ def _lab_hits(case: Case, book: RuleBook, items: tuple[tuple[str, str, str], ...
 def differentials(case: Case, book: RuleBook, derived: Derived, status: str) -> list[dict[str, object]]:
     """Return the flags that fire, in content order, each with its reasons."""
     crit = derived.criteria
-    clone = crit["monoclonal_plasma_cell_disorder"].status is Status.MET
-    neuropathy = crit["polyneuropathy"].status is Status.MET
+    clone = crit["monoclonal_plasma_cell_disorder"].status is S_MET
+    neuropathy = crit["polyneuropathy"].status is S_MET
     heavy = case.labs.get("heavy_chain_type")
     fired: dict[str, list[str]] = {}
 
@@ -100,19 +100,19 @@ def differentials(case: Case, book: RuleBook, derived: Derived, status: str) -> 
             "mgus_neuropathy",
             ["Polyneuropathy with a monoclonal protein, but the POEMS criteria are not met."],
         )
-    if crit["castleman_disease"].status is Status.MET and not clone:
+    if crit["castleman_disease"].status is S_MET and not clone:
         flag(
             "castleman_disease_variant",
             ["Castleman disease without a documented clonal plasma-cell disorder."],
         )
-    if crit["thrombocytosis_polycythemia"].status is Status.MET:
+    if crit["thrombocytosis_polycythemia"].status is S_MET:
         reasons = []
         if not clone:
             reasons.append("Thrombocytosis/polycythaemia without a documented clone.")
         if case.findings.get("jak2_positive") is True:
             reasons.append("JAK2 or another MPN driver mutation positive.")
         flag("myeloproliferative_neoplasm", reasons)
-    if crit["vegf_elevated"].status is Status.MET:
+    if crit["vegf_elevated"].status is S_MET:
         reasons = []
         if not clone:
             reasons.append("Raised VEGF without a documented clone.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .derive import CriterionResult, Derived, Status, derive
+from .derive import S_MET, S_NOT_MET, S_UNKNOWN, CriterionResult, Derived, Status, derive
 from .differentials import differentials
 from .inputs import Case
 from .rulebook import CriteriaSetRule, RuleBook
@@ -48,10 +48,10 @@ def apply_rule(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> SetOu
     short = False
     for code in rule.mandatory:
         s = status_of(code)
-        if s is Status.NOT_MET:
+        if s is S_NOT_MET:
             impossible = True
             blockers.append(f"{name(code, code)} is required and is not met.")
-        elif s is Status.UNKNOWN:
+        elif s is S_UNKNOWN:
             short = True
             missing.append(code)
             blockers.append(f"{name(code, code)} is required and is not assessed.")
@@ -59,8 +59,8 @@ def apply_rule(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> SetOu
         (Group.MAJOR, rule.major, rule.major_min),
         (Group.MINOR, rule.minor, rule.minor_min),
     ):
-        met = [c for c in codes if status_of(c) is Status.MET]
-        unknown = [c for c in codes if status_of(c) is Status.UNKNOWN]
+        met = [c for c in codes if status_of(c) is S_MET]
+        unknown = [c for c in codes if status_of(c) is S_UNKNOWN]
         if len(met) >= minimum:
             continue
         word = "other major" if group is Group.MAJOR else "minor"
@@ -98,22 +98,22 @@ def _cautions(
     # A Castleman node may also be the "lymphadenopathy" that makes organomegaly.
     organ = results.get("organomegaly")
     if (
-        results["castleman_disease"].status is Status.MET
+        results["castleman_disease"].status is S_MET
         and organ is not None
-        and organ.status is Status.MET
+        and organ.status is S_MET
         and case.findings.get("organomegaly") is None
         and case.findings.get("lymphadenopathy") is True
         and case.findings.get("hepatomegaly") is not True
         and case.findings.get("splenomegaly") is not True
-        and [c for c in rule.minor if results[c].status is Status.MET] == ["organomegaly"]
+        and [c for c in rule.minor if results[c].status is S_MET] == ["organomegaly"]
     ):
         found.append(("castleman_node_double_counted", ""))
 
     if (
         not rule.apply_endocrine_caveat
         and "endocrinopathy" in rule.codes
-        and derived.endocrinopathy_no_caveat.status is Status.MET
-        and derived.criteria["endocrinopathy"].status is not Status.MET
+        and derived.endocrinopathy_no_caveat.status is S_MET
+        and derived.criteria["endocrinopathy"].status is not S_MET
     ):
         found.append(("endocrine_caveat_not_applied", ""))
 
@@ -163,9 +163,15 @@ def _comparison(outcomes: dict[str, SetOutcome], book: RuleBook) -> list[dict[st
 def evaluate(case: Case, book: RuleBook) -> dict[str, Any]:
     """Evaluate a validated case under its criteria set (or the default). Pure; no I/O."""
     derived = derive(case, book)
-    outcomes = {slug: apply_rule(rule, derived, book) for slug, rule in book.sets.items()}
     slug = case.criteria_set or book.default_set
-    outcome = outcomes[slug]
+    outcome = apply_rule(book.sets[slug], derived, book)
+    # Other sets are needed only for the comparison, or for the "met only under
+    # older rules" caution when the chosen set is not met.
+    outcomes = {slug: outcome}
+    for other, rule in book.sets.items():
+        if other != slug and (case.compare or (rule.is_historical and outcome.status != MET)):
+            outcomes[other] = apply_rule(rule, derived, book)
+    outcomes = {s: outcomes[s] for s in book.sets if s in outcomes}
     rule = outcome.rule
     results = outcome.results
 
@@ -184,12 +190,12 @@ def evaluate(case: Case, book: RuleBook) -> dict[str, Any]:
                 "status": r.status.value,
                 "reasons": list(r.reasons),
             }
-            if r.status is Status.UNKNOWN and book.investigations.get(code):
+            if r.status is S_UNKNOWN and book.investigations.get(code):
                 item["to_settle"] = book.investigations[code]
             criteria.append(item)
 
     def met_in(codes: tuple[str, ...]) -> list[str]:
-        return [c for c in codes if results[c].status is Status.MET]
+        return [c for c in codes if results[c].status is S_MET]
 
     output: dict[str, Any] = {
         "criteria_set": {"slug": rule.slug, "name": rule.name, "version": rule.version},
