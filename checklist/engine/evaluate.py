@@ -64,19 +64,17 @@ def apply_rule(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> SetOu
         if len(met) >= minimum:
             continue
         word = "other major" if group is Group.MAJOR else "minor"
+        noun = f"{minimum} {word} criterion" if minimum == 1 else f"{minimum} {word} criteria"
+        met_words = "none met" if not met else f"{len(met)} met"
         if len(met) + len(unknown) < minimum:
             impossible = True
-            blockers.append(
-                f"Needs at least {minimum} {word} criteria; {len(met)} met and "
-                f"{'none' if not unknown else len(unknown)} still unknown."
-            )
+            left = f"only {len(unknown)} not yet assessed" if unknown else "none left to assess"
+            blockers.append(f"Needs at least {noun}; {met_words}, {left}.")
         else:
             short = True
             missing.extend(unknown)
             listed = ", ".join(name(c, c) for c in unknown)
-            blockers.append(
-                f"Needs at least {minimum} {word} criteria; {len(met)} met. Not assessed: {listed}."
-            )
+            blockers.append(f"Needs at least {noun}; {met_words}. Not assessed: {listed}.")
     if impossible:
         return SetOutcome(rule, NOT_MET, results, [], blockers)
     if short:
