@@ -26,7 +26,7 @@ class CaseResult:
     differences: list[str]
 
 
-def run_case(case: RegressionCase, *, save: bool = False) -> CaseResult:
+def _run(case: RegressionCase) -> CaseResult:
     data: Any = dict(case.case) if isinstance(case.case, dict) else case.case
     if isinstance(data, dict) and case.criteria_set:
         data["criteria_set"] = case.criteria_set
@@ -36,18 +36,36 @@ def run_case(case: RegressionCase, *, save: bool = False) -> CaseResult:
         diffs = [f"input rejected: {exc}"]
     except (KeyError, TypeError, AttributeError) as exc:
         diffs = [f"expectation is malformed: {exc!r}"]
-    result = CaseResult(case.slug, case.name, not diffs, diffs)
+    return CaseResult(case.slug, case.name, not diffs, diffs)
+
+
+def _record(case: RegressionCase, result: CaseResult) -> None:
+    case.last_passed = result.passed
+    case.last_result = "passed" if result.passed else "\n".join(result.differences)
+    case.last_run_at = timezone.now()
+
+
+def run_case(case: RegressionCase, *, save: bool = False) -> CaseResult:
+    result = _run(case)
     if save:
+        _record(case, result)
         RegressionCase.objects.filter(pk=case.pk).update(
-            last_passed=result.passed,
-            last_result="passed" if result.passed else "\n".join(diffs),
-            last_run_at=timezone.now(),
+            last_passed=case.last_passed, last_result=case.last_result, last_run_at=case.last_run_at
         )
     return result
 
 
 def run_all(*, save: bool = False) -> list[CaseResult]:
-    return [run_case(case, save=save) for case in RegressionCase.objects.all()]
+    """Run every case; with ``save``, record each last result in one bulk update."""
+    cases = list(RegressionCase.objects.all())
+    results = [_run(case) for case in cases]
+    if save:
+        for case, result in zip(cases, results, strict=True):
+            _record(case, result)
+        RegressionCase.objects.bulk_update(
+            cases, ["last_passed", "last_result", "last_run_at"], batch_size=200
+        )
+    return results
 
 
 def golden_cases(directory: Path = GOLDEN_DIR) -> list[dict[str, Any]]:
