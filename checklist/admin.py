@@ -48,7 +48,11 @@ class ContentAdmin(SimpleHistoryAdmin):
     """Shared behaviour: review columns, overdue flag, regression check after save."""
 
     list_filter: tuple[Any, ...] = ("review_status", OverdueFilter)
-    readonly_fields: tuple[str, ...] = ()
+    # Engine codes are fixed once created: renaming one would silently detach it.
+    readonly_on_change: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return (*super().get_readonly_fields(request, obj), *(self.readonly_on_change if obj else ()))
 
     @admin.display(description="Review due", ordering="next_review_due")
     def review_due(self, obj: models.ReviewedContent) -> str:
@@ -57,9 +61,6 @@ class ContentAdmin(SimpleHistoryAdmin):
         if obj.review_overdue:
             return format_html('<strong class="errornote">OVERDUE {}</strong>', obj.next_review_due)
         return str(obj.next_review_due)
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
 
     def response_post_save_change(self, request: HttpRequest, obj: Any) -> Any:
         report_regressions(request)
@@ -189,8 +190,7 @@ class CriterionAdmin(ContentAdmin):
         REVIEW_FIELDSET,
     )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return ("code",) if obj else ()
+    readonly_on_change = ("code",)
 
 
 @admin.register(models.Finding)
@@ -212,8 +212,7 @@ class FindingAdmin(ContentAdmin):
         REVIEW_FIELDSET,
     )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return ("code",) if obj else ()
+    readonly_on_change = ("code",)
 
 
 @admin.register(models.LabField)
@@ -233,8 +232,7 @@ class LabFieldAdmin(ContentAdmin):
         REVIEW_FIELDSET,
     )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return ("code",) if obj else ()
+    readonly_on_change = ("code",)
 
 
 @admin.register(models.Threshold)
@@ -277,8 +275,7 @@ class ThresholdAdmin(ContentAdmin):
         REVIEW_FIELDSET,
     )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return ("code", "lab") if obj else ()
+    readonly_on_change = ("code", "lab")
 
     @admin.display(description="Public page")
     def public(self, obj: models.Threshold) -> str:
@@ -309,8 +306,7 @@ class DifferentialAdmin(ContentAdmin):
         REVIEW_FIELDSET,
     )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return ("code",) if obj else ()
+    readonly_on_change = ("code",)
 
     @admin.display(description="Public page")
     def public(self, obj: models.Differential) -> str:
@@ -356,8 +352,7 @@ class CautionAdmin(ContentAdmin):
         REVIEW_FIELDSET,
     )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return ("code",) if obj else ()
+    readonly_on_change = ("code",)
 
 
 @admin.register(models.SiteText)

@@ -122,7 +122,7 @@ def criteria(request: HttpRequest) -> HttpResponse:
                     ("Other major", [_crit_label(snap, rule, c) for c in rule.major], rule.major_min),
                     ("Minor", [_crit_label(snap, rule, c) for c in rule.minor], rule.minor_min),
                 ],
-                "refs": [snap.references[r[0]] for r in s.get("references", []) if r[0] in snap.references],
+                "refs": _refs(snap, s),
                 "overdue": _overdue(s),
             }
         )
@@ -139,13 +139,22 @@ def _overdue(item: dict[str, Any]) -> bool:
     return bool(due) and str(due) < date.today().isoformat()
 
 
+def _page(pages: tuple[dict[str, Any], ...], key: str, value: str) -> dict[str, Any]:
+    page = next((p for p in pages if p[key] == value), None)
+    if page is None:
+        raise Http404("No such page")
+    return page
+
+
+def _refs(snap: Snapshot, item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [snap.references[r[0]] for r in item.get("references", []) if r[0] in snap.references]
+
+
 @require_GET
 def differential(request: HttpRequest, code: str) -> HttpResponse:
     snap = snapshot()
-    page = next((d for d in snap.differentials if d["code"] == code), None)
-    if page is None:
-        raise Http404("No such differential")
-    refs = [snap.references[r[0]] for r in page.get("references", []) if r[0] in snap.references]
+    page = _page(snap.differentials, "code", code)
+    refs = _refs(snap, page)
     return render(
         request,
         "checklist/differential.html",
@@ -161,10 +170,8 @@ def treatments(request: HttpRequest) -> HttpResponse:
 @require_GET
 def treatment(request: HttpRequest, slug: str) -> HttpResponse:
     snap = snapshot()
-    page = next((t for t in snap.treatments if t["slug"] == slug), None)
-    if page is None:
-        raise Http404("No such treatment page")
-    refs = [snap.references[r[0]] for r in page.get("references", []) if r[0] in snap.references]
+    page = _page(snap.treatments, "slug", slug)
+    refs = _refs(snap, page)
     return render(
         request, "checklist/treatment.html", {"page": page, "refs": refs, "treatments": snap.treatments}
     )
