@@ -11,11 +11,25 @@
   var inflight = null;
   var seq = 0;
 
+  // Point a field's aria-describedby at its help text plus the given message ids,
+  // keeping whatever the server rendered (the help text) as the base.
+  function describe(input, ids) {
+    var base = input.getAttribute("data-describedby-base");
+    if (base === null) {
+      base = input.getAttribute("aria-describedby") || "";
+      input.setAttribute("data-describedby-base", base);
+    }
+    var value = [base].concat(ids).join(" ").trim();
+    if (value) { input.setAttribute("aria-describedby", value); } else { input.removeAttribute("aria-describedby"); }
+  }
+
   function showFieldMessages(header) {
     var data = { errors: {}, warnings: {} };
     if (header) { try { data = JSON.parse(header); } catch (e) { /* keep empty */ } }
     form.querySelectorAll(".live-error").forEach(function (el) { el.remove(); });
     form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    form.querySelectorAll("[data-describedby-base]").forEach(function (el) { describe(el, []); });
+    var extra = {};
     Object.keys(data.errors || {}).forEach(function (name) {
       var input = form.elements[name];
       if (!input || !input.closest) { return; }
@@ -24,7 +38,7 @@
       msg.className = "live-error invalid-feedback d-block small";
       msg.id = "live-error-" + name;
       msg.textContent = data.errors[name].join(" ");
-      input.setAttribute("aria-describedby", msg.id);
+      (extra[name] = extra[name] || []).push(msg.id);
       input.closest(".mb-3, .item").appendChild(msg);
     });
     form.querySelectorAll(".field-warning").forEach(function (el) {
@@ -32,6 +46,11 @@
       var text = (data.warnings || {})[code];
       el.textContent = text || "";
       el.hidden = !text;
+      if (text) { (extra[code] = extra[code] || []).push(el.id); }
+    });
+    Object.keys(extra).forEach(function (name) {
+      var input = form.elements[name];
+      if (input && input.setAttribute) { describe(input, extra[name]); }
     });
   }
 
