@@ -37,7 +37,14 @@ def _evaluate_form(request: HttpRequest, snap: Snapshot) -> tuple[CaseForm, dict
 def _result_context(form: CaseForm, result: dict[str, Any] | None, snap: Snapshot) -> dict[str, Any]:
     report = plain_text_report(form, result, snap, timezone.localdate()) if result else ""
     letters = _letters(result, snap)
+    labels = {f["code"]: f["label"] for f in snap.labs}
+    # Warnings name fields by code ("labs.vegf_pg_ml"); show the clinician's label instead.
+    warnings = [
+        {"label": labels.get(w["field"].split(".")[-1], w["field"]), "message": w["message"]}
+        for w in (result or {}).get("warnings", [])
+    ]
     return {
+        "warnings": warnings,
         "form": form,
         "result": result,
         "report": report,

@@ -86,7 +86,9 @@ def test_suspicious_value_is_a_warning_and_still_evaluated(client, seeded):
     response = client.post("/result", {**FULL_CASE, "vegf_pg_ml": "0.5", "vegf_pg_ml__unit": "pg/mL"})
     assert response.status_code == 200
     assert "ng/mL" in response["X-Field-Messages"]
-    assert "Check these values" in response.content.decode()
+    html = response.content.decode()
+    assert "Check these values" in html
+    assert "<li>VEGF: A VEGF below 5 pg/mL" in html
 
 
 def test_decimal_comma_is_accepted(client, seeded):
