@@ -71,11 +71,33 @@ def _letters(result: dict[str, Any] | None, snap: Snapshot) -> list[dict[str, st
     return sorted(out, key=lambda x: "POEMS".index(x["letter"]))
 
 
+# The empty checklist is the same for everyone (no CSRF token, no session), so
+# it is rendered once per content version. Rendering ~120 crispy fields costs
+# tens of milliseconds; serving the cached bytes costs almost nothing.
+_EMPTY_PAGE: dict[str, bytes] = {}
+
+
+def _empty_checklist(request: HttpRequest, snap: Snapshot) -> bytes:
+    page = _EMPTY_PAGE.get(snap.stamp)
+    if page is None:
+        form = CaseForm(None, snapshot=snap)
+        context = _result_context(form, None, snap) | {
+            "parts": layout(form),
+            "criteria_sets": snap.criteria_sets,
+        }
+        page = render(request, "checklist/checklist.html", context).content
+        _EMPTY_PAGE.clear()
+        _EMPTY_PAGE[snap.stamp] = page
+    return page
+
+
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def checklist(request: HttpRequest) -> HttpResponse:
     snap = snapshot()
+    if request.method != "POST":
+        return HttpResponse(_empty_checklist(request, snap))
     form, result = _evaluate_form(request, snap)
     context = _result_context(form, result, snap) | {
         "parts": layout(form),
