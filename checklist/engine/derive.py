@@ -72,22 +72,28 @@ def _any_of(case: Case, book: RuleBook, code: str, *, caveat: bool = True) -> Cr
     the 2003 criteria.
     """
     subs = book.subfindings.get(code, ())
-    qualifying = [f for f, q in subs if q or not caveat]
-    present = [f for f in qualifying if case.findings.get(f) is True]
+    qualifying = book.qualifying(code, caveat=caveat)
+    findings = case.findings
+    if not any(f in findings for f, _q in subs):
+        # The common case in clinic: nothing entered for this criterion yet.
+        return CriterionResult(
+            code, S_UNKNOWN, [book.not_assessed_text(code, caveat=caveat)] if qualifying else []
+        )
+    present = [f for f in qualifying if findings.get(f) is True]
     if present:
         names = ", ".join(book.label(f) for f in present)
         return CriterionResult(code, S_MET, [f"Present: {names}."])
     reasons: list[str] = []
-    non_qualifying_present = [f for f, q in subs if not q and case.findings.get(f) is True]
+    non_qualifying_present = [f for f, q in subs if not q and findings.get(f) is True]
     if non_qualifying_present:
         names = " and ".join(book.label(f) for f in non_qualifying_present)
         reasons.append(
             f"{names} alone does not meet this criterion (2007 caveat; judgement call for both together)."
         )
-    if qualifying and all(case.findings.get(f) is False for f in qualifying):
+    if qualifying and all(findings.get(f) is False for f in qualifying):
         reasons.append("All qualifying findings recorded as absent.")
         return CriterionResult(code, S_NOT_MET, reasons)
-    unassessed = [book.label(f) for f in qualifying if f not in case.findings]
+    unassessed = [book.label(f) for f in qualifying if f not in findings]
     if unassessed:
         reasons.append("Not assessed: " + ", ".join(unassessed) + ".")
     return CriterionResult(code, S_UNKNOWN, reasons)

@@ -103,9 +103,32 @@ class RuleBook:
     differential_names: Mapping[str, str]
     caution_messages: Mapping[str, str]
     disclaimer: str
+    _qualifying: Mapping[tuple[str, bool], tuple[str, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _not_assessed: Mapping[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
 
     def label(self, finding: str) -> str:
         return self.finding_labels.get(finding) or self.criterion_names.get(finding) or finding
+
+    def qualifying(self, criterion: str, *, caveat: bool = True) -> tuple[str, ...]:
+        """Sub-findings that meet ``criterion``; without the caveat, all of them count."""
+        return self._qualifying.get((criterion, caveat), ())
+
+    def not_assessed_text(self, criterion: str, *, caveat: bool = True) -> str:
+        return self._not_assessed[(criterion, caveat)]
+
+    def __post_init__(self) -> None:
+        # Precomputed once per content version: the engine reads these for every case.
+        qualifying: dict[tuple[str, bool], tuple[str, ...]] = {}
+        texts: dict[tuple[str, bool], str] = {}
+        for criterion, subs in self.subfindings.items():
+            for caveat in (True, False):
+                codes = tuple(f for f, q in subs if q or not caveat)
+                qualifying[(criterion, caveat)] = codes
+                texts[(criterion, caveat)] = "Not assessed: " + ", ".join(self.label(f) for f in codes) + "."
+        object.__setattr__(self, "_qualifying", qualifying)
+        object.__setattr__(self, "_not_assessed", texts)
 
 
 def _key(value: Any) -> str | None:
