@@ -41,8 +41,10 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and not env_bool("ALLOW_INSECURE_KEY"):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    # Only for local development and tests; never used in production.
-    SECRET_KEY = "dev-insecure-poemsaid-key-do-not-use-in-production-0123456789"
+    # Only for local development and tests; never used in production. The
+    # "django-insecure-" prefix makes `check --deploy` fail (security.W009) if
+    # ALLOW_INSECURE_KEY ever reaches a production environment.
+    SECRET_KEY = "django-insecure-poemsaid-dev-key-do-not-use-in-production-0123456789"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -132,7 +134,13 @@ AUTH_PASSWORD_VALIDATORS = [
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0")) or None
+# The client address axes locks on. django-ipware is not installed, so axes'
+# own AXES_IPWARE_* settings would do nothing and, behind a proxy, every login
+# would seem to come from the proxy (one attacker could then lock a username
+# out for everyone). PROXY_COUNT is the number of trusted proxies in front of
+# the app; see poemsaid.middleware.client_ip.
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "poemsaid.middleware.client_ip"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -207,5 +215,11 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # At DEBUG, Django logs every failed template variable lookup with the
+        # repr of the whole template context, which on result pages holds the
+        # case. LOG_LEVEL moves only the root logger and Django keeps "django"
+        # at INFO, but pinning this one keeps those records off even when
+        # someone turns "django" up to DEBUG to chase a problem.
+        "django.template": {"level": "INFO"},
     },
 }
