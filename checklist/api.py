@@ -78,6 +78,7 @@ def _set_payload(s: dict[str, Any], book: Any) -> dict[str, Any]:
     }
 
 
+@csrf_exempt
 @never_cache
 def criteria_sets_view(request: HttpRequest) -> JsonResponse:
     if request.method not in ("GET", "HEAD"):
@@ -92,6 +93,7 @@ def criteria_sets_view(request: HttpRequest) -> JsonResponse:
     )
 
 
+@csrf_exempt
 @never_cache
 def vocabulary_view(request: HttpRequest) -> JsonResponse:
     if request.method not in ("GET", "HEAD"):
@@ -136,6 +138,7 @@ def vocabulary_view(request: HttpRequest) -> JsonResponse:
     )
 
 
+@csrf_exempt
 def openapi_view(request: HttpRequest) -> JsonResponse:
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed("GET")

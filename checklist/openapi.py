@@ -14,7 +14,8 @@ from .engine.vocabulary import FINDINGS, LABS, LabKind
 def _lab_schema(code: str) -> dict[str, Any]:
     lab = LABS[code]
     if lab.kind is LabKind.CATEGORY:
-        return {"type": "string", "enum": list(lab.choices), "nullable": True}
+        # OpenAPI 3.0.3: with an enum, null is allowed only when the enum lists it.
+        return {"type": "string", "enum": [*lab.choices, None], "nullable": True}
     number: dict[str, Any] = {"type": "integer" if lab.kind is LabKind.INTEGER else "number"}
     if lab.minimum is not None:
         number["minimum"] = lab.minimum
@@ -153,17 +154,20 @@ def case_schema() -> dict[str, Any]:
         "properties": {
             "criteria_set": {
                 "type": "string",
-                "description": "mayo-2007 (default), mayo-2003 or suichi-2019.",
+                "nullable": True,
+                "description": "mayo-2007 (default), mayo-2003 or suichi-2019; missing or null: the default.",
             },
             "compare": {"type": "boolean", "description": "Also evaluate under every criteria set."},
             "findings": {
                 "type": "object",
+                "nullable": True,
                 "additionalProperties": False,
                 "description": "true = present, false = absent; missing or null = not assessed.",
                 "properties": {code: {"type": "boolean", "nullable": True} for code in sorted(FINDINGS)},
             },
             "labs": {
                 "type": "object",
+                "nullable": True,
                 "additionalProperties": False,
                 "properties": {code: _lab_schema(code) for code in LABS},
             },
