@@ -23,12 +23,13 @@ setup: $(VENV)/.installed
 run: setup
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# Tests run with DEBUG off, as production does (poemsaid/testenv.py).
 test: setup
-	$(PY) -m pytest
+	DEBUG=0 $(PY) -m pytest
 
 # The same suite against PostgreSQL (DATABASE_URL must point at a server).
 test-postgres: setup
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/poemsaid} $(PY) -m pytest -m "not browser" -p no:randomly
+	DEBUG=0 DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/poemsaid} $(PY) -m pytest -m "not browser" -p no:randomly
 
 lint:
 	$(VENV)/bin/ruff check .
