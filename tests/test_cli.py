@@ -67,3 +67,32 @@ def test_cli_and_api_give_the_same_answer(seeded, monkeypatch, client):
     _code, cli = run(monkeypatch, "-", stdin=json.dumps(CASE))
     api = client.post("/api/v1/evaluate", json.dumps(CASE), content_type="application/json").json()
     assert cli == api
+
+
+def test_real_process_prints_only_json_on_stdout(seeded, tmp_path, settings):
+    """As a user runs it: a separate process, a database file, stdout parsed as JSON."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    db = tmp_path / "cli.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DEBUG": "0", "ALLOW_INSECURE_KEY": "1"}
+    root = Path(settings.BASE_DIR)
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True)
+    subprocess.run([python, "manage.py", "load_content"], cwd=root, env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        [python, "manage.py", "evaluate", "-"],
+        cwd=root,
+        env=env,
+        input=json.dumps(CASE),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "met"
+    bad = subprocess.run(
+        [python, "manage.py", "evaluate", "-"], cwd=root, env=env, input="{", capture_output=True, text=True
+    )
+    assert bad.returncode == 2
+    assert json.loads(bad.stdout)["errors"][0]["field"] == "(body)"
