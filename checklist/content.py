@@ -9,11 +9,15 @@ queries.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core import serializers
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -110,13 +114,51 @@ _lock = threading.Lock()
 _local: dict[str, Snapshot] = {}
 
 
+def _shared_cache() -> bool:
+    """True when the cache is shared between processes (CACHE_URL, e.g. Redis)."""
+    return "LocMemCache" not in settings.CACHES["default"]["BACKEND"]
+
+
+def _stamp_file() -> Path:
+    return Path(settings.CONTENT_STAMP_FILE)
+
+
+def current_stamp() -> str:
+    """Which content version this process should be serving.
+
+    With a shared cache the stamp lives there, so one save reaches every app
+    server. Without one, several worker processes on one machine share a
+    stamp file: each request reads its modification time (one stat call),
+    because an in-process cache would only tell the worker that saved.
+    """
+    if _shared_cache():
+        stamp = cache.get(STAMP_KEY)
+        if stamp is None:
+            cache.add(STAMP_KEY, uuid.uuid4().hex, timeout=None)
+            stamp = cache.get(STAMP_KEY)
+        return str(stamp)
+    path = _stamp_file()
+    try:
+        return str(path.stat().st_mtime_ns)
+    except FileNotFoundError:
+        _bump_file(path)
+        return str(path.stat().st_mtime_ns)
+
+
+def _bump_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(uuid.uuid4().hex)
+    # Make sure the modification time moves even on filesystems with coarse timestamps.
+    now = time.time_ns()
+    previous = getattr(_bump_file, "last", 0)
+    stamp = max(now, previous + 1_000_000)
+    _bump_file.last = stamp  # type: ignore[attr-defined]
+    os.utime(path, ns=(stamp, stamp))
+
+
 def snapshot() -> Snapshot:
-    """The current content. Costs one cache read when warm, and no SQL."""
-    stamp = cache.get(STAMP_KEY)
-    if stamp is None:
-        stamp = uuid.uuid4().hex
-        cache.add(STAMP_KEY, stamp, timeout=None)
-        stamp = cache.get(STAMP_KEY, stamp)
+    """The current content. Costs one stat call (or one cache read) when warm, and no SQL."""
+    stamp = current_stamp()
     current = _local.get("snapshot")
     if current is not None and current.stamp == stamp:
         return current
@@ -132,7 +174,10 @@ def rulebook() -> RuleBook:
 
 def invalidate(**_: Any) -> None:
     """Called on every content save or delete: all processes rebuild on next use."""
-    cache.set(STAMP_KEY, uuid.uuid4().hex, timeout=None)
+    if _shared_cache():
+        cache.set(STAMP_KEY, uuid.uuid4().hex, timeout=None)
+    else:
+        _bump_file(_stamp_file())
     _local.pop("snapshot", None)
 
 

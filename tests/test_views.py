@@ -161,3 +161,20 @@ def test_about_page_flags_overdue_reviews(client, seeded):
     Differential.objects.filter(code="cidp").update(next_review_due="2020-01-01")
     html = client.get("/about").content.decode()
     assert "Reviews overdue" in html and "review was due 2020-01-01" in html
+
+
+def test_an_edit_in_another_worker_process_reaches_this_one(client, seeded, settings):
+    """Without a shared cache, workers learn of an edit through the stamp file."""
+    from pathlib import Path
+
+    from checklist import content
+    from checklist.models import Finding
+
+    client.get("/")
+    stamp = content.current_stamp()
+    # Another worker saves: the row changes and it bumps the stamp file, not our memory.
+    Finding.objects.filter(code="splenomegaly").update(label="Spleen enlarged (other worker)")
+    assert "Spleen enlarged (other worker)" not in client.get("/").content.decode()
+    content._bump_file(Path(settings.CONTENT_STAMP_FILE))
+    assert content.current_stamp() != stamp
+    assert "Spleen enlarged (other worker)" in client.get("/").content.decode()
