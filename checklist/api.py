@@ -27,8 +27,14 @@ def _method_not_allowed(allowed: str) -> JsonResponse:
     return _errors(405, "(method)", f"use {allowed}.", Allow=allowed)
 
 
+def _no_store(response: JsonResponse) -> JsonResponse:
+    # What never_cache sets, without its date arithmetic (a measurable share of a
+    # 0.3 ms request): an evaluation must never be cached by a proxy or browser.
+    response["Cache-Control"] = "max-age=0, no-cache, no-store, must-revalidate, private"
+    return response
+
+
 @csrf_exempt
-@never_cache
 def evaluate_view(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
         return _method_not_allowed("POST")
@@ -47,8 +53,8 @@ def evaluate_view(request: HttpRequest) -> JsonResponse:
             return _errors(413, "(body)", f"the body must be at most {limit} bytes.")
         result = evaluate_data(decode_json(body))
     except InputError as exc:
-        return JsonResponse(exc.as_dict(), status=400)
-    return JsonResponse(result, json_dumps_params={"ensure_ascii": False})
+        return _no_store(JsonResponse(exc.as_dict(), status=400))
+    return _no_store(JsonResponse(result, json_dumps_params={"ensure_ascii": False}))
 
 
 def _set_payload(s: dict[str, Any], book: Any) -> dict[str, Any]:

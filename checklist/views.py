@@ -8,6 +8,7 @@ it be served from cache.
 
 from __future__ import annotations
 
+import gzip
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -74,21 +76,31 @@ def _letters(result: dict[str, Any] | None, snap: Snapshot) -> list[dict[str, st
 # The empty checklist is the same for everyone (no CSRF token, no session), so
 # it is rendered once per content version. Rendering ~120 crispy fields costs
 # tens of milliseconds; serving the cached bytes costs almost nothing.
-_EMPTY_PAGE: dict[str, bytes] = {}
+_EMPTY_PAGE: dict[str, tuple[bytes, bytes]] = {}
 
 
-def _empty_checklist(request: HttpRequest, snap: Snapshot) -> bytes:
-    page = _EMPTY_PAGE.get(snap.stamp)
-    if page is None:
+def _empty_checklist(request: HttpRequest, snap: Snapshot) -> HttpResponse:
+    """The empty page, plain and gzipped, both rendered once per content version."""
+    pages = _EMPTY_PAGE.get(snap.stamp)
+    if pages is None:
         form = CaseForm(None, snapshot=snap)
         context = _result_context(form, None, snap) | {
             "parts": layout(form),
             "criteria_sets": snap.criteria_sets,
         }
-        page = render(request, "checklist/checklist.html", context).content
+        html = render(request, "checklist/checklist.html", context).content
+        # mtime=0 keeps the compressed bytes identical between processes.
+        pages = (html, gzip.compress(html, compresslevel=6, mtime=0))
         _EMPTY_PAGE.clear()
-        _EMPTY_PAGE[snap.stamp] = page
-    return page
+        _EMPTY_PAGE[snap.stamp] = pages
+    html, compressed = pages
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(compressed)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(html)
+    patch_vary_headers(response, ("Accept-Encoding",))
+    return response
 
 
 @csrf_exempt
@@ -97,7 +109,7 @@ def _empty_checklist(request: HttpRequest, snap: Snapshot) -> bytes:
 def checklist(request: HttpRequest) -> HttpResponse:
     snap = snapshot()
     if request.method != "POST":
-        return HttpResponse(_empty_checklist(request, snap))
+        return _empty_checklist(request, snap)
     form, result = _evaluate_form(request, snap)
     context = _result_context(form, result, snap) | {
         "parts": layout(form),

@@ -178,3 +178,14 @@ def test_an_edit_in_another_worker_process_reaches_this_one(client, seeded, sett
     content._bump_file(Path(settings.CONTENT_STAMP_FILE))
     assert content.current_stamp() != stamp
     assert "Spleen enlarged (other worker)" in client.get("/").content.decode()
+
+
+def test_checklist_page_gzipped_once_and_decompresses_to_the_same_page(client, seeded):
+    import gzip
+
+    plain = client.get("/")
+    packed = client.get("/", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 5

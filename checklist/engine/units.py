@@ -23,16 +23,21 @@ def normalise_unit(unit: str) -> str:
     return folded.replace(" ", "").lower()
 
 
+# {lab: {normalised unit: factor}}, built once: parse_case looks units up per value.
+_FACTORS: dict[str, dict[str, float]] = {
+    code: {normalise_unit(lab.unit): 1.0, **{normalise_unit(u): f for u, f in lab.units.items()}}
+    for code, lab in LABS.items()
+}
+
+
 def to_canonical(lab_code: str, value: float, unit: str) -> float:
     """Return ``value`` given in ``unit`` converted to the lab's canonical unit.
 
     Raises ``UnitError`` for a unit the lab does not accept; never guesses.
     """
-    lab = LABS[lab_code]
-    wanted = normalise_unit(unit)
-    if wanted == normalise_unit(lab.unit):
+    if unit == LABS[lab_code].unit:
         return value
-    for other, factor in lab.units.items():
-        if wanted == normalise_unit(other):
-            return value * factor
-    raise UnitError(lab_code, unit, lab.allowed_units)
+    factor = _FACTORS[lab_code].get(normalise_unit(unit))
+    if factor is None:
+        raise UnitError(lab_code, unit, LABS[lab_code].allowed_units)
+    return value if factor == 1.0 else value * factor
