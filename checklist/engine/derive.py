@@ -74,7 +74,7 @@ def _any_of(case: Case, book: RuleBook, code: str, *, caveat: bool = True) -> Cr
     subs = book.subfindings.get(code, ())
     qualifying = book.qualifying(code, caveat=caveat)
     findings = case.findings
-    if not any(f in findings for f, _q in subs):
+    if findings.keys().isdisjoint(book.sub_codes(code)):
         # The common case in clinic: nothing entered for this criterion yet.
         return CriterionResult(
             code, S_UNKNOWN, [book.not_assessed_text(code, caveat=caveat)] if qualifying else []

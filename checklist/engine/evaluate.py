@@ -18,6 +18,10 @@ from .rulebook import CriteriaSetRule, RuleBook
 from .vocabulary import Group
 
 MET, NOT_MET, INCOMPLETE = "met", "not_met", "incomplete"
+# Plain strings for the output, looked up rather than read through Enum.value,
+# which is a slow descriptor in Python 3.11 and sits in the per-criterion loop.
+_MANDATORY, _MAJOR, _MINOR = Group.MANDATORY.value, Group.MAJOR.value, Group.MINOR.value
+_STATUS_TEXT = {status: status.value for status in Status}
 
 
 @dataclass(slots=True)
@@ -56,14 +60,14 @@ def apply_rule(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> SetOu
             missing.append(code)
             blockers.append(f"{name(code, code)} is required and is not assessed.")
     for group, codes, minimum in (
-        (Group.MAJOR, rule.major, rule.major_min),
-        (Group.MINOR, rule.minor, rule.minor_min),
+        (_MAJOR, rule.major, rule.major_min),
+        (_MINOR, rule.minor, rule.minor_min),
     ):
         met = [c for c in codes if status_of(c) is S_MET]
         unknown = [c for c in codes if status_of(c) is S_UNKNOWN]
         if len(met) >= minimum:
             continue
-        word = "other major" if group is Group.MAJOR else "minor"
+        word = "other major" if group == _MAJOR else "minor"
         noun = f"{minimum} {word} criterion" if minimum == 1 else f"{minimum} {word} criteria"
         met_words = "none met" if not met else f"{len(met)} met"
         if len(met) + len(unknown) < minimum:
@@ -175,17 +179,17 @@ def evaluate(case: Case, book: RuleBook) -> dict[str, Any]:
 
     criteria = []
     for group, codes in (
-        (Group.MANDATORY, rule.mandatory),
-        (Group.MAJOR, rule.major),
-        (Group.MINOR, rule.minor),
+        (_MANDATORY, rule.mandatory),
+        (_MAJOR, rule.major),
+        (_MINOR, rule.minor),
     ):
         for code in codes:
             r = results[code]
             item: dict[str, Any] = {
                 "code": code,
                 "name": rule.labels.get(code) or book.criterion_names[code],
-                "group": group.value,
-                "status": r.status.value,
+                "group": group,
+                "status": _STATUS_TEXT[r.status],
                 "reasons": list(r.reasons),
             }
             if r.status is S_UNKNOWN and book.investigations.get(code):

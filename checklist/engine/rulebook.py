@@ -107,6 +107,7 @@ class RuleBook:
         default_factory=dict, repr=False, compare=False
     )
     _not_assessed: Mapping[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
+    _sub_codes: Mapping[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def label(self, finding: str) -> str:
         return self.finding_labels.get(finding) or self.criterion_names.get(finding) or finding
@@ -114,6 +115,10 @@ class RuleBook:
     def qualifying(self, criterion: str, *, caveat: bool = True) -> tuple[str, ...]:
         """Sub-findings that meet ``criterion``; without the caveat, all of them count."""
         return self._qualifying.get((criterion, caveat), ())
+
+    def sub_codes(self, criterion: str) -> frozenset[str]:
+        """Every sub-finding code of ``criterion``, qualifying or not."""
+        return self._sub_codes.get(criterion, frozenset())
 
     def not_assessed_text(self, criterion: str, *, caveat: bool = True) -> str:
         return self._not_assessed[(criterion, caveat)]
@@ -128,6 +133,9 @@ class RuleBook:
                 qualifying[(criterion, caveat)] = codes
                 texts[(criterion, caveat)] = "Not assessed: " + ", ".join(self.label(f) for f in codes) + "."
         object.__setattr__(self, "_qualifying", qualifying)
+        object.__setattr__(
+            self, "_sub_codes", {c: frozenset(f for f, _q in subs) for c, subs in self.subfindings.items()}
+        )
         object.__setattr__(self, "_not_assessed", texts)
 
 
