@@ -48,6 +48,7 @@ serve: setup
 	DEBUG=0 ALLOW_INSECURE_KEY=1 SECURE=0 ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/gunicorn poemsaid.wsgi -c gunicorn.conf.py
 
 bench: setup
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/run.py
 
 clean:
