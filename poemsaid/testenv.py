@@ -14,4 +14,6 @@ os.environ.setdefault("SECURE", "0")
 os.environ.setdefault("MANIFEST_STATIC", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 # Each test run gets its own content-version stamp file.
-os.environ.setdefault("CONTENT_STAMP_FILE", os.path.join(tempfile.mkdtemp(prefix="poemsaid-test-"), "content-stamp"))
+os.environ.setdefault(
+    "CONTENT_STAMP_FILE", os.path.join(tempfile.mkdtemp(prefix="poemsaid-test-"), "content-stamp")
+)
