@@ -6,5 +6,8 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from poemsaid.safety import refuse_development_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "poemsaid.settings")
+refuse_development_key()
 application = get_asgi_application()

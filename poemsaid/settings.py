@@ -38,12 +38,14 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and not env_bool("ALLOW_INSECURE_KEY"):
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    # Only for local development and tests; never used in production. The
-    # "django-insecure-" prefix makes `check --deploy` fail (security.W009) if
-    # ALLOW_INSECURE_KEY ever reaches a production environment.
+# Without SECRET_KEY the public development key is used, so that management
+# commands that sign nothing (makemigrations, check, evaluate) work on a bare
+# checkout. Serving is what needs a real key: poemsaid/wsgi.py and asgi.py
+# refuse to start with DEBUG off unless ALLOW_INSECURE_KEY=1 (local use only).
+# The "django-insecure-" prefix also makes `check --deploy` fail (security.W009).
+USING_DEVELOPMENT_KEY = not SECRET_KEY
+ALLOW_INSECURE_KEY = env_bool("ALLOW_INSECURE_KEY")
+if USING_DEVELOPMENT_KEY:
     SECRET_KEY = "django-insecure-poemsaid-dev-key-do-not-use-in-production-0123456789"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")

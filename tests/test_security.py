@@ -142,10 +142,25 @@ def test_debug_on_only_when_asked_for():
     assert read_settings(DEBUG="1", SECRET_KEY=None)["DEBUG"] is True
 
 
-def test_without_a_secret_key_settings_refuse_to_load():
-    values = read_settings(DEBUG=None, SECRET_KEY=None)
-    assert values["error"] == "ImproperlyConfigured"
-    assert "SECRET_KEY" in values["message"]
+def test_without_a_secret_key_the_app_refuses_to_serve():
+    result = run_python("import poemsaid.wsgi", production_env(DEBUG=None, SECRET_KEY=None))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off." in result.stderr
+    result = run_python("import poemsaid.asgi", production_env(DEBUG=None, SECRET_KEY=None))
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_with_a_secret_key_the_app_serves():
+    result = run_python("import poemsaid.wsgi", production_env(DEBUG=None))
+    assert result.returncode == 0, result.stderr
+
+
+def test_management_commands_work_on_a_bare_checkout_without_a_secret_key():
+    """makemigrations --check (CI, reviewers) needs no key and no DEBUG."""
+    env = production_env(DEBUG=None, SECRET_KEY=None, DATABASE_URL=None)
+    result = manage("makemigrations", "--check", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_unclear_boolean_in_the_environment_refuses_to_load():
