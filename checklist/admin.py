@@ -13,7 +13,6 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -36,11 +35,10 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Overdue"), ("no", "Not overdue")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        today = timezone.localdate()
         if self.value() == "yes":
-            return queryset.filter(next_review_due__lt=today)
+            return queryset.overdue()
         if self.value() == "no":
-            return queryset.exclude(next_review_due__lt=today)
+            return queryset.exclude(pk__in=queryset.overdue())
         return queryset
 
 

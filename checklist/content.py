@@ -80,7 +80,6 @@ class Snapshot:
     criteria_sets: tuple[dict[str, Any], ...]
     differentials: tuple[dict[str, Any], ...]
     treatments: tuple[dict[str, Any], ...]
-    cautions: dict[str, dict[str, Any]]
     texts: dict[str, dict[str, Any]]
     references: dict[str, dict[str, Any]]
     release: dict[str, Any] | None
@@ -103,7 +102,6 @@ def build_snapshot(stamp: str = "") -> Snapshot:
         criteria_sets=_fields(records, "criteriaset"),
         differentials=_fields(records, "differential"),
         treatments=_fields(records, "treatment"),
-        cautions={f["code"]: f for f in _fields(records, "caution")},
         texts={f["key"]: f for f in _fields(records, "sitetext")},
         references={f["key"]: f for f in _fields(records, "reference")},
         release=releases[0] if releases else None,
@@ -170,10 +168,6 @@ def snapshot() -> Snapshot:
         current = build_snapshot(stamp)
         _local["snapshot"] = current
     return current
-
-
-def rulebook() -> RuleBook:
-    return snapshot().book
 
 
 def invalidate(**_: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from .content import snapshot
@@ -32,8 +31,6 @@ def decode_json(text: str | bytes) -> Any:
         raise InputError([FieldError("(body)", "must be UTF-8 encoded JSON.")]) from None
     except ValueError as exc:
         raise InputError([FieldError("(body)", f"malformed JSON: {exc}")]) from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InputError([FieldError("(body)", "must be a JSON object.")])
     return value
 
 

@@ -25,79 +25,75 @@ TRI_STATE = [(NOT_ASSESSED, "Not assessed"), (PRESENT, "Present"), (ABSENT, "Abs
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One fieldset of the form: a criterion (or a theme) and the items under it."""
+    """One fieldset of the form: a criterion, or a theme, and the items under it.
+
+    A criterion's block takes its title, help and POEMS letter from content;
+    only theme blocks (labs, other signs) carry a title here.
+    """
 
     key: str
-    title: str
-    intro: str
     items: tuple[str, ...]
-    letter: str = ""
+    criterion: str = ""
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Part:
     key: str
     title: str
-    intro: str
     blocks: tuple[Block, ...]
+    intro: str = ""
 
 
-# The order of the form. Finding codes and lab codes are both listed; the form
-# knows which is which from the vocabulary.
+# The order of the form follows the structure of the criteria, which is code.
+# Finding codes and lab codes are both listed; the vocabulary says which is which.
 PARTS: tuple[Part, ...] = (
     Part(
         "mandatory",
         "Mandatory criteria",
-        "Both are required by every criteria set.",
         (
-            Block("polyneuropathy", "Polyneuropathy", "", ("polyneuropathy",), "P"),
+            Block("polyneuropathy", ("polyneuropathy",), criterion="polyneuropathy"),
             Block(
                 "monoclonal",
-                "Monoclonal plasma-cell disorder",
-                "Any M-protein on immunofixation, a clone on biopsy, or a positive heavy/light-chain typing.",
                 (
                     "m_protein_present",
                     "clonal_plasma_cells_on_biopsy",
                     "light_chain_type",
                     "heavy_chain_type",
                 ),
-                "M",
+                criterion="monoclonal_plasma_cell_disorder",
             ),
         ),
     ),
     Part(
         "major",
         "Other major criteria",
-        "Mayo 2007: at least one is needed.",
         (
-            Block("castleman", "Castleman disease", "", ("castleman_disease",)),
-            Block("bone", "Bone lesions", "", ("sclerotic_bone_lesions", "lytic_bone_lesions")),
+            Block("castleman", ("castleman_disease",), criterion="castleman_disease"),
+            Block(
+                "bone", ("sclerotic_bone_lesions", "lytic_bone_lesions"), criterion="sclerotic_bone_lesions"
+            ),
             Block(
                 "vegf",
-                "VEGF",
-                "Enter the value, its unit, the specimen and, if you have it, your lab's upper limit.",
                 ("vegf_pg_ml", "vegf_specimen", "vegf_uln_pg_ml", "vegf_elevated"),
+                criterion="vegf_elevated",
             ),
         ),
     ),
     Part(
         "minor",
         "Minor criteria",
-        "Mayo 2007: at least one is needed.",
         (
             Block(
-                "organomegaly", "Organomegaly", "", ("hepatomegaly", "splenomegaly", "lymphadenopathy"), "O"
+                "organomegaly", ("hepatomegaly", "splenomegaly", "lymphadenopathy"), criterion="organomegaly"
             ),
             Block(
                 "volume",
-                "Extravascular volume overload",
-                "",
                 ("peripheral_edema", "pleural_effusion", "ascites", "pericardial_effusion"),
+                criterion="extravascular_volume_overload",
             ),
             Block(
                 "endocrine",
-                "Endocrinopathy",
-                "Diabetes or thyroid disease alone does not count.",
                 (
                     "endo_hypogonadism",
                     "endo_gynecomastia",
@@ -109,12 +105,10 @@ PARTS: tuple[Part, ...] = (
                     "endo_thyroid_disorder",
                     "erectile_dysfunction",
                 ),
-                "E",
+                criterion="endocrinopathy",
             ),
             Block(
                 "skin",
-                "Skin changes",
-                "",
                 (
                     "skin_hyperpigmentation",
                     "skin_hypertrichosis",
@@ -125,26 +119,22 @@ PARTS: tuple[Part, ...] = (
                     "skin_white_nails",
                     "skin_thickening",
                 ),
-                "S",
+                criterion="skin_changes",
             ),
-            Block("papilledema", "Papilloedema", "", ("papilledema",)),
+            Block("papilledema", ("papilledema",), criterion="papilledema"),
             Block(
                 "counts",
-                "Thrombocytosis or polycythaemia",
-                "Sex sets the haemoglobin and haematocrit thresholds.",
                 ("platelets_10e9_l", "hemoglobin_g_dl", "hematocrit_pct", "sex"),
+                criterion="thrombocytosis_polycythemia",
             ),
         ),
     ),
     Part(
         "other",
         "Other signs",
-        "Recorded for the picture; not counted towards the criteria.",
         (
             Block(
                 "other_signs",
-                "Other signs",
-                "",
                 (
                     "clubbing",
                     "weight_loss",
@@ -156,19 +146,18 @@ PARTS: tuple[Part, ...] = (
                     "low_vitamin_b12",
                     "fever",
                 ),
+                title="Other signs",
             ),
         ),
+        intro="Recorded for the picture; not counted towards the criteria.",
     ),
     Part(
         "labs",
         "Other labs",
-        "Used for the differentials (myeloma, AL amyloidosis) and for context.",
         (
-            Block("patient", "Patient", "", ("age_years",)),
+            Block("patient", ("age_years",), title="Patient"),
             Block(
                 "chemistry",
-                "Chemistry",
-                "",
                 (
                     "calcium_mg_dl",
                     "creatinine_mg_dl",
@@ -178,11 +167,10 @@ PARTS: tuple[Part, ...] = (
                     "vitamin_b12_pg_ml",
                     "proteinuria_g_24h",
                 ),
+                title="Chemistry",
             ),
             Block(
                 "paraprotein",
-                "Paraprotein and marrow",
-                "",
                 (
                     "m_protein_g_dl",
                     "flc_kappa_mg_l",
@@ -192,24 +180,22 @@ PARTS: tuple[Part, ...] = (
                     "bone_lesion_count",
                     "mri_focal_lesions_count",
                 ),
+                title="Paraprotein and marrow",
             ),
             Block(
                 "other_tests",
-                "Other investigations",
-                "",
                 ("csf_protein_mg_dl", "pasp_mmhg", "dlco_pct_pred", "median_tli"),
+                title="Other investigations",
             ),
         ),
+        intro="Used for the differentials (myeloma, AL amyloidosis) and for context.",
     ),
     Part(
         "clues",
         "Clues for the differentials",
-        "These do not count towards the criteria; they raise or lower the differential flags.",
         (
             Block(
                 "neuropathy",
-                "Neuropathy pattern",
-                "",
                 (
                     "neuropathy_demyelinating",
                     "neuropathy_axonal_predominant",
@@ -224,11 +210,10 @@ PARTS: tuple[Part, ...] = (
                     "ncs_sural_sparing",
                     "ivig_refractory",
                 ),
+                title="Neuropathy pattern",
             ),
             Block(
                 "al",
-                "AL amyloidosis and other clues",
-                "",
                 (
                     "autonomic_dysfunction",
                     "carpal_tunnel_syndrome",
@@ -238,11 +223,10 @@ PARTS: tuple[Part, ...] = (
                     "anti_mag_positive",
                     "jak2_positive",
                 ),
+                title="AL amyloidosis and other clues",
             ),
             Block(
                 "confounders",
-                "VEGF confounders",
-                "Each can raise VEGF without POEMS.",
                 (
                     "iron_deficiency_anemia",
                     "copd",
@@ -251,8 +235,10 @@ PARTS: tuple[Part, ...] = (
                     "vasculitis",
                     "recent_acute_illness",
                 ),
+                title="VEGF confounders",
             ),
         ),
+        intro="These do not count towards the criteria; they raise or lower the differential flags.",
     ),
 )
 
@@ -270,7 +256,6 @@ class CaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.snapshot = snapshot
         self.case: Case | None = None
-        self.payload: dict[str, Any] = {}
         self.warnings: dict[str, str] = {}
         # The fields depend only on content, so they are built once per content
         # version and shared: building or deep-copying ~130 fields cost ~2 ms a
@@ -305,7 +290,6 @@ class CaseForm(forms.Form):
         payload: dict[str, Any] = {"findings": findings, "labs": labs}
         if data.get("criteria_set"):
             payload["criteria_set"] = data["criteria_set"]
-        self.payload = payload
         if self.errors:
             return data
         try:
@@ -395,12 +379,26 @@ def _to_number(text: str) -> float | None:
     return value if value == value and value not in (float("inf"), float("-inf")) else None
 
 
+def _part_intro(part: Part, snapshot: Snapshot) -> str:
+    """How many of a group the default set needs, read from content."""
+    rule = snapshot.book.sets[snapshot.book.default_set]
+    if part.key == "mandatory":
+        return f"{rule.name}: all are required."
+    if part.key == "major":
+        return f"{rule.name}: at least {rule.major_min} needed."
+    if part.key == "minor":
+        return f"{rule.name}: at least {rule.minor_min} needed."
+    return part.intro
+
+
 def layout(form: CaseForm) -> list[dict[str, Any]]:
     """The form's fields arranged as PARTS, for the template. Presentation only."""
+    criteria = {c["code"]: c for c in form.snapshot.criteria}
     out = []
     for part in PARTS:
         blocks = []
         for block in part.blocks:
+            words = criteria.get(block.criterion, {})
             items = []
             for code in block.items:
                 lab = LABS.get(code)
@@ -418,6 +416,14 @@ def layout(form: CaseForm) -> list[dict[str, Any]]:
                         "warning": form.warnings.get(code, ""),
                     }
                 )
-            blocks.append({"block": block, "items": items})
-        out.append({"part": part, "blocks": blocks})
+            blocks.append(
+                {
+                    "key": block.key,
+                    "title": words.get("name", block.title),
+                    "intro": words.get("help_text", ""),
+                    "letter": words.get("letter", ""),
+                    "items": items,
+                }
+            )
+        out.append({"part": part, "intro": _part_intro(part, form.snapshot), "blocks": blocks})
     return out

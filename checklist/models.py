@@ -19,7 +19,17 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
-class NaturalKeyManager(models.Manager):
+def is_overdue(next_review_due: datetime.date | None) -> bool:
+    """The one definition of an overdue review, for rows and for cached content alike."""
+    return next_review_due is not None and next_review_due < timezone.localdate()
+
+
+class ReviewedQuerySet(models.QuerySet):
+    def overdue(self) -> ReviewedQuerySet:
+        return self.filter(next_review_due__lt=timezone.localdate())
+
+
+class NaturalKeyManager(models.Manager.from_queryset(ReviewedQuerySet)):  # type: ignore[misc]
     """Looks rows up by their stable code so fixtures can refer to them by name."""
 
     key_field = "code"
@@ -61,7 +71,7 @@ class ReviewedContent(models.Model):
 
     @property
     def review_overdue(self) -> bool:
-        return self.next_review_due is not None and self.next_review_due < timezone.localdate()
+        return is_overdue(self.next_review_due)
 
 
 class Reference(ReviewedContent):
@@ -194,7 +204,7 @@ class CriteriaSet(ReviewedContent):
         return (self.slug,)
 
 
-class MembershipManager(models.Manager):
+class MembershipManager(models.Manager.from_queryset(ReviewedQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, set_slug: str, criterion_code: str) -> Membership:
         return self.get(criteria_set__slug=set_slug, criterion__code=criterion_code)
 

@@ -10,13 +10,7 @@ from typing import Any
 from .content import Snapshot
 from .engine.rulebook import display_unit
 from .engine.vocabulary import LABS, LabKind
-
-STATUS_WORDS = {
-    "met": "MEETS the criteria",
-    "not_met": "does NOT meet the criteria",
-    "incomplete": "INCOMPLETE: cannot be decided yet",
-}
-CRITERION_WORDS = {"met": "met", "not_met": "not met", "unknown": "not assessed"}
+from .templatetags.checklist_tags import criterion_word, status_headline
 
 
 def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date) -> str:
@@ -29,14 +23,14 @@ def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: 
         f"version {result['criteria_set']['version']})",
         f"Content version: {result['content_version']}",
         "",
-        f"Result: {STATUS_WORDS[result['status']]} under {result['criteria_set']['name']}.",
+        f"Result: {status_headline(result['status'])} under {result['criteria_set']['name']}.",
     ]
     if result["missing"]:
         lines.append("Still needed: " + ", ".join(book.criterion_names[c] for c in result["missing"]) + ".")
     lines += ["", "Criteria:"]
     for c in result["criteria"]:
         lines.append(
-            f"- [{CRITERION_WORDS[c['status']]}] {c['name']} ({c['group']}): {' '.join(c['reasons'])}"
+            f"- [{criterion_word(c['status'])}] {c['name']} ({c['group']}): {' '.join(c['reasons'])}"
         )
     if result.get("comparison"):
         lines += ["", "Under each criteria set:"]

@@ -9,7 +9,7 @@ it be served from cache.
 from __future__ import annotations
 
 import gzip
-from datetime import date
+import json
 from typing import Any
 
 from django.db import connection
@@ -47,6 +47,7 @@ def _result_context(form: CaseForm, result: dict[str, Any] | None, snap: Snapsho
     ]
     return {
         "warnings": warnings,
+        "no_differentials": snap.texts.get("no_differentials"),
         "form": form,
         "result": result,
         "report": report,
@@ -129,8 +130,6 @@ def result_fragment(request: HttpRequest) -> HttpResponse:
     response = render(request, "checklist/_result.html", _result_context(form, result, snap))
     # The client shows field errors next to the fields from this header.
     if form.errors or form.warnings:
-        import json
-
         response["X-Field-Messages"] = json.dumps(
             {"errors": {k: [str(m) for m in v] for k, v in form.errors.items()}, "warnings": form.warnings}
         )
@@ -164,7 +163,7 @@ def criteria(request: HttpRequest) -> HttpResponse:
                     ("Minor", [_crit_label(snap, rule, c) for c in rule.minor], rule.minor_min),
                 ],
                 "refs": _refs(snap, s),
-                "overdue": _overdue(s),
+                "overdue": models.is_overdue(s.get("next_review_due")),
             }
         )
     thresholds = models.Threshold.objects.select_related("reference").order_by("lab", "code")
@@ -173,11 +172,6 @@ def criteria(request: HttpRequest) -> HttpResponse:
 
 def _crit_label(snap: Snapshot, rule: Any, code: str) -> str:
     return rule.labels.get(code) or snap.book.criterion_names[code]
-
-
-def _overdue(item: dict[str, Any]) -> bool:
-    due = item.get("next_review_due")
-    return bool(due) and str(due) < date.today().isoformat()
 
 
 def _page(pages: tuple[dict[str, Any], ...], key: str, value: str) -> dict[str, Any]:
@@ -250,7 +244,7 @@ def about(request: HttpRequest) -> HttpResponse:
         models.Differential,
         models.Treatment,
     ):
-        for item in model.objects.filter(next_review_due__lt=timezone.localdate()):
+        for item in model.objects.overdue():
             overdue.append({"kind": model._meta.verbose_name, "name": str(item), "due": item.next_review_due})
     return render(
         request,

@@ -33,6 +33,11 @@ def test_evaluate_answers_the_design_example(api):
     response = post(api, CASE)
     assert response.status_code == 200
     body = response.json()
+    # The output keys of design.md §3.3, written out here as the contract.
+    assert set(body) >= {
+        "criteria_set", "content_version", "status", "meets_criteria", "mandatory_met", "major_met",
+        "minor_met", "criteria", "missing", "differentials", "cautions", "disclaimer",
+    }  # fmt: skip
     assert body["status"] == "met" and body["meets_criteria"] is True
     assert body["major_met"] == ["vegf_elevated"]
     assert set(body["minor_met"]) == {"organomegaly", "thrombocytosis_polycythemia"}

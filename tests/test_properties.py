@@ -31,6 +31,7 @@ from checklist.engine.vocabulary import (
     SUB_FINDINGS,
     LabKind,
 )
+from checklist.openapi import EVALUATION
 
 SETTINGS = settings(
     max_examples=200,
@@ -41,20 +42,9 @@ SETTINGS = settings(
 )
 
 RANK = {"not_met": 0, "incomplete": 1, "met": 2}
-CONTRACT_KEYS = {
-    "criteria_set",
-    "content_version",
-    "status",
-    "meets_criteria",
-    "mandatory_met",
-    "major_met",
-    "minor_met",
-    "criteria",
-    "missing",
-    "differentials",
-    "cautions",
-    "disclaimer",
-}
+# The contract keys of design.md §3.3, as the published OpenAPI schema requires them
+# (schemathesis checks live responses against the same schema).
+CONTRACT_KEYS = set(EVALUATION["required"])
 CRITERION_CODES = sorted(CRITERIA)
 SUB_CODES = sorted(SUB_FINDINGS)
 NUMERIC_LABS = sorted(code for code, lab in LABS.items() if lab.kind is not LabKind.CATEGORY)

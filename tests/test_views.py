@@ -189,3 +189,68 @@ def test_checklist_page_gzipped_once_and_decompresses_to_the_same_page(client, s
     assert "Accept-Encoding" in packed["Vary"]
     assert gzip.decompress(packed.content) == plain.content
     assert len(packed.content) < len(plain.content) / 5
+
+
+def test_form_group_words_and_minimums_come_from_content(client, seeded):
+    from checklist.models import CriteriaSet, Criterion
+
+    Criterion.objects.filter(code="endocrinopathy").update(help_text="Endocrine help from the editors.")
+    CriteriaSet.objects.filter(slug="mayo-2007").update(minor_min=2)
+    from checklist import content
+
+    content.invalidate()
+    html = client.get("/").content.decode()
+    assert "Endocrine help from the editors." in html
+    assert "Mayo (Dispenzieri) 2007-2023: at least 2 needed." in html
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(client, db, monkeypatch):
+    from django.db import OperationalError, connection
+
+    def broken():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "unreachable"}
+
+
+def test_criteria_page_marks_an_overdue_set(client, seeded):
+    from checklist.models import CriteriaSet
+
+    assert "(overdue)" not in client.get("/criteria").content.decode()
+    CriteriaSet.objects.filter(slug="suichi-2019").update(next_review_due="2020-01-01")
+    from checklist import content
+
+    content.invalidate()
+    assert "(overdue)" in client.get("/criteria").content.decode()
+
+
+def test_log_lines_are_json_on_stdout_and_never_carry_the_request(settings):
+    import io
+    import json
+    import logging
+
+    from django.test import RequestFactory
+
+    from poemsaid.logging import JsonFormatter, ScrubFilter
+
+    console = settings.LOGGING["handlers"]["console"]
+    assert console["stream"] == "ext://sys.stdout"
+    assert console["formatter"] == "json" and console["filters"] == ["scrub"]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ScrubFilter())
+    logger = logging.getLogger("test.poemsaid.json")
+    logger.addHandler(handler)
+    try:
+        request = RequestFactory().post("/", {"vegf_pg_ml": "4321.5"})
+        logger.warning("Bad Request: %s", request.path, extra={"request": request})
+    finally:
+        logger.removeHandler(handler)
+    line = stream.getvalue().strip()
+    record = json.loads(line)
+    assert record["message"] == "Bad Request: /" and record["http"] == "POST /"
+    assert "4321.5" not in line

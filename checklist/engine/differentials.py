@@ -64,7 +64,7 @@ def differentials(case: Case, book: RuleBook, derived: Derived, status: str) -> 
     if neuropathy and case.findings.get("neuropathy_demyelinating") is True:
         flag(
             "cidp",
-            ["Demyelinating polyneuropathy: CIDP is the commonest misdiagnosis; VEGF helps separate them."],
+            ["Polyneuropathy with demyelinating features."],
         )
     if case.findings.get("neuropathy_acute_onset") is True:
         flag("guillain_barre_syndrome", ["Acute onset (nadir within 4 weeks)."])
@@ -93,7 +93,7 @@ def differentials(case: Case, book: RuleBook, derived: Derived, status: str) -> 
             reasons.append("Anti-MAG antibodies positive.")
         flag("igm_anti_mag_neuropathy", reasons)
     if heavy == "IgM":
-        flag("waldenstrom_macroglobulinemia", ["IgM paraprotein: exclude Waldenström macroglobulinaemia."])
+        flag("waldenstrom_macroglobulinemia", ["IgM paraprotein."])
 
     if neuropathy and clone and status != "met" and "multiple_myeloma" not in fired:
         flag(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .vocabulary import CAUTIONS, CRITERIA, DIFFERENTIALS, FINDINGS, THRESHOLDS, Group
+from .vocabulary import CAUTIONS, CRITERIA, DIFFERENTIALS, FINDINGS, LABS, THRESHOLDS, Group
 
 _COMPARATORS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "gt": (operator.gt, ">"),
@@ -289,7 +289,5 @@ def display_unit(unit: str) -> str:
 
 
 def _unit_of(lab: str) -> str:
-    from .vocabulary import LABS
-
     found = LABS.get(lab)
     return found.unit if found else ""
