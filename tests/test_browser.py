@@ -135,7 +135,7 @@ def visit_every_page(page, site):
     expect(page.locator("#warning-vegf_pg_ml")).to_be_hidden(timeout=LIVE_TIMEOUT_MS)
     expect(page.locator("#result")).to_contain_text("Meets the criteria", timeout=LIVE_TIMEOUT_MS)
     report = open_print_view(page)
-    expect(report.locator("pre.report-pre")).to_contain_text("MEETS the criteria")
+    expect(report.locator("pre.report-pre")).to_contain_text("Result: Meets the criteria")
     yield "/report (print view)", report
     report.close()
 
@@ -377,7 +377,7 @@ def test_copy_to_note_text(site, page):
     assert "NOT A DIAGNOSIS" in text
     assert f"Content version: {snap.book.content_version}" in text
     assert f"Criteria set: {default['name']} ({default['slug']}, version {default['version']})" in text
-    assert "Result: MEETS the criteria" in text
+    assert "Result: Meets the criteria" in text
     assert "450" in text and "lambda" in text
     # The copy button is there with JavaScript and copies the text (or says how to).
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
