@@ -38,6 +38,7 @@ CONTENT_MODELS: tuple[type[Any], ...] = (
     models.Threshold,
     models.Differential,
     models.Treatment,
+    models.TreatmentByExtent,
     models.Caution,
     models.SiteText,
     models.ContentRelease,
@@ -47,6 +48,7 @@ _RELATED: dict[type[Any], tuple[str, ...]] = {
     models.Criterion: ("reference",),
     models.Membership: ("criteria_set", "criterion"),
     models.Finding: ("criterion",),
+    models.TreatmentByExtent: ("treatment",),
     models.Threshold: ("reference",),
     models.Caution: ("reference",),
 }

@@ -7,6 +7,7 @@ from typing import Any
 
 from .content import snapshot
 from .engine import FieldError, InputError, evaluate, parse_case
+from .engine.inputs import duplicate_key_errors, object_without_duplicates
 
 
 def evaluate_data(data: Any) -> dict[str, Any]:
@@ -24,13 +25,16 @@ def _reject_constant(name: str) -> float:
 def decode_json(text: str | bytes) -> Any:
     """Decode a JSON document strictly. Raises InputError on malformed input."""
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=object_without_duplicates)
     except RecursionError:
         raise InputError([FieldError("(body)", "JSON is nested too deeply.")]) from None
     except UnicodeDecodeError:
         raise InputError([FieldError("(body)", "must be UTF-8 encoded JSON.")]) from None
     except ValueError as exc:
         raise InputError([FieldError("(body)", f"malformed JSON: {exc}")]) from None
+    duplicates = duplicate_key_errors(value)
+    if duplicates:
+        raise InputError(duplicates)
     return value
 
 

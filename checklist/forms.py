@@ -58,6 +58,7 @@ PARTS: tuple[Part, ...] = (
                 (
                     "m_protein_present",
                     "clonal_plasma_cells_on_biopsy",
+                    "marrow_clone",
                     "light_chain_type",
                     "heavy_chain_type",
                 ),
@@ -267,6 +268,11 @@ class CaseForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        # A field sent twice is ambiguous, never "last wins" (clinical.md §f.2 A7).
+        if hasattr(self.data, "getlist"):
+            for name in self.fields:
+                if len(self.data.getlist(name)) > 1:
+                    self.add_error(name, "Given more than once; send each field once.")
         findings: dict[str, bool] = {}
         labs: dict[str, Any] = {}
         for code in FORM_CODES:
@@ -281,24 +287,22 @@ class CaseForm(forms.Form):
                 if lab.kind is LabKind.CATEGORY:
                     labs[code] = raw
                     continue
-                number = _to_number(str(raw))
-                if number is None:
-                    self.add_error(code, "Enter a number, e.g. 450 or 0.45.")
-                    continue
+                # The typed text goes to the engine as typed: one reading of a
+                # number and its unit for the form, the API and the CLI.
                 unit = data.get(unit_field(code)) or lab.unit
-                labs[code] = number if unit == lab.unit else {"value": number, "unit": unit}
+                labs[code] = {"value": str(raw), "unit": unit}
         payload: dict[str, Any] = {"findings": findings, "labs": labs}
         if data.get("criteria_set"):
             payload["criteria_set"] = data["criteria_set"]
         if self.errors:
             return data
         try:
-            self.case = parse_case({**payload, "compare": True}, self.snapshot.book.sets)
+            self.case = parse_case({**payload, "compare": True}, self.snapshot.book.sets, text=True)
         except InputError as exc:
             for error in exc.errors:
                 name = error.field.split(".")[1] if "." in error.field else None
                 if name in self.fields:
-                    self.add_error(name, error.message)
+                    self.add_error(name, error.message[0].upper() + error.message[1:])
                 else:
                     self.add_error(None, f"{error.field}: {error.message}")
             return data
@@ -367,16 +371,6 @@ def _build_fields(snapshot: Snapshot) -> dict[str, forms.Field]:
                     initial=lab.unit,
                 )
     return fields
-
-
-def _to_number(text: str) -> float | None:
-    """Accept '450', '0.45' and a decimal comma ('0,45'); nothing else."""
-    cleaned = text.strip().replace(",", ".")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        return None
-    return value if value == value and value not in (float("inf"), float("-inf")) else None
 
 
 def _part_intro(part: Part, snapshot: Snapshot) -> str:
