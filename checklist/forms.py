@@ -323,7 +323,7 @@ class CaseForm(forms.Form):
         self.fields = dict(_fields_for(snapshot, self.layout))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         getlist = getattr(self.data, "getlist", None)
         if getlist is not None:
             for name in self.fields:
