@@ -390,7 +390,7 @@ class CaseForm(forms.Form):
 
     def entered(self) -> list[dict[str, str]]:
         """What was entered, as entered (value and unit as typed), for the report."""
-        out = []
+        out: list[dict[str, str]] = []
         if not self.is_bound:
             return out
         for code, item in self.layout.items.items():

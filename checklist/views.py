@@ -9,6 +9,7 @@ it be served from cache.
 from __future__ import annotations
 
 import gzip
+import json
 from typing import Any
 
 from django.db import connection
@@ -162,9 +163,8 @@ _EMPTY_PAGE: dict[str, tuple[bytes, bytes]] = {}
 def _page_context(
     request: HttpRequest, form: CaseForm, result: dict[str, Any] | None, snap: Snapshot
 ) -> dict[str, Any]:
-    chosen = form.data.get("criteria_set") if form.is_bound else None
-    if chosen not in snap.book.sets:
-        chosen = snap.book.default_set
+    posted = form.data.get("criteria_set") if form.is_bound else None
+    chosen = posted if isinstance(posted, str) and posted in snap.book.sets else snap.book.default_set
     units = form.data.get("units") if form.is_bound else None
     context = _result_context(request, form, result, snap)
     context_messages = context["field_messages"]
@@ -181,13 +181,17 @@ def _page_context(
     }
 
 
-def _set_groups_json(layout: Any) -> dict[str, Any]:
-    return {
-        slug: [
-            {"role": g.role, "title": g.title, "intro": g.intro, "criteria": list(g.criteria)} for g in groups
-        ]
-        for slug, groups in layout.sets.items()
-    }
+def _set_groups_json(layout: Any) -> str:
+    """The criteria's grouping under every set, for the page to regroup without a request."""
+    return json.dumps(
+        {
+            slug: [
+                {"role": g.role, "title": g.title, "intro": g.intro, "criteria": list(g.criteria)}
+                for g in groups
+            ]
+            for slug, groups in layout.sets.items()
+        }
+    )
 
 
 def _empty_checklist(request: HttpRequest, snap: Snapshot) -> HttpResponse:

@@ -9,7 +9,7 @@
   var KEY = "poemsaid.case";
   var col = document.getElementById("result-col");
   var groups = {};
-  try { groups = JSON.parse(document.getElementById("set-groups").textContent); } catch (e) { groups = {}; }
+  try { groups = JSON.parse(form.getAttribute("data-set-groups") || "{}"); } catch (e) { groups = {}; }
 
   // --- The case survives Back and reload, in this tab only (sessionStorage). ---
   function save() {
