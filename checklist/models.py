@@ -11,6 +11,7 @@ synthetic or published cases written by editors, never a real patient.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -26,7 +27,7 @@ def is_overdue(next_review_due: datetime.date | None) -> bool:
     return next_review_due is not None and next_review_due < timezone.localdate()
 
 
-class ReviewedQuerySet(models.QuerySet):
+class ReviewedQuerySet(models.QuerySet[Any]):
     def overdue(self) -> ReviewedQuerySet:
         return self.filter(next_review_due__lt=timezone.localdate())
 
@@ -37,7 +38,8 @@ class NaturalKeyManager(models.Manager.from_queryset(ReviewedQuerySet)):  # type
     key_field = "code"
 
     def get_by_natural_key(self, key: str) -> models.Model:
-        return self.get(**{self.key_field: key})
+        row: models.Model = self.get(**{self.key_field: key})
+        return row
 
 
 class SlugManager(NaturalKeyManager):
@@ -208,7 +210,8 @@ class CriteriaSet(ReviewedContent):
 
 class MembershipManager(models.Manager.from_queryset(ReviewedQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, set_slug: str, criterion_code: str) -> Membership:
-        return self.get(criteria_set__slug=set_slug, criterion__code=criterion_code)
+        row: Membership = self.get(criteria_set__slug=set_slug, criterion__code=criterion_code)
+        return row
 
 
 class Membership(ReviewedContent):
@@ -421,7 +424,8 @@ class Treatment(ReviewedContent):
 
 class TreatmentByExtentManager(models.Manager.from_queryset(ReviewedQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, extent: str, treatment_slug: str) -> TreatmentByExtent:
-        return self.get(extent=extent, treatment__slug=treatment_slug)
+        row: TreatmentByExtent = self.get(extent=extent, treatment__slug=treatment_slug)
+        return row
 
 
 class TreatmentByExtent(ReviewedContent):
@@ -461,13 +465,13 @@ class TreatmentByExtent(ReviewedContent):
         ]
 
     def __str__(self) -> str:
-        return f"{self.extent}: {self.treatment.slug}"
+        return f"{self.extent}: {self.treatment.slug if self.treatment else '(no page)'}"
 
     def natural_key(self) -> tuple[str, str]:
         # The seed's rows come before the treatment pages they name (another
         # fixture), so loaddata asks for this key while the treatment is still
         # a pending forward reference: no existing row can match then.
-        return (self.extent, self.treatment.slug if self.treatment_id else "")
+        return (self.extent, self.treatment.slug if self.treatment_id and self.treatment else "")
 
     natural_key.dependencies = ["checklist.treatment"]  # type: ignore[attr-defined]
 

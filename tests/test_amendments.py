@@ -234,4 +234,4 @@ def test_duplicate_json_key_is_an_error_in_the_cli(seeded, monkeypatch):
 def test_form_field_given_twice_is_an_error(client, seeded):
     response = client.post("/", {**MET_FORM, "vegf_pg_ml": ["100", "2000"]})
     assert response.status_code == 400
-    assert "more than once" in response.context["form"].errors["vegf_pg_ml"][0]
+    assert "twice" in response.context["form"].errors["vegf_pg_ml"][0]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .inputs import display_unit
+from .inputs import display_unit as display_unit  # re-exported: pages format units the same way
 from .result import SetRef
 from .vocabulary import CRITERIA, FINDINGS, LABS, THRESHOLDS, TREATMENT_SLOTS, Group
 

@@ -18,18 +18,19 @@ from .vocabulary import SUPPORTIVE
 
 
 def treatment(case: Case, book: RuleBook, derived: Derived) -> Treatment:
-    count = case.labs.get("bone_lesion_count")
+    given = case.labs.get("bone_lesion_count")
+    count = int(given) if isinstance(given, float | int) else None
     marrow = case.findings.get("marrow_clone")
     limit = book.thresholds["extent_limited_max_lesions"]
     sclerotic = derived.criteria["sclerotic_bone_lesions"].status is S_MET
     reasons: list[str] = []
     if marrow is True:
         reasons.append("Clonal plasma cells on the iliac-crest marrow biopsy: disseminated disease.")
-    if isinstance(count, int) and count > 0 and not limit.passes(count):
+    if count is not None and count > 0 and not limit.passes(count):
         reasons.append(f"{count} bone lesions, more than a limited plasmacytoma ({limit.describe()}).")
     if reasons:
         extent = Extent.DISSEMINATED
-    elif sclerotic and isinstance(count, int) and count > 0 and marrow is False:
+    elif sclerotic and count is not None and count > 0 and marrow is False:
         extent = Extent.LIMITED
         reasons.append(
             f"{count} sclerotic bone lesion{'s' if count > 1 else ''} ({limit.describe()}) and no clone on "
