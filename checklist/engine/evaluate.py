@@ -71,7 +71,7 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         derived=derived,
         chosen=chosen,
         default=default,
-        historical=tuple(o for o in ordered.values() if o.rule.is_historical),
+        historical=tuple([o for o in ordered.values() if o.rule.is_historical]),
         clone=criteria["monoclonal_plasma_cell_disorder"].status is S_MET,
         neuropathy=criteria["polyneuropathy"].status is S_MET,
         notes=_notes(derived.notes) if derived.notes else {},
@@ -87,7 +87,7 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         rows.append(CriterionOutcome(code, name, group, r.status, tuple(r.reasons), to_settle))
 
     def met_in(codes: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(c for c in codes if results[c].status is S_MET)
+        return tuple([c for c in codes if results[c].status is S_MET])
 
     return Evaluation(
         criteria_set=book.set_ref(rule.slug),

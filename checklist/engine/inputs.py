@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .units import UnitError, resolve_unit
-from .vocabulary import FINDINGS, LABS, LabKind
+from .vocabulary import FINDINGS, LABS, Lab, LabKind
 
 TOP_LEVEL_KEYS = ("criteria_set", "findings", "labs", "compare")
 
@@ -304,6 +304,19 @@ def duplicate_key_errors(value: Any, path: str = "") -> list[FieldError]:
     return errors
 
 
+def _plain_range(lab: Lab) -> tuple[float, float]:
+    """Values that need no error and no warning: inside the plausible and the usual range."""
+    low = max(x for x in (lab.minimum, lab.soft_low, -math.inf) if x is not None)
+    high = min(x for x in (lab.maximum, lab.soft_high, math.inf) if x is not None)
+    return low, high
+
+
+# Per numeric (non-integer) lab, for parse_case's shortcut.
+_PLAIN: dict[str, tuple[float, float]] = {
+    code: _plain_range(lab) for code, lab in LABS.items() if lab.kind is LabKind.NUMBER
+}
+
+
 def parse_case(data: Any, criteria_sets: Iterable[str], *, text: bool = False) -> Case:
     """Validate a decoded JSON case. Raises ``InputError`` listing every problem.
 
@@ -360,8 +373,16 @@ def parse_case(data: Any, criteria_sets: Iterable[str], *, text: bool = False) -
         errors.append(FieldError("labs", "must be an object of lab codes to values."))
         raw_labs = {}
     for code, raw in raw_labs.items():
-        if code not in LABS:
+        lab = LABS.get(code)
+        if lab is None:
             errors.append(FieldError(f"labs.{code}", "unknown lab code; see GET /api/v1/vocabulary."))
+            continue
+        # Shortcut for the common case, a plain number in the canonical unit that
+        # needs no message: what read_lab would answer, without building a reading.
+        kind = type(raw)
+        plain = _PLAIN.get(code)
+        if (kind is float or kind is int) and plain is not None and plain[0] <= raw <= plain[1]:
+            labs[code] = float(raw)
             continue
         reading = parse_lab(code, raw, errors, warnings, text=text)
         if reading is not None:

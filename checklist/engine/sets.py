@@ -8,6 +8,7 @@ group, and the two minimums.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .derive import S_MET, S_NOT_MET, S_UNKNOWN, CriterionResult, Derived
@@ -18,17 +19,42 @@ from .rulebook import CriteriaSetRule, RuleBook
 V_MET, V_NOT_MET, V_INCOMPLETE = Verdict.MET, Verdict.NOT_MET, Verdict.INCOMPLETE
 
 
+# Why a set is not (yet) met, as data; worded only when someone reads it
+# (the comparison, a caution's detail): most evaluations never do.
+Gap = tuple[str, str, int, int, tuple[str, ...]]  # (kind, group word or code, minimum, met, unsettled)
+
+
 @dataclass(slots=True)
 class SetOutcome:
     rule: CriteriaSetRule
     status: Verdict
     results: dict[str, CriterionResult]
     missing: list[str]
-    blockers: list[str]  # plain-words reasons the set is not (yet) met
+    gaps: list[Gap]
+    names: Mapping[str, str]
 
     @property
     def met(self) -> bool:
         return self.status is V_MET
+
+    @property
+    def blockers(self) -> list[str]:
+        """Plain-words reasons the set is not (yet) met."""
+        out = []
+        for kind, what, minimum, met, unsettled in self.gaps:
+            if kind == "required":
+                word = "not met" if not unsettled else "not settled"
+                out.append(f"{self.names.get(what, what)} is required and is {word}.")
+                continue
+            noun = f"{minimum} {what} criterion" if minimum == 1 else f"{minimum} {what} criteria"
+            met_words = "none met" if not met else f"{met} met"
+            if kind == "impossible":
+                left = f"only {len(unsettled)} not yet settled" if unsettled else "none left to assess"
+                out.append(f"Needs at least {noun}; {met_words}, {left}.")
+            else:
+                listed = ", ".join(self.names.get(c, c) for c in unsettled)
+                out.append(f"Needs at least {noun}; {met_words}. Not settled: {listed}.")
+        return out
 
 
 def _results_for(rule: CriteriaSetRule, derived: Derived) -> dict[str, CriterionResult]:
@@ -39,42 +65,43 @@ def _results_for(rule: CriteriaSetRule, derived: Derived) -> dict[str, Criterion
 
 def apply_rule(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> SetOutcome:
     results = _results_for(rule, derived)
-    name = book.criterion_names.get
-
     missing: list[str] = []
-    blockers: list[str] = []
+    gaps: list[Gap] = []
     impossible = False
     short = False
     for code in rule.mandatory:
         s = results[code].status
         if s is S_NOT_MET:
             impossible = True
-            blockers.append(f"{name(code, code)} is required and is not met.")
+            gaps.append(("required", code, 1, 0, ()))
         elif s is S_UNKNOWN:
             short = True
             missing.append(code)
-            blockers.append(f"{name(code, code)} is required and is not settled.")
+            gaps.append(("required", code, 1, 0, (code,)))
     for word, codes, minimum in (
         ("other major", rule.major, rule.major_min),
         ("minor", rule.minor, rule.minor_min),
     ):
-        met = [c for c in codes if results[c].status is S_MET]
-        unknown = [c for c in codes if results[c].status is S_UNKNOWN]
-        if len(met) >= minimum:
+        met = 0
+        unknown: list[str] = []
+        for c in codes:
+            s = results[c].status
+            if s is S_MET:
+                met += 1
+            elif s is S_UNKNOWN:
+                unknown.append(c)
+        if met >= minimum:
             continue
-        noun = f"{minimum} {word} criterion" if minimum == 1 else f"{minimum} {word} criteria"
-        met_words = "none met" if not met else f"{len(met)} met"
-        if len(met) + len(unknown) < minimum:
+        if met + len(unknown) < minimum:
             impossible = True
-            left = f"only {len(unknown)} not yet settled" if unknown else "none left to assess"
-            blockers.append(f"Needs at least {noun}; {met_words}, {left}.")
+            gaps.append(("impossible", word, minimum, met, tuple(unknown)))
         else:
             short = True
             missing.extend(unknown)
-            listed = ", ".join(name(c, c) for c in unknown)
-            blockers.append(f"Needs at least {noun}; {met_words}. Not settled: {listed}.")
+            gaps.append(("short", word, minimum, met, tuple(unknown)))
+    names = book.criterion_names
     if impossible:
-        return SetOutcome(rule, V_NOT_MET, results, [], blockers)
+        return SetOutcome(rule, V_NOT_MET, results, [], gaps, names)
     if short:
-        return SetOutcome(rule, V_INCOMPLETE, results, missing, blockers)
-    return SetOutcome(rule, V_MET, results, [], [])
+        return SetOutcome(rule, V_INCOMPLETE, results, missing, gaps, names)
+    return SetOutcome(rule, V_MET, results, [], [], names)
