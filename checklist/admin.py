@@ -24,6 +24,8 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import models, publishing
+from .engine.rulebook import display_unit
+from .engine.vocabulary import LABS
 from .plausibility import check_threshold
 
 REVIEW_FIELDSET = (
@@ -621,13 +623,12 @@ def case_summary_html(case: Any, criteria_set: str = "") -> str:
         (labels.get(code, code), _ANSWER.get(value, str(value)) if not isinstance(value, str) else value)
         for code, value in (findings.items() if isinstance(findings, dict) else [])
     ]
-    rows += [
-        (
-            labels.get(code, code),
-            f"{value} {units.get(code, '')}".strip() if isinstance(units, dict) else str(value),
-        )
-        for code, value in (labs.items() if isinstance(labs, dict) else [])
-    ]
+    if not isinstance(units, dict):
+        units = {}
+    for code, value in labs.items() if isinstance(labs, dict) else []:
+        lab = LABS.get(code)
+        unit = units.get(code) or (display_unit(lab.unit).strip() if lab else "")
+        rows.append((labels.get(code, code), f"{value} {unit}".strip()))
     chosen = criteria_set or case.get("criteria_set") or "default set"
     body = (
         format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", rows)

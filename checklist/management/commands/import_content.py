@@ -35,7 +35,9 @@ def _name(record: Any, index: int) -> str:
     if not isinstance(record, dict):
         return f"object #{index + 1}"
     fields = record.get("fields") if isinstance(record.get("fields"), dict) else {}
-    key = next((fields[k] for k in ("code", "slug", "key", "version") if k in fields), None)
+    key = next(
+        (fields[k] for k in ("code", "slug", "key", "version", "username", "name") if k in fields), None
+    )
     model = record.get("model", "?")
     return f"{model} {key}" if key is not None else f"{model} #{index + 1}"
 
@@ -132,6 +134,9 @@ class Command(BaseCommand):
         warnings: list[str] = []
         for deserialized in objects:
             obj = deserialized.object
+            # A row matched by natural key is an update: validate it as one.
+            if obj.pk is not None and type(obj).objects.filter(pk=obj.pk).exists():
+                obj._state.adding = False
             if record["model"].lower() == "checklist.threshold":
                 check = check_threshold(obj.code, obj.lab, obj.value)
                 if check.errors:
