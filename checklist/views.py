@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import models
-from .content import Snapshot, snapshot
+from .content import ContentUnavailable, Snapshot, snapshot
 from .engine import evaluate
 from .forms import CaseForm, layout
 from .report import plain_text_report
@@ -288,13 +288,17 @@ def changelog(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database check for the load balancer."""
+    """Liveness, database and published-content check for the load balancer."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception:  # any database failure means "unhealthy"; the detail goes to logs
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    try:
+        snapshot()
+    except ContentUnavailable:
+        return JsonResponse({"status": "error", "database": "ok", "content": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
 
 

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a view's ContentUnavailable first: 503, not 500.
+    "checklist.middleware.ContentUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "poemsaid.urls"

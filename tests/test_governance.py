@@ -76,6 +76,34 @@ def test_no_published_release_means_content_unavailable(db):
         content.snapshot()
 
 
+def test_without_readable_content_pages_say_so_with_503_and_the_admin_still_works(client, db, superuser):
+    call_command("loaddata", "checklist_content", "content_pages", verbosity=0)
+    for path in ("/", "/criteria", "/about", "/treatments"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert "clinical content cannot be read" in response.content.decode()
+    api = client.post("/api/v1/evaluate", json.dumps(CASE), content_type="application/json")
+    assert api.status_code == 503 and api.json()["error"] == "content_unavailable"
+    assert client.get("/healthz").status_code == 503
+    client.force_login(superuser)
+    assert client.get("/admin/checklist/contentrelease/publish/").status_code == 200
+    assert publish("First release.").ok
+    assert client.get("/").status_code == 200
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_database_failure_while_loading_content_is_a_503(client, seeded, monkeypatch):
+    from django.db import OperationalError
+
+    def broken(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(content, "build_snapshot", broken)
+    monkeypatch.setattr(content.models.ContentRelease.objects, "published", broken)
+    content.invalidate()
+    assert client.get("/").status_code == 503
+
+
 # -- the draft is not served; publishing is ----------------------------------------
 
 

@@ -154,7 +154,7 @@ def test_warm_pages_issue_no_content_queries(client, seeded, django_assert_num_q
         client.get("/api/v1/vocabulary")
 
 
-def test_healthz_checks_the_database(client, db):
+def test_healthz_checks_the_database(client, seeded):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
