@@ -10,7 +10,7 @@ learns at once whether publishing would be refused.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -45,10 +45,11 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Overdue"), ("no", "Not overdue")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        reviewed = cast("models.ReviewedQuerySet", queryset)  # every reviewed model's manager
         if self.value() == "yes":
-            return queryset.overdue()
+            return reviewed.overdue()
         if self.value() == "no":
-            return queryset.exclude(pk__in=queryset.overdue())
+            return reviewed.exclude(pk__in=reviewed.overdue())
         return queryset
 
 
