@@ -276,7 +276,7 @@ class ThresholdForm(forms.ModelForm):
         fields = [f.name for f in models.Threshold._meta.get_fields() if getattr(f, "editable", False)]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         value = data.get("value")
         if value is None:
             return data
@@ -726,7 +726,7 @@ class RegressionCaseAdmin(SimpleHistoryAdmin):
         # The repository's golden cases guard every release: archive them, never delete.
         if obj is not None and obj.from_repository:
             return False
-        return super().has_delete_permission(request, obj)
+        return bool(super().has_delete_permission(request, obj))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[models.RegressionCase]) -> None:
         kept = queryset.filter(from_repository=True).count()

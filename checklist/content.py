@@ -82,7 +82,7 @@ def content_models() -> tuple[type[Any], ...]:
     """Every content model: the core ones in load order, then any other model of the app."""
     ordered = list(_CORE_ORDER)
     for model in apps.get_app_config("checklist").get_models():
-        name = model._meta.model_name
+        name = model._meta.model_name or ""
         if model in ordered or name in NOT_CONTENT or name.startswith("historical"):
             continue
         ordered.append(model)
@@ -119,7 +119,8 @@ def content_records() -> list[dict[str, Any]]:
 def _as_json_values(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     import json
 
-    return json.loads(json.dumps(records, cls=DjangoJSONEncoder))
+    values: list[dict[str, Any]] = json.loads(json.dumps(records, cls=DjangoJSONEncoder))
+    return values
 
 
 def _revive(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

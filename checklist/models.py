@@ -467,7 +467,8 @@ class ReleaseManager(NaturalKeyManager):
 
     def published(self) -> models.QuerySet[ContentRelease]:
         """Releases that carry a validated snapshot, newest first."""
-        return self.filter(number__isnull=False).order_by("-number")
+        published: models.QuerySet[ContentRelease] = self.filter(number__isnull=False).order_by("-number")
+        return published
 
     def live(self) -> ContentRelease | None:
         """The release every page, the API and the CLI serve (one indexed query)."""

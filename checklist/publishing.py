@@ -93,8 +93,8 @@ def describe_change(
     for code in expected.get("not_cautions", []):
         if code in shown:
             parts.append(f"caution '{code.replace('_', ' ')}' would now show")
-    want_status = expected.get("status")
-    status_changed = want_status is not None and want_status != result["status"]
+    want_status = str(expected.get("status") or "")
+    status_changed = bool(want_status) and want_status != result["status"]
     if not parts and not status_changed:
         return None
     head = f"Case '{name}' would change"

@@ -34,7 +34,8 @@ class Rejected(Exception):
 def _name(record: Any, index: int) -> str:
     if not isinstance(record, dict):
         return f"object #{index + 1}"
-    fields = record.get("fields") if isinstance(record.get("fields"), dict) else {}
+    raw = record.get("fields")
+    fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
     key = next(
         (fields[k] for k in ("code", "slug", "key", "version", "username", "name") if k in fields), None
     )
@@ -133,7 +134,7 @@ class Command(BaseCommand):
             raise Rejected(f"{name}: {exc}") from None
         warnings: list[str] = []
         for deserialized in objects:
-            obj = deserialized.object
+            obj: Any = deserialized.object
             # A row matched by natural key is an update: validate it as one.
             if obj.pk is not None and type(obj).objects.filter(pk=obj.pk).exists():
                 obj._state.adding = False
