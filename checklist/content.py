@@ -249,18 +249,24 @@ def current_stamp() -> str:
     With a shared cache the stamp lives there, so one publish reaches every
     app server. Without one, worker processes on one machine share a stamp
     file and read its modification time (one stat call per request).
+    Raises ContentUnavailable when the signal cannot be read (Redis down, the
+    stamp file missing on a read-only or full disk): serving on without it
+    could show stale content after a publish.
     """
-    if _shared_cache():
-        stamp = cache.get(STAMP_KEY)
-        if stamp is None:
-            cache.add(STAMP_KEY, uuid.uuid4().hex, timeout=None)
-            stamp = cache.get(STAMP_KEY)
-        return str(stamp)
     try:
-        return _file_stamp()
-    except FileNotFoundError:
-        _bump_file(_stamp_file())
-        return _file_stamp()
+        if _shared_cache():
+            stamp = cache.get(STAMP_KEY)
+            if stamp is None:
+                cache.add(STAMP_KEY, uuid.uuid4().hex, timeout=None)
+                stamp = cache.get(STAMP_KEY)
+            return str(stamp)
+        try:
+            return _file_stamp()
+        except FileNotFoundError:
+            _bump_file(_stamp_file())
+            return _file_stamp()
+    except Exception as exc:  # redis errors are not OSErrors; any failure means the same
+        raise ContentUnavailable(f"content-change signal unreadable: {type(exc).__name__}") from None
 
 
 def _bump_file(path: Path) -> None:

@@ -12,8 +12,7 @@ import gzip
 import json
 from typing import Any
 
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -22,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import models
-from .content import ContentUnavailable, Snapshot, snapshot
+from .content import Snapshot, snapshot
 from .engine import evaluate
 from .forms import CaseForm, site_units
 from .report import plain_text_report, short_report
@@ -399,28 +398,6 @@ def about(request: HttpRequest) -> HttpResponse:
 def changelog(request: HttpRequest) -> HttpResponse:
     releases = models.ContentRelease.objects.published()
     return render(request, "checklist/changelog.html", {"releases": releases})
-
-
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness, database and published-content check for the load balancer."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:  # any database failure means "unhealthy"; the detail goes to logs
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    try:
-        snapshot()
-    except ContentUnavailable:
-        return JsonResponse({"status": "error", "database": "ok", "content": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
-
-
-@require_GET
-def trivial(request: HttpRequest) -> JsonResponse:
-    """A near-empty JSON view: the baseline the benchmark compares the real pages with."""
-    return JsonResponse({"ok": True})
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
