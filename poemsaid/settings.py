@@ -121,7 +121,7 @@ if os.environ.get("CACHE_URL"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["CACHE_URL"],
-            # Several deployments (or test runs) can share one Redis database.
+            # Lets several deployments (or test runs) share one Redis without sharing keys.
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
             # Fail fast when Redis is unreachable: pages answer 503 and /healthz says so,
             # instead of every worker hanging on a connect.
