@@ -330,7 +330,7 @@ class CaseForm(forms.Form):
                 value = {"value": str(raw), "unit": data.get(unit_field(code)) or LABS[code].unit}
             errors: list[FieldError] = []
             warnings: list[FieldError] = []
-            parse_lab(code, value, errors, warnings, text=True)
+            reading = parse_lab(code, value, errors, warnings, text=True)
             if errors:
                 for error in errors:
                     message = error.message[0].upper() + error.message[1:]
@@ -338,6 +338,10 @@ class CaseForm(forms.Form):
                 continue
             if warnings:
                 self.warnings[code] = warnings[0].message
+            if item.kind == "number" and reading is not None:
+                # The number as read, in the unit entered: the API's input shape.
+                number = reading.entered.value if reading.entered is not None else reading.value
+                value = {"value": number, "unit": value["unit"]}
             labs[code] = value
         payload: dict[str, Any] = {"findings": findings, "labs": labs, "compare": True}
         if data.get("criteria_set"):

@@ -152,11 +152,12 @@ def test_treatment_is_null_unless_met(seeded):
     assert api_post(VEGF_UNSET).json()["treatment"] is None
 
 
-def test_treatment_pages_follow_the_content_mapping(seeded):
-    """An editor's change to the extent mapping changes the pages shown first."""
+def test_treatment_pages_follow_the_content_mapping(seeded, publish_draft):
+    """An editor's change to the extent mapping, once published, changes the pages shown first."""
     from checklist.models import TreatmentByExtent
 
     TreatmentByExtent.objects.filter(extent="limited", treatment__slug="radiation-therapy").update(order=9)
+    publish_draft()
     case = {
         "findings": dict.fromkeys(("polyneuropathy", "m_protein_present", "sclerotic_bone_lesions"), True)
     }
