@@ -404,7 +404,11 @@ class CaseForm(forms.Form):
 
     def entered(self) -> list[dict[str, str]]:
         """What was entered, as entered (value and unit as typed), for the report."""
+        cached: list[dict[str, str]] | None = getattr(self, "_entered", None)
+        if cached is not None:
+            return cached
         out: list[dict[str, str]] = []
+        self._entered = out
         if not self.is_bound:
             return out
         for code, item in self.layout.items.items():
