@@ -11,11 +11,11 @@ urlpatterns = [
     path("result", views.result_fragment, name="result"),
     path("report", views.report, name="report"),
     path("criteria", views.criteria, name="criteria"),
+    path("differentials", views.differentials, name="differentials"),
     path("differentials/<slug:code>", views.differential, name="differential"),
     path("treatments", views.treatments, name="treatments"),
     path("treatments/<slug:slug>", views.treatment, name="treatment"),
     path("references", views.references, name="references"),
     path("about", views.about, name="about"),
     path("changelog", views.changelog, name="changelog"),
-    path("trivial", views.trivial, name="trivial"),
 ]

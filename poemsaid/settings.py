@@ -63,11 +63,15 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "django_htmx",
+    "template_partials",
     "checklist",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "poemsaid.middleware.PermissionsPolicyMiddleware",
+    "poemsaid.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "poemsaid.middleware.PublicGZipMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -79,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "poemsaid.urls"
@@ -116,6 +121,9 @@ if os.environ.get("CACHE_URL"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["CACHE_URL"],
+            # Fail fast when Redis is unreachable: pages answer 503 and /healthz says so,
+            # instead of every worker hanging on a connect.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -123,6 +131,9 @@ else:
 
 # Without a shared cache, worker processes on one machine learn of a content
 # edit through this file's modification time (see checklist/content.py).
+# The unit system lab fields start in on the checklist ("SI" or "US"); the page can flip it.
+LAB_UNITS = "US" if os.environ.get("LAB_UNITS", "SI").strip().upper() == "US" else "SI"
+
 CONTENT_STAMP_FILE = os.environ.get("CONTENT_STAMP_FILE", str(BASE_DIR / "var" / "content-stamp"))
 
 AUTHENTICATION_BACKENDS = [
@@ -189,6 +200,35 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Powerful browser features the app never uses, switched off for it and anything it embeds.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
