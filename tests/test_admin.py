@@ -348,3 +348,16 @@ def test_seed_cases_can_be_archived_but_not_deleted(client, seeded, editor):
     )
     golden.refresh_from_db()
     assert golden.archived
+
+
+def test_release_list_says_how_the_draft_stands(client, seeded, editor):
+    from checklist.models import CriteriaSet
+
+    client.force_login(editor)
+    url = "/admin/checklist/contentrelease/"
+    assert "The draft is the same as the live release." in client.get(url).content.decode()
+    Threshold.objects.filter(code="vegf_plasma_cutoff").update(value=240)
+    assert "differs from the live release in 1 place;" in client.get(url).content.decode()
+    CriteriaSet.objects.filter(slug="mayo-2003").update(major_min=5)
+    html = client.get(url).content.decode()
+    assert "The draft is invalid and cannot be published: criteria set mayo-2003 asks for more" in html
