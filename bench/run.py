@@ -221,7 +221,11 @@ def bench_load(tmp, seconds, connections, rounds):
                     "result",
                     "POST",
                     form_body(TYPICAL_CASE),
-                    {"Content-Type": "application/x-www-form-urlencoded", "Accept-Encoding": "gzip"},
+                    {
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Accept-Encoding": "gzip",
+                        "HX-Request": "true",
+                    },
                 ),
             ),
         }
