@@ -396,6 +396,24 @@ class TreatmentAdmin(ContentAdmin):
         return public_link(obj.get_absolute_url())
 
 
+@admin.register(models.TreatmentByExtent)
+class TreatmentByExtentAdmin(ContentAdmin):
+    list_display = ("extent", "treatment", "order", "review_due")
+    list_editable = ("order",)
+    list_filter = ("extent", "review_status", OverdueFilter)
+    autocomplete_fields = ("treatment",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("extent", "treatment", "order"),
+                "description": "When a case meets the criteria, the result lists the treatment pages for its disease extent first, lowest order first; 'supportive' pages follow any extent. The engine decides the extent (clinical.md §c.1); this table decides the pages.",
+            },
+        ),
+        REVIEW_FIELDSET,
+    )
+
+
 @admin.register(models.Caution)
 class CautionAdmin(ContentAdmin):
     list_display = ("title", "code", "reference", "review_due")
@@ -429,6 +447,19 @@ class SiteTextAdmin(ContentAdmin):
         ),
         REVIEW_FIELDSET,
     )
+
+
+def draft_status() -> dict[str, Any]:
+    """How the draft stands against the live release: changes and rule-book problems (no cases run)."""
+    from .content import content_records
+
+    records = content_records()
+    live = models.ContentRelease.objects.live()
+    _book, problems = publishing.rule_book_problems(records)
+    return {
+        "changes": len(publishing.diff(live.records or [] if live else [], records)),
+        "problems": problems,
+    }
 
 
 class PublishForm(forms.Form):
@@ -485,6 +516,7 @@ class ContentReleaseAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         self._live_number = models.ContentRelease.objects.published().values_list("number", flat=True).first()
+        extra_context = {**(extra_context or {}), "draft": draft_status()}
         return super().changelist_view(
             request, {**(extra_context or {}), "can_publish": self.has_publish_permission(request)}
         )
