@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import models
 from .content import Snapshot, snapshot
 from .engine import evaluate
+from .engine.vocabulary import LABS
 from .forms import CaseForm, site_units
 from .report import plain_text_report, short_report
 from .templatetags.checklist_tags import status_headline
@@ -284,15 +285,22 @@ _SEXES = dict(models.Threshold.Sex.choices)
 
 def _thresholds(snap: Snapshot) -> list[dict[str, Any]]:
     """The live release's thresholds, never the draft's. Keys mirror the model's display methods."""
+    labels = {lab["code"]: lab["label"] for lab in snap.labs}
     out = []
     for t in snap.thresholds:
         ref = t.get("reference")
+        lab = LABS.get(t["lab"])
         out.append(
             {
                 **t,
                 "get_comparator_display": _SYMBOLS.get(t["comparator"], t["comparator"]),
                 "get_sex_display": _SEXES.get(t.get("sex", ""), ""),
                 "reference": snap.references.get(ref[0]) if ref else None,
+                # A clinician reads "Platelets > 450 x10^9/L", not "platelets_10e9_l > 450.0".
+                "lab_label": labels.get(t["lab"], t["lab"]),
+                "value_display": f"{t['value']:g}",
+                # Cell counts are stored as "10^9/L"; read as a multiplier they need the "x".
+                "unit": ("x" + lab.unit if lab.unit.startswith("10^") else lab.unit) if lab else "",
             }
         )
     return out

@@ -36,7 +36,7 @@ def test_each_differential_and_treatment_page_renders(client, seeded):
         assert response.status_code == 200 and d.name in response.content.decode()
     for t in Treatment.objects.all():
         response = client.get(f"/treatments/{t.slug}")
-        assert response.status_code == 200 and "not a recommendation" in response.content.decode()
+        assert response.status_code == 200 and "not a treatment recommendation" in response.content.decode()
 
 
 def test_unknown_pages_are_404(client, seeded):
@@ -262,3 +262,20 @@ def test_log_lines_are_json_on_stdout_and_never_carry_the_request(settings):
     record = json.loads(line)
     assert record["message"] == "Bad Request: /" and record["http"] == "POST /"
     assert "4321.5" not in line
+
+
+def test_criteria_thresholds_read_as_clinical_rules_with_units(client, seeded):
+    html = client.get("/criteria").content.decode()
+    # The platelet cut-off reads with its lab's name and unit, not as a code and a float.
+    assert "&gt; 450 x10^9/L" in html or "> 450 x10^9/L" in html
+    assert "450.0" not in html
+
+
+def test_references_page_names_its_list_once(client, seeded):
+    html = client.get("/references").content.decode()
+    assert html.count(">References</h") == 1
+
+
+def test_treatment_page_states_it_is_not_a_recommendation_once(client, seeded):
+    html = client.get("/treatments/corticosteroids").content.decode()
+    assert html.count("not a treatment recommendation") == 1
