@@ -432,3 +432,7 @@ class RegressionCaseAdmin(SimpleHistoryAdmin):
         failed = [r for r in results if not r.passed]
         level = messages.ERROR if failed else messages.INFO
         self.message_user(request, f"{len(results) - len(failed)} passed, {len(failed)} failed.", level)
+
+
+# The EHR integration's admin (LOINC mapping) lives with the EHR code.
+from .ehr import admin as _ehr_admin  # noqa: E402, F401

@@ -40,6 +40,7 @@ CONTENT_MODELS: tuple[type[Any], ...] = (
     models.Treatment,
     models.Caution,
     models.SiteText,
+    models.LoincMapping,
     models.ContentRelease,
 )
 
@@ -83,6 +84,8 @@ class Snapshot:
     texts: dict[str, dict[str, Any]]
     references: dict[str, dict[str, Any]]
     release: dict[str, Any] | None
+    # LOINC code -> mapping fields, active rows only (the EHR integration reads these).
+    loinc: dict[str, dict[str, Any]]
 
 
 def _fields(records: list[dict[str, Any]], model: str) -> tuple[dict[str, Any], ...]:
@@ -105,6 +108,7 @@ def build_snapshot(stamp: str = "") -> Snapshot:
         texts={f["key"]: f for f in _fields(records, "sitetext")},
         references={f["key"]: f for f in _fields(records, "reference")},
         release=releases[0] if releases else None,
+        loinc={f["loinc_code"]: f for f in _fields(records, "loincmapping") if f["active"]},
     )
 
 

@@ -27,6 +27,7 @@ EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "caution": ("view", "change"),
     "sitetext": ("view", "change"),
     "contentrelease": ("view", "add", "change"),
+    "loincmapping": ("view", "add", "change"),
     "regressioncase": ("view", "add", "change", "delete"),
 }
 
