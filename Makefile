@@ -31,9 +31,11 @@ test: setup
 test-postgres: setup
 	DEBUG=0 DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/poemsaid} $(PY) -m pytest -m "not browser" -p no:randomly
 
+# mypy --strict over the application code (pyproject.toml [tool.mypy]; tests and bench/ excluded).
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format:
 	$(VENV)/bin/ruff format .
@@ -45,7 +47,7 @@ check-cases: setup
 # The production configuration, locally: gunicorn + whitenoise, DEBUG off.
 serve: setup
 	DEBUG=0 ALLOW_INSECURE_KEY=1 SECURE=0 ALLOWED_HOSTS=127.0.0.1,localhost $(PY) manage.py collectstatic --noinput -v0
-	DEBUG=0 ALLOW_INSECURE_KEY=1 SECURE=0 ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/gunicorn poemsaid.wsgi -c gunicorn.conf.py
+	DEBUG=0 ALLOW_INSECURE_KEY=1 SECURE=0 ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/gunicorn poemsaid.wsgi -c deploy/gunicorn.conf.py
 
 bench: setup
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

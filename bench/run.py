@@ -644,7 +644,14 @@ class Server:
     def start(self) -> None:
         with open(self.access_log, "wb") as out, open(self.error_log, "wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "poemsaid.wsgi", "-c", str(ROOT / "gunicorn.conf.py")],
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "poemsaid.wsgi",
+                    "-c",
+                    str(ROOT / "deploy" / "gunicorn.conf.py"),
+                ],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,

@@ -7,7 +7,7 @@ and any that now fail are reported at once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -35,10 +35,11 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Overdue"), ("no", "Not overdue")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        reviewed = cast("models.ReviewedQuerySet", queryset)  # every reviewed model's manager
         if self.value() == "yes":
-            return queryset.overdue()
+            return reviewed.overdue()
         if self.value() == "no":
-            return queryset.exclude(pk__in=queryset.overdue())
+            return reviewed.exclude(pk__in=reviewed.overdue())
         return queryset
 
 

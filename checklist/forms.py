@@ -266,7 +266,7 @@ class CaseForm(forms.Form):
         self.helper.disable_csrf = True
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         findings: dict[str, bool] = {}
         labs: dict[str, Any] = {}
         for code in FORM_CODES:

@@ -11,6 +11,7 @@ synthetic or published cases written by editors, never a real patient.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -24,7 +25,7 @@ def is_overdue(next_review_due: datetime.date | None) -> bool:
     return next_review_due is not None and next_review_due < timezone.localdate()
 
 
-class ReviewedQuerySet(models.QuerySet):
+class ReviewedQuerySet(models.QuerySet[Any]):
     def overdue(self) -> ReviewedQuerySet:
         return self.filter(next_review_due__lt=timezone.localdate())
 
@@ -35,7 +36,8 @@ class NaturalKeyManager(models.Manager.from_queryset(ReviewedQuerySet)):  # type
     key_field = "code"
 
     def get_by_natural_key(self, key: str) -> models.Model:
-        return self.get(**{self.key_field: key})
+        row: models.Model = self.get(**{self.key_field: key})
+        return row
 
 
 class SlugManager(NaturalKeyManager):
@@ -206,7 +208,8 @@ class CriteriaSet(ReviewedContent):
 
 class MembershipManager(models.Manager.from_queryset(ReviewedQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, set_slug: str, criterion_code: str) -> Membership:
-        return self.get(criteria_set__slug=set_slug, criterion__code=criterion_code)
+        row: Membership = self.get(criteria_set__slug=set_slug, criterion__code=criterion_code)
+        return row
 
 
 class Membership(ReviewedContent):

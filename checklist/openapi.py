@@ -37,7 +37,7 @@ def _lab_schema(code: str) -> dict[str, Any]:
     }
 
 
-ERRORS = {
+ERRORS: dict[str, Any] = {
     "type": "object",
     "required": ["errors"],
     "properties": {

@@ -1,6 +1,6 @@
 """Gunicorn configuration for POEMSaid in production. Every setting comes from the environment.
 
-    gunicorn poemsaid.wsgi -c gunicorn.conf.py
+    gunicorn poemsaid.wsgi -c deploy/gunicorn.conf.py
 
 GUNICORN_BIND          address to listen on (default 127.0.0.1:8000; a reverse proxy
                        or load balancer sits in front)
