@@ -526,4 +526,4 @@ class RegressionCase(models.Model):
 
 # The EHR integration's content model lives with the EHR code; imported here so
 # Django registers it with this app.
-from .ehr.models import LoincMapping  # noqa: E402, F401
+from .ehr.models import LoincMapping as LoincMapping  # noqa: E402

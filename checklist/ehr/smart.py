@@ -98,6 +98,8 @@ def discover(iss: str) -> dict[str, Any]:
 def _read_pending(request: HttpRequest) -> dict[str, Any]:
     try:
         value = request.get_signed_cookie(COOKIE, salt=COOKIE_SALT, max_age=LAUNCH_MAX_AGE_SECONDS)
+        if value is None:
+            return {}
         data = signing.loads(value, salt=COOKIE_SALT + ".payload")
     except (KeyError, signing.BadSignature, ValueError):
         return {}
@@ -264,14 +266,15 @@ def callback(request: HttpRequest) -> HttpResponse:
             pending.pop(state, None)
             _write_pending(response, pending)
         return response
-    finally:
-        token = None  # the access token is used for the reads above and nowhere else
+    # The access token was used for the reads above and is not kept anywhere.
+    del token
     today = datetime.date.today()
     observations = [o for o in observations if _about(o, patient_id)]
     extract = fhir_map.extract(patient, observations, specimens, snapshot().loinc, today)
     # The checklist view renders the page from the posted form, exactly as when a clinician posts it.
     request.method = "POST"
-    request.POST = form_data(extract)
+    # Django types request.POST as immutable; the view only reads it.
+    request.POST = form_data(extract)  # type: ignore[assignment]
     request.ehr_record = record_annotations(extract, today)  # type: ignore[attr-defined]
     response = views.checklist(request)
     pending.pop(state, None)
