@@ -13,14 +13,12 @@ never a value from the record) to var/ehr-e2e/, for the integration report.
 """
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import time
 import uuid
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -248,7 +246,10 @@ def test_hook_latency_p50(ehr, app, monkeypatch):
         "p50_ms": round(statistics.median(times), 2),
         "p90_ms": round(sorted(times)[int(len(times) * 0.9) - 1], 2),
         "server_p50_ms": round(statistics.median(server), 2),
-        "note": "POEMS-like patient, prefetch of 13 Observations + Patient + Specimen; Django live_server (single thread) on the shared 2-core machine; includes JWT verification.",
+        "note": (
+            "POEMS-like patient, prefetch of 13 Observations + Patient + Specimen; Django live_server "
+            "(single thread) on the shared 2-core machine; includes JWT verification."
+        ),
     }
     _report("cds-hooks-latency", figures)
     assert figures["p50_ms"] < 2000  # a loose bound: the figure itself goes in the report
@@ -329,7 +330,7 @@ def test_bad_jwts_are_refused_over_http(app):
     results["replayed jti"] = httpx.post(
         url, json=body, headers={"Authorization": f"Bearer {replay}"}
     ).status_code
-    assert results == {**{name: 401 for name in cases}, "first use": 200, "replayed jti": 401}
+    assert results == {**dict.fromkeys(cases, 401), "first use": 200, "replayed jti": 401}
     _report("cds-hooks-refusals", results)
 
 
