@@ -417,3 +417,37 @@ def test_nothing_from_the_record_is_logged_or_stored(client, cds, caplog):
     assert "4321.5" in response.content.decode()
     assert "4321.5" not in caplog.text and "poems-1" not in caplog.text and "Pemberton" not in caplog.text
     assert counts == {m: m.objects.count() for m in apps.get_app_config("checklist").get_models()}
+
+
+def test_jwks_by_url_is_fetched_and_its_keys_trusted(client, settings, tmp_path, seeded):
+    import http.server
+    import threading
+
+    from checklist.ehr import jwt_auth
+
+    keyset = json.dumps({"keys": [ES.jwk]}).encode()
+
+    class JWKS(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(keyset)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), JWKS)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/jwks.json"
+        settings.CDS_HOOKS_CLIENTS = clients_file(tmp_path, [], jwks_url=url)
+        settings.CDS_HOOKS_BASE_URL = BASE_URL
+        jwt_auth._jwk_clients.clear()
+        ok = call(client, hook_request("nolabs-1", prefetch_for("nolabs-1")), ES.token(AUD))
+        assert ok.status_code == 200
+        refused = call(client, hook_request("nolabs-1", prefetch_for("nolabs-1")), RS.token(AUD))
+        assert refused.status_code == 401  # rs-1 is not in the published set
+    finally:
+        server.shutdown()
+        jwt_auth._jwk_clients.clear()

@@ -221,6 +221,23 @@ def form_data(extract: fhir_map.RecordExtract) -> QueryDict:
 def record_annotations(extract: fhir_map.RecordExtract, today: datetime.date) -> list[dict[str, Any]]:
     """What the page says about each pre-filled value: where it came from, how old it is."""
     rows = []
+    demographics = {"age_years": "Age (from the birth date)", "sex": "Sex (from the administrative gender)"}
+    for code, label in demographics.items():
+        if code in extract.labs:
+            rows.append(
+                {
+                    "code": code,
+                    "label": label,
+                    "shown": str(extract.labs[code]),
+                    "date": "",
+                    "loinc": "",
+                    "stale": False,
+                    "days_old": None,
+                    "used": True,
+                    "note": "",
+                    "specimen": "",
+                }
+            )
     for v in extract.values:
         rows.append(
             {
