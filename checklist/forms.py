@@ -1,325 +1,428 @@
-"""The checklist form: tri-state findings and labs with units, grouped like the criteria.
+"""The checklist form: one compact line per criterion, everything else in place beneath it.
 
-The form only turns posted fields into the API's case shape and maps the
-engine's validation errors back onto the fields; the engine decides what is
-valid. Labels and help text come from content; the grouping is here, because
-it follows the criteria's structure, which is code.
+Where each finding and lab appears comes from content: a finding that counts
+towards a criterion (``Finding.criterion``) sits under that criterion; every
+other finding and lab sits under the criterion its content section belongs to
+(``SECTION_HOME``), in content ``order``. Which criteria are mandatory, major or
+minor, and the minimums, come from the chosen criteria set. So an editor's
+reordering or regrouping shows on the next page load, and there is no second
+list of codes to keep in step.
+
+The form only turns posted fields into the engine's case: each lab goes
+through the engine's own per-field check (``parse_lab``, the function the API
+and CLI reach through ``parse_case``), so a message is attached to the field
+it concerns by construction, and a bad value is left out of the evaluation
+instead of blanking it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
-from crispy_forms.helper import FormHelper
 from django import forms
+from django.conf import settings
 
 from .content import Snapshot
 from .engine import InputError, parse_case
-from .engine.inputs import Case
+from .engine.inputs import Case, FieldError, parse_lab
+from .engine.rulebook import display_unit
 from .engine.vocabulary import LABS, LabKind
 
 NOT_ASSESSED, PRESENT, ABSENT = "", "yes", "no"
-TRI_STATE = [(NOT_ASSESSED, "Not assessed"), (PRESENT, "Present"), (ABSENT, "Absent")]
+TRI_STATE = [(PRESENT, "Present"), (ABSENT, "Absent"), (NOT_ASSESSED, "Not assessed")]
+
+# A content section's place on the form: the criterion whose line it opens
+# under. Sections not listed get their own disclosure after the criteria.
+SECTION_HOME: dict[str, str] = {
+    "neuropathy": "polyneuropathy",
+    "clone": "monoclonal_plasma_cell_disorder",
+    "paraprotein": "monoclonal_plasma_cell_disorder",
+    "al_flags": "monoclonal_plasma_cell_disorder",
+    "bone": "sclerotic_bone_lesions",
+    "organomegaly": "organomegaly",
+    "volume": "extravascular_volume_overload",
+    "endocrine": "endocrinopathy",
+    "skin": "skin_changes",
+    "vegf": "vegf_elevated",
+    "vegf_confounders": "vegf_elevated",
+}
+
+# The labs a criterion's rule reads (checklist/engine/derive.py). They stay on
+# the criterion's line, always visible: the answer cannot be reached without them.
+CRITERION_LABS: dict[str, tuple[str, ...]] = {
+    "vegf_elevated": ("vegf_pg_ml", "vegf_specimen"),
+    "thrombocytosis_polycythemia": ("platelets_10e9_l", "hemoglobin_g_dl", "hematocrit_pct", "sex"),
+}
+# How many of those fit on the line itself; the rest open beneath it.
+INLINE_LABS = 2
+
+# Units a clinician in an SI laboratory reads; the canonical units are the US ones.
+SI_UNITS = frozenset({"g/L", "mmol/L", "umol/L", "10^9/L", "L/L", "pg/mL", "mg/L", "ng/L"})
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
-    """One fieldset of the form: a criterion, or a theme, and the items under it.
-
-    A criterion's block takes its title, help and POEMS letter from content;
-    only theme blocks (labs, other signs) carry a title here.
-    """
-
-    key: str
-    items: tuple[str, ...]
-    criterion: str = ""
-    title: str = ""
+def si_unit(code: str) -> str:
+    lab = LABS[code]
+    return next((u for u in lab.allowed_units if u in SI_UNITS), lab.unit)
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
-    key: str
-    title: str
-    blocks: tuple[Block, ...]
-    intro: str = ""
-
-
-# The order of the form follows the structure of the criteria, which is code.
-# Finding codes and lab codes are both listed; the vocabulary says which is which.
-PARTS: tuple[Part, ...] = (
-    Part(
-        "mandatory",
-        "Mandatory criteria",
-        (
-            Block("polyneuropathy", ("polyneuropathy",), criterion="polyneuropathy"),
-            Block(
-                "monoclonal",
-                (
-                    "m_protein_present",
-                    "clonal_plasma_cells_on_biopsy",
-                    "light_chain_type",
-                    "heavy_chain_type",
-                ),
-                criterion="monoclonal_plasma_cell_disorder",
-            ),
-        ),
-    ),
-    Part(
-        "major",
-        "Other major criteria",
-        (
-            Block("castleman", ("castleman_disease",), criterion="castleman_disease"),
-            Block(
-                "bone", ("sclerotic_bone_lesions", "lytic_bone_lesions"), criterion="sclerotic_bone_lesions"
-            ),
-            Block(
-                "vegf",
-                ("vegf_pg_ml", "vegf_specimen", "vegf_uln_pg_ml", "vegf_elevated"),
-                criterion="vegf_elevated",
-            ),
-        ),
-    ),
-    Part(
-        "minor",
-        "Minor criteria",
-        (
-            Block(
-                "organomegaly", ("hepatomegaly", "splenomegaly", "lymphadenopathy"), criterion="organomegaly"
-            ),
-            Block(
-                "volume",
-                ("peripheral_edema", "pleural_effusion", "ascites", "pericardial_effusion"),
-                criterion="extravascular_volume_overload",
-            ),
-            Block(
-                "endocrine",
-                (
-                    "endo_hypogonadism",
-                    "endo_gynecomastia",
-                    "endo_hyperprolactinemia",
-                    "endo_adrenal_insufficiency",
-                    "endo_pituitary",
-                    "endo_parathyroid",
-                    "endo_diabetes_mellitus",
-                    "endo_thyroid_disorder",
-                    "erectile_dysfunction",
-                ),
-                criterion="endocrinopathy",
-            ),
-            Block(
-                "skin",
-                (
-                    "skin_hyperpigmentation",
-                    "skin_hypertrichosis",
-                    "skin_hemangiomata",
-                    "skin_plethora",
-                    "skin_acrocyanosis",
-                    "skin_flushing",
-                    "skin_white_nails",
-                    "skin_thickening",
-                ),
-                criterion="skin_changes",
-            ),
-            Block("papilledema", ("papilledema",), criterion="papilledema"),
-            Block(
-                "counts",
-                ("platelets_10e9_l", "hemoglobin_g_dl", "hematocrit_pct", "sex"),
-                criterion="thrombocytosis_polycythemia",
-            ),
-        ),
-    ),
-    Part(
-        "other",
-        "Other signs",
-        (
-            Block(
-                "other_signs",
-                (
-                    "clubbing",
-                    "weight_loss",
-                    "hyperhidrosis",
-                    "pulmonary_hypertension",
-                    "restrictive_lung_disease",
-                    "thrombotic_diathesis",
-                    "diarrhea",
-                    "low_vitamin_b12",
-                    "fever",
-                ),
-                title="Other signs",
-            ),
-        ),
-        intro="Recorded for the picture; not counted towards the criteria.",
-    ),
-    Part(
-        "labs",
-        "Other labs",
-        (
-            Block("patient", ("age_years",), title="Patient"),
-            Block(
-                "chemistry",
-                (
-                    "calcium_mg_dl",
-                    "creatinine_mg_dl",
-                    "egfr_ml_min_1_73m2",
-                    "creatinine_clearance_ml_min",
-                    "albumin_g_dl",
-                    "vitamin_b12_pg_ml",
-                    "proteinuria_g_24h",
-                ),
-                title="Chemistry",
-            ),
-            Block(
-                "paraprotein",
-                (
-                    "m_protein_g_dl",
-                    "flc_kappa_mg_l",
-                    "flc_lambda_mg_l",
-                    "flc_ratio",
-                    "bm_plasma_cells_pct",
-                    "bone_lesion_count",
-                    "mri_focal_lesions_count",
-                ),
-                title="Paraprotein and marrow",
-            ),
-            Block(
-                "other_tests",
-                ("csf_protein_mg_dl", "pasp_mmhg", "dlco_pct_pred", "median_tli"),
-                title="Other investigations",
-            ),
-        ),
-        intro="Used for the differentials (myeloma, AL amyloidosis) and for context.",
-    ),
-    Part(
-        "clues",
-        "Clues for the differentials",
-        (
-            Block(
-                "neuropathy",
-                (
-                    "neuropathy_demyelinating",
-                    "neuropathy_axonal_predominant",
-                    "neuropathy_acute_onset",
-                    "neuropathy_painful",
-                    "neuropathy_sensory_predominant",
-                    "sensory_ataxia",
-                    "tremor",
-                    "mononeuropathy_multiplex",
-                    "ncs_conduction_block",
-                    "ncs_temporal_dispersion",
-                    "ncs_sural_sparing",
-                    "ivig_refractory",
-                ),
-                title="Neuropathy pattern",
-            ),
-            Block(
-                "al",
-                (
-                    "autonomic_dysfunction",
-                    "carpal_tunnel_syndrome",
-                    "macroglossia",
-                    "cardiac_amyloid_suspected",
-                    "amyloid_on_biopsy",
-                    "anti_mag_positive",
-                    "jak2_positive",
-                ),
-                title="AL amyloidosis and other clues",
-            ),
-            Block(
-                "confounders",
-                (
-                    "iron_deficiency_anemia",
-                    "copd",
-                    "obstructive_sleep_apnea",
-                    "active_malignancy",
-                    "vasculitis",
-                    "recent_acute_illness",
-                ),
-                title="VEGF confounders",
-            ),
-        ),
-        intro="These do not count towards the criteria; they raise or lower the differential flags.",
-    ),
-)
-
-FORM_CODES: tuple[str, ...] = tuple(code for part in PARTS for block in part.blocks for code in block.items)
+def default_unit(code: str, system: str) -> str:
+    return si_unit(code) if system == "SI" else LABS[code].unit
 
 
 def unit_field(code: str) -> str:
     return f"{code}__unit"
 
 
+def field_id(code: str, kind: str) -> str:
+    """The id the error summary links to: the first radio of a tri-state, else the input."""
+    return f"id_{code}_0" if kind == "finding" else f"id_{code}"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    code: str
+    kind: str  # finding | number | category
+    label: str
+    help: str = ""
+    units: tuple[str, ...] = ()
+    si_unit: str = ""
+    us_unit: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A titled run of items inside a disclosure (a content section)."""
+
+    title: str
+    items: tuple[Item, ...]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(i.code for i in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One criterion: its own tri-state line, the labs it reads, and what opens beneath it."""
+
+    code: str
+    name: str
+    letter: str
+    help: str
+    investigations: str
+    inline: tuple[Item, ...]
+    more: tuple[Group, ...]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(i.code for g in self.more for i in g.items)
+
+
+@dataclass(frozen=True, slots=True)
+class SetGroup:
+    role: str
+    title: str
+    intro: str
+    criteria: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    rows: dict[str, Row]
+    extra: tuple[Group, ...]  # after the criteria: other signs, other labs
+    sets: dict[str, tuple[SetGroup, ...]]  # the criteria's grouping under each set
+    items: dict[str, Item] = field(default_factory=dict)
+
+    def codes(self) -> tuple[str, ...]:
+        return tuple(self.items)
+
+
+_ROLE_TITLES = {
+    "mandatory": "Mandatory criteria",
+    "major": "Other major criteria",
+    "minor": "Minor criteria",
+    "none": "Not counted in this set",
+}
+
+
+ROLES = ("mandatory", "major", "minor", "none")
+
+
+def _set_groups(snap: Snapshot, slug: str) -> tuple[SetGroup, ...]:
+    rule = snap.book.sets[slug]
+    counted = set(rule.mandatory) | set(rule.major) | set(rule.minor)
+    order = [c["code"] for c in snap.criteria]
+    groups = [
+        SetGroup("mandatory", _ROLE_TITLES["mandatory"], f"{rule.name}: all are required.", rule.mandatory),
+        SetGroup(
+            "major", _ROLE_TITLES["major"], f"{rule.name}: at least {rule.major_min} needed.", rule.major
+        ),
+        SetGroup(
+            "minor", _ROLE_TITLES["minor"], f"{rule.name}: at least {rule.minor_min} needed.", rule.minor
+        ),
+        SetGroup(
+            "none",
+            _ROLE_TITLES["none"],
+            f"Recorded for the other sets and the differentials; {rule.name} does not count them.",
+            tuple(c for c in order if c not in counted),
+        ),
+    ]
+    return tuple(groups)
+
+
+def _item(code: str, words: dict[str, Any]) -> Item:
+    label, help_text = words.get("label", code), words.get("help_text", "")
+    lab = LABS.get(code)
+    if lab is None:
+        return Item(code, "finding", label, help_text)
+    if lab.kind is LabKind.CATEGORY:
+        return Item(
+            code,
+            "category",
+            label,
+            help_text,
+            choices=(("", "Not assessed"), *((c, c.replace("_", " ")) for c in lab.choices)),
+        )
+    return Item(
+        code,
+        "number",
+        label,
+        help_text,
+        units=lab.allowed_units,
+        si_unit=si_unit(code),
+        us_unit=lab.unit,
+    )
+
+
+def _build_layout(snap: Snapshot) -> Layout:
+    criteria = {c["code"]: c for c in snap.criteria}
+    section_names = dict(_section_choices())
+    inline_of = {lab: crit for crit, labs in CRITERION_LABS.items() for lab in labs[:INLINE_LABS]}
+    more_labs = {lab: crit for crit, labs in CRITERION_LABS.items() for lab in labs[INLINE_LABS:]}
+    # (home criterion or "", section) -> items, in content order.
+    placed: dict[tuple[str, str], list[Item]] = {}
+    items: dict[str, Item] = {}
+    for record in (*snap.findings, *snap.labs):
+        code = record["code"]
+        if code in criteria:
+            continue  # a criterion's own flag is the line itself
+        item = _item(code, record)
+        items[code] = item
+        if code in inline_of:
+            continue
+        linked = record.get("criterion")
+        section = record.get("section", "")
+        if code in more_labs:
+            home = more_labs[code]
+        elif linked:
+            home = linked[0] if isinstance(linked, list | tuple) else str(linked)
+        else:
+            home = SECTION_HOME.get(section, "")
+        placed.setdefault((home, section), []).append(item)
+    for key in placed:
+        placed[key].sort(key=lambda i: _order(snap, i.code))
+
+    rows: dict[str, Row] = {}
+    for crit in snap.criteria:
+        code = crit["code"]
+        items[code] = Item(code, "finding", crit["name"], crit.get("help_text", ""))
+        groups = tuple(
+            Group(section_names.get(section, section), tuple(found))
+            for (home, section), found in placed.items()
+            if home == code
+        )
+        rows[code] = Row(
+            code=code,
+            name=crit["name"],
+            letter=crit.get("letter", ""),
+            help=crit.get("help_text", ""),
+            investigations=crit.get("investigations", ""),
+            inline=tuple(items[c] for c in CRITERION_LABS.get(code, ())[:INLINE_LABS] if c in items),
+            more=groups,
+        )
+    extra = tuple(
+        Group(section_names.get(section, section), tuple(found))
+        for (home, section), found in placed.items()
+        if not home
+    )
+    sets = {s["slug"]: _set_groups(snap, s["slug"]) for s in snap.criteria_sets}
+    return Layout(rows=rows, extra=extra, sets=sets, items=items)
+
+
+def _order(snap: Snapshot, code: str) -> tuple[int, str]:
+    for record in (*snap.findings, *snap.labs):
+        if record["code"] == code:
+            return (int(record.get("order", 0)), code)
+    return (0, code)
+
+
+def _section_choices() -> list[tuple[str, str]]:
+    from .models import Section
+
+    return [(str(value), str(label)) for value, label in Section.choices]
+
+
+_LAYOUTS: dict[str, Layout] = {}
+
+
+def layout_for(snap: Snapshot) -> Layout:
+    """The form's layout, built once per content version."""
+    found = _LAYOUTS.get(snap.stamp)
+    if found is None:
+        found = _build_layout(snap)
+        _LAYOUTS.clear()
+        _LAYOUTS[snap.stamp] = found
+    return found
+
+
+# A thousands separator: "1,200" or "12,500,000". Read as a decimal it would be a
+# thousand times off, so it is refused with a message saying how to write it.
+_THOUSANDS = re.compile(r"^\d{1,3}([,.\u00a0 ']\d{3})+$")
+
+
+def parse_number(text: str) -> tuple[float | None, str]:
+    """A typed number: '450', '0.45' or a decimal comma ('0,45'). Returns (value, error)."""
+    cleaned = text.strip()
+    if _THOUSANDS.match(cleaned) and (
+        "," in cleaned or " " in cleaned or "'" in cleaned or "\u00a0" in cleaned
+    ):
+        plain = re.sub(r"[,\u00a0 ']", "", cleaned)
+        return None, f"Write the number without a thousands separator: {plain}."
+    try:
+        value = float(cleaned.replace(",", "."))
+    except ValueError:
+        return None, "Enter a number, e.g. 450 or 0.45."
+    if value != value or value in (float("inf"), float("-inf")):
+        return None, "Enter a number, e.g. 450 or 0.45."
+    return value, ""
+
+
+def site_units() -> str:
+    """The site's default unit system for lab entry: 'SI' or 'US' (LAB_UNITS)."""
+    return "US" if str(getattr(settings, "LAB_UNITS", "SI")).upper() == "US" else "SI"
+
+
 class CaseForm(forms.Form):
-    """Binds the posted checklist. ``case`` and ``payload`` are set after validation."""
+    """Binds the posted checklist. After ``is_valid()``, ``case`` holds every valid field.
+
+    ``case`` is set even when some fields are in error: those fields are left
+    out, so the answer never goes blank because of one bad value.
+    """
 
     def __init__(self, *args: Any, snapshot: Snapshot, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.snapshot = snapshot
+        self.layout = layout_for(snapshot)
         self.case: Case | None = None
         self.warnings: dict[str, str] = {}
-        # The fields depend only on content, so they are built once per content
-        # version and shared: building or deep-copying ~130 fields cost ~2 ms a
-        # request. Fields are never mutated per request (errors live on the form).
-        self.fields = dict(_fields_for(snapshot))
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        # Fields depend only on content: built once per content version and
+        # shared (never mutated per request; errors live on the form).
+        self.fields = dict(_fields_for(snapshot, self.layout))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is not None:
+            for name in self.fields:
+                if len(getlist(name)) > 1:
+                    self.add_error(name, "Given twice; enter it once.")
         findings: dict[str, bool] = {}
         labs: dict[str, Any] = {}
-        for code in FORM_CODES:
+        for code, item in self.layout.items.items():
+            if code in self.errors:
+                continue
             raw = data.get(code)
-            lab = LABS.get(code)
-            if lab is None:
+            if item.kind == "finding":
                 if raw == PRESENT:
                     findings[code] = True
                 elif raw == ABSENT:
                     findings[code] = False
-            elif raw not in (None, ""):
-                if lab.kind is LabKind.CATEGORY:
-                    labs[code] = raw
-                    continue
-                number = _to_number(str(raw))
+                continue
+            if raw in (None, ""):
+                continue
+            value: Any = raw
+            if item.kind == "number":
+                number, message = parse_number(str(raw))
                 if number is None:
-                    self.add_error(code, "Enter a number, e.g. 450 or 0.45.")
+                    self.add_error(code, message)
                     continue
-                unit = data.get(unit_field(code)) or lab.unit
-                labs[code] = number if unit == lab.unit else {"value": number, "unit": unit}
-        payload: dict[str, Any] = {"findings": findings, "labs": labs}
+                if unit_field(code) in self.errors:
+                    continue
+                value = {"value": number, "unit": data.get(unit_field(code)) or LABS[code].unit}
+            errors: list[FieldError] = []
+            warnings: list[FieldError] = []
+            parse_lab(code, value, errors, warnings)
+            if errors:
+                for error in errors:
+                    self.add_error(unit_field(code) if error.field.endswith(".unit") else code, error.message)
+                continue
+            if warnings:
+                self.warnings[code] = warnings[0].message
+            labs[code] = value
+        payload: dict[str, Any] = {"findings": findings, "labs": labs, "compare": True}
         if data.get("criteria_set"):
             payload["criteria_set"] = data["criteria_set"]
-        if self.errors:
-            return data
         try:
-            self.case = parse_case({**payload, "compare": True}, self.snapshot.book.sets)
-        except InputError as exc:
+            self.case = parse_case(payload, self.snapshot.book.sets)
+        except InputError as exc:  # not expected: every field was checked above
             for error in exc.errors:
-                name = error.field.split(".")[1] if "." in error.field else None
-                if name in self.fields:
-                    self.add_error(name, error.message)
-                else:
-                    self.add_error(None, f"{error.field}: {error.message}")
-            return data
-        self.warnings = {w.field.split(".")[-1]: w.message for w in self.case.warnings}
+                self.add_error(None, error.message)
+            self.case = parse_case({"compare": True}, self.snapshot.book.sets)
         return data
+
+    def error_list(self) -> list[dict[str, str]]:
+        """Each error with the field's label and the id to link to (error summary)."""
+        out = []
+        for name, messages in self.errors.items():
+            code = name.removesuffix("__unit")
+            item = self.layout.items.get(code)
+            label = item.label if item else self.fields[name].label if name in self.fields else ""
+            kind = item.kind if item else ""
+            anchor = (
+                f"id_{name}" if name.endswith("__unit") or name == "criteria_set" else field_id(code, kind)
+            )
+            for message in messages:
+                out.append({"name": name, "label": str(label or ""), "message": str(message), "id": anchor})
+        return out
+
+    def entered(self) -> list[dict[str, str]]:
+        """What was entered, as entered (value and unit as typed), for the report."""
+        out: list[dict[str, str]] = []
+        if not self.is_bound:
+            return out
+        for code, item in self.layout.items.items():
+            raw = self.data.get(code, "")
+            if raw in ("", None) or code in self.errors:
+                continue
+            if item.kind == "finding":
+                shown = {"yes": "present", "no": "absent"}.get(raw, "")
+                if not shown:
+                    continue
+            elif item.kind == "number":
+                unit = self.data.get(unit_field(code)) or LABS[code].unit
+                shown = f"{raw} {display_unit(unit).strip()}".strip()
+            else:
+                shown = str(raw).replace("_", " ")
+            out.append({"code": code, "label": item.label, "value": shown})
+        return out
 
 
 _FIELDS: dict[str, dict[str, forms.Field]] = {}
 
 
-def _fields_for(snapshot: Snapshot) -> dict[str, forms.Field]:
+def _fields_for(snapshot: Snapshot, layout: Layout) -> dict[str, forms.Field]:
     fields = _FIELDS.get(snapshot.stamp)
     if fields is None:
-        fields = _build_fields(snapshot)
+        fields = _build_fields(snapshot, layout)
         _FIELDS.clear()
         _FIELDS[snapshot.stamp] = fields
     return fields
 
 
-def _build_fields(snapshot: Snapshot) -> dict[str, forms.Field]:
-    words = {f["code"]: f for f in snapshot.findings} | {f["code"]: f for f in snapshot.labs}
+def _build_fields(snapshot: Snapshot, layout: Layout) -> dict[str, forms.Field]:
     fields: dict[str, forms.Field] = {
         "criteria_set": forms.ChoiceField(
             label="Criteria set",
@@ -328,102 +431,14 @@ def _build_fields(snapshot: Snapshot) -> dict[str, forms.Field]:
             initial=snapshot.book.default_set,
         )
     }
-    for code in FORM_CODES:
-        text = words.get(code, {})
-        label = text.get("label", code)
-        help_text = text.get("help_text", "")
-        lab = LABS.get(code)
-        if lab is None:
-            fields[code] = forms.ChoiceField(
-                label=label,
-                help_text=help_text,
-                choices=TRI_STATE,
-                required=False,
-                initial=NOT_ASSESSED,
-                widget=forms.RadioSelect,
-            )
-        elif lab.kind is LabKind.CATEGORY:
-            fields[code] = forms.ChoiceField(
-                label=label,
-                help_text=help_text,
-                choices=[("", "Not assessed"), *[(c, c.replace("_", " ")) for c in lab.choices]],
-                required=False,
-            )
+    for code, item in layout.items.items():
+        if item.kind == "finding":
+            fields[code] = forms.ChoiceField(label=item.label, choices=TRI_STATE, required=False)
+        elif item.kind == "category":
+            fields[code] = forms.ChoiceField(label=item.label, choices=list(item.choices), required=False)
         else:
-            # Plain text input: the engine validates the number, so that a
-            # bad value gets the same message here as from the API.
-            fields[code] = forms.CharField(
-                label=label,
-                help_text=help_text,
-                required=False,
-                max_length=32,
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            fields[code] = forms.CharField(label=item.label, required=False, max_length=32)
+            fields[unit_field(code)] = forms.ChoiceField(
+                label=f"{item.label} unit", choices=[(u, u) for u in item.units], required=False
             )
-            if lab.units:
-                fields[unit_field(code)] = forms.ChoiceField(
-                    label=f"{label} unit",
-                    choices=[(u, u) for u in lab.allowed_units],
-                    required=False,
-                    initial=lab.unit,
-                )
     return fields
-
-
-def _to_number(text: str) -> float | None:
-    """Accept '450', '0.45' and a decimal comma ('0,45'); nothing else."""
-    cleaned = text.strip().replace(",", ".")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        return None
-    return value if value == value and value not in (float("inf"), float("-inf")) else None
-
-
-def _part_intro(part: Part, snapshot: Snapshot) -> str:
-    """How many of a group the default set needs, read from content."""
-    rule = snapshot.book.sets[snapshot.book.default_set]
-    if part.key == "mandatory":
-        return f"{rule.name}: all are required."
-    if part.key == "major":
-        return f"{rule.name}: at least {rule.major_min} needed."
-    if part.key == "minor":
-        return f"{rule.name}: at least {rule.minor_min} needed."
-    return part.intro
-
-
-def layout(form: CaseForm) -> list[dict[str, Any]]:
-    """The form's fields arranged as PARTS, for the template. Presentation only."""
-    criteria = {c["code"]: c for c in form.snapshot.criteria}
-    out = []
-    for part in PARTS:
-        blocks = []
-        for block in part.blocks:
-            words = criteria.get(block.criterion, {})
-            items = []
-            for code in block.items:
-                lab = LABS.get(code)
-                kind = (
-                    "finding" if lab is None else ("category" if lab.kind is LabKind.CATEGORY else "number")
-                )
-                unit_name = unit_field(code)
-                items.append(
-                    {
-                        "code": code,
-                        "kind": kind,
-                        "field": form[code],
-                        "unit": form[unit_name] if unit_name in form.fields else None,
-                        "canonical_unit": lab.unit if lab is not None else "",
-                        "warning": form.warnings.get(code, ""),
-                    }
-                )
-            blocks.append(
-                {
-                    "key": block.key,
-                    "title": words.get("name", block.title),
-                    "intro": words.get("help_text", ""),
-                    "letter": words.get("letter", ""),
-                    "items": items,
-                }
-            )
-        out.append({"part": part, "intro": _part_intro(part, form.snapshot), "blocks": blocks})
-    return out

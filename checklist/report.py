@@ -8,14 +8,46 @@ import datetime
 from typing import Any
 
 from .content import Snapshot
-from .engine.rulebook import display_unit
-from .engine.vocabulary import LABS, LabKind
 from .templatetags.checklist_tags import criterion_word, status_headline
+
+
+def _headline(result: dict[str, Any], major: list[dict[str, Any]]) -> str:
+    caveats = f", with {len(major)} major caveat{'s' if len(major) != 1 else ''}" if major else ""
+    return f"Result: {status_headline(result['status'])} under {result['criteria_set']['name']}{caveats}."
+
+
+def _major(result: dict[str, Any]) -> list[dict[str, Any]]:
+    # A caution without a level is minor (clinical.md §f.2 A2).
+    return [c for c in result["cautions"] if c.get("level") == "major"]
+
+
+def short_report(
+    form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date, major: list[dict[str, Any]]
+) -> str:
+    """About ten lines for a clinic note: headline, caveats, criteria, flags, versions, disclaimer."""
+    names = snap.book.criterion_names
+    met = [c["name"] for c in result["criteria"] if c["status"] == "met"]
+    lines = [
+        f"POEMSaid {today.isoformat()} (decision support, NOT A DIAGNOSIS)",
+        _headline(result, major),
+    ]
+    lines += [f"Major caveat: {c['message']}" for c in major]
+    lines.append("Met: " + (", ".join(met) if met else "none") + ".")
+    if result["missing"]:
+        lines.append("Still needed: " + ", ".join(names[c] for c in result["missing"]) + ".")
+    flags = [d["name"] for d in result["differentials"]]
+    lines.append("Differentials to consider: " + (", ".join(flags) if flags else "none flagged") + ".")
+    lines.append(
+        f"Criteria set {result['criteria_set']['name']} v{result['criteria_set']['version']}; "
+        f"content {result['content_version']}."
+    )
+    lines.append(result["disclaimer"])
+    return "\n".join(lines)
 
 
 def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date) -> str:
     book = snap.book
-    case = form.case
+    major = _major(result)
     lines = [
         "POEMS syndrome criteria checklist (POEMSaid) - decision support, NOT A DIAGNOSIS",
         f"Date: {today.isoformat()}",
@@ -23,10 +55,19 @@ def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: 
         f"version {result['criteria_set']['version']})",
         f"Content version: {result['content_version']}",
         "",
-        f"Result: {status_headline(result['status'])} under {result['criteria_set']['name']}.",
+        _headline(result, major),
     ]
+    lines += [f"Major caveat: {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in major]
     if result["missing"]:
         lines.append("Still needed: " + ", ".join(book.criterion_names[c] for c in result["missing"]) + ".")
+    lines += ["", "Differentials to consider or exclude:"]
+    lines += [f"- {d['name']}: {' '.join(d['reasons'])}" for d in result["differentials"]] or [
+        "- none flagged"
+    ]
+    minor = [c for c in result["cautions"] if c not in major]
+    if minor:
+        lines += ["", "Cautions:"]
+        lines += [f"- {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in minor]
     lines += ["", "Criteria:"]
     for c in result["criteria"]:
         lines.append(
@@ -36,24 +77,8 @@ def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: 
         lines += ["", "Under each criteria set:"]
         for row in result["comparison"]:
             lines.append(f"- {row['name']}: {row['status'].replace('_', ' ')}. {row['explanation']}")
-    lines += ["", "Differentials to consider or exclude:"]
-    lines += [f"- {d['name']}: {' '.join(d['reasons'])}" for d in result["differentials"]] or [
-        "- none flagged"
-    ]
-    if result["cautions"]:
-        lines += ["", "Cautions:"]
-        lines += [
-            f"- {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in result["cautions"]
-        ]
-    lines += ["", "Inputs (not assessed items omitted):"]
-    if case is not None:
-        for code, value in case.findings.items():
-            lines.append(f"- {book.label(code)}: {'present' if value else 'absent'}")
-        labels = {f["code"]: f["label"] for f in snap.labs}
-        for code, value in case.labs.items():
-            lab = LABS[code]
-            shown = value if lab.kind is LabKind.CATEGORY else f"{value:g}{display_unit(lab.unit)}"
-            lines.append(f"- {labels.get(code, code)}: {shown}")
+    lines += ["", "Inputs, as entered (not assessed items omitted):"]
+    lines += [f"- {e['label']}: {e['value']}" for e in form.entered()] or ["- none"]
     lines += ["", result["disclaimer"]]
     closing = snap.texts.get("report_disclaimer")
     if closing:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("result", views.result_fragment, name="result"),
     path("report", views.report, name="report"),
     path("criteria", views.criteria, name="criteria"),
+    path("differentials", views.differentials, name="differentials"),
     path("differentials/<slug:code>", views.differential, name="differential"),
     path("treatments", views.treatments, name="treatments"),
     path("treatments/<slug:slug>", views.treatment, name="treatment"),

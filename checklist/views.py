@@ -24,60 +24,174 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import models
 from .content import Snapshot, snapshot
 from .engine import evaluate
-from .forms import CaseForm, layout
-from .report import plain_text_report
+from .forms import CaseForm, site_units
+from .report import plain_text_report, short_report
+from .templatetags.checklist_tags import status_headline
 
 
 def _evaluate_form(request: HttpRequest, snap: Snapshot) -> tuple[CaseForm, dict[str, Any] | None]:
+    """Bind and evaluate. Fields in error are left out; the rest is still evaluated."""
     form = CaseForm(request.POST or None, snapshot=snap)
     result = None
-    if request.method == "POST" and form.is_valid() and form.case is not None:
-        result = evaluate(form.case, snap.book)
+    if request.method == "POST":
+        form.is_valid()
+        if form.case is not None:
+            result = evaluate(form.case, snap.book)
     return form, result
 
 
-def _result_context(form: CaseForm, result: dict[str, Any] | None, snap: Snapshot) -> dict[str, Any]:
-    report = plain_text_report(form, result, snap, timezone.localdate()) if result else ""
-    letters = _letters(result, snap)
-    labels = {f["code"]: f["label"] for f in snap.labs}
-    # Warnings name fields by code ("labs.vegf_pg_ml"); show the clinician's label instead.
+def _result_context(
+    request: HttpRequest, form: CaseForm, result: dict[str, Any] | None, snap: Snapshot
+) -> dict[str, Any]:
+    chosen = (result or {}).get("criteria_set", {}).get("slug") or snap.book.default_set
+    cautions = (result or {}).get("cautions", [])
+    # A caution without a level is minor (clinical.md §f.2 A2): only named ones lead.
+    major = [c for c in cautions if c.get("level") == "major"]
+    minor = [c for c in cautions if c.get("level") != "major"]
+    labels = {code: item.label for code, item in form.layout.items.items()}
     warnings = [
-        {"label": labels.get(w["field"].split(".")[-1], w["field"]), "message": w["message"]}
-        for w in (result or {}).get("warnings", [])
+        {"code": code, "label": labels.get(code, code), "message": message}
+        for code, message in form.warnings.items()
     ]
+    errors = form.error_list() if form.is_bound else []
+    by_code = _field_messages(form)
+    today = timezone.localdate()
+    reports = (
+        {
+            "short": short_report(form, result, snap, today, major),
+            "full": plain_text_report(form, result, snap, today),
+        }
+        if result
+        else {}
+    )
     return {
-        "warnings": warnings,
-        "no_differentials": snap.texts.get("no_differentials"),
         "form": form,
         "result": result,
-        "report": report,
-        "letters": letters,
-        "treatments": snap.treatments,
-        "differential_pages": {d["code"]: d for d in snap.differentials},
+        "errors": errors,
+        "warnings": warnings,
+        "field_messages": by_code,
+        "major_cautions": major,
+        "minor_cautions": minor,
+        "chips": _chips(result, snap, chosen),
+        "status_line": _status_line(result, major, errors),
+        "reports": reports,
+        "entered": form.entered(),
+        "today": today,
+        "no_differentials": snap.texts.get("no_differentials"),
+        "treatment": _treatment(result, snap),
+        "set_refs": _refs(snap, next((s for s in snap.criteria_sets if s["slug"] == chosen), {})),
     }
 
 
-def _letters(result: dict[str, Any] | None, snap: Snapshot) -> list[dict[str, str]]:
-    """P, O, E, M, S at a glance: each marked met, not met or not assessed."""
+def _field_messages(form: CaseForm) -> list[dict[str, str]]:
+    """One message per field for its message slot: errors first, else the warning."""
+    if not form.is_bound:
+        return []
+    out: dict[str, dict[str, str]] = {}
+    for name, messages in form.errors.items():
+        if name == "__all__":
+            continue
+        code = name.removesuffix("__unit")
+        out.setdefault(code, {"code": code, "kind": "error", "text": " ".join(str(m) for m in messages)})
+    for code, message in form.warnings.items():
+        out.setdefault(code, {"code": code, "kind": "warning", "text": message})
+    return list(out.values())
+
+
+def _status_line(result: dict[str, Any] | None, major: list[Any], errors: list[Any]) -> str:
+    """The one short line screen readers hear after each change."""
+    if result is None:
+        return ""
+    parts = [status_headline(result["status"]), result["criteria_set"]["name"]]
+    if major:
+        parts.append(f"{len(major)} major caveat{'s' if len(major) != 1 else ''}")
+    if errors:
+        parts.append(f"{len(errors)} value{'s' if len(errors) != 1 else ''} to fix")
+    return ", ".join(parts)
+
+
+def _chips(result: dict[str, Any] | None, snap: Snapshot, chosen: str) -> list[dict[str, str]]:
+    """P, O, E, M, S, then the set's other major criteria: each met, not met or not assessed."""
     status = {c["code"]: c["status"] for c in result["criteria"]} if result else {}
-    out = []
+    rule = snap.book.sets[chosen]
+    wanted = set(rule.mandatory) | set(rule.major)
+    lettered, others = [], []
     for criterion in snap.criteria:
+        code = criterion["code"]
+        chip = {
+            "code": code,
+            "short": criterion.get("letter") or criterion["name"].split()[0],
+            "name": criterion["name"],
+            "status": status.get(code, "unknown"),
+        }
         if criterion.get("letter"):
-            code = criterion["code"]
-            out.append(
-                {
-                    "letter": criterion["letter"],
-                    "name": criterion["name"],
-                    "status": status.get(code, "unknown"),
-                }
-            )
-    return sorted(out, key=lambda x: "POEMS".index(x["letter"]))
+            lettered.append(chip)
+        elif code in wanted:
+            others.append(chip)
+    lettered.sort(key=lambda x: "POEMS".index(x["short"]) if x["short"] in "POEMS" else 9)
+    return lettered + others
+
+
+def _treatment(result: dict[str, Any] | None, snap: Snapshot) -> dict[str, Any]:
+    """Treatment pages keyed to disease extent when the set is met (clinical.md §f.2 A8)."""
+    pages = {t["slug"]: t for t in snap.treatments}
+    plan = (result or {}).get("treatment") or None
+    if result is None or result.get("status") != "met" or not isinstance(plan, dict):
+        return {
+            "met": bool(result and result.get("status") == "met"),
+            "extent": "",
+            "lead": [],
+            "rest": snap.treatments,
+            "reasons": [],
+        }
+    lead = [pages[s] for s in plan.get("pages", []) if s in pages]
+    rest = [t for t in snap.treatments if t not in lead]
+    return {
+        "met": True,
+        "extent": plan.get("extent", "unknown"),
+        "lead": lead,
+        "rest": rest,
+        "reasons": plan.get("reasons", []),
+    }
 
 
 # The empty checklist is the same for everyone (no CSRF token, no session), so
-# it is rendered once per content version. Rendering ~120 crispy fields costs
-# tens of milliseconds; serving the cached bytes costs almost nothing.
+# it is rendered once per content version; serving the cached bytes costs almost nothing.
 _EMPTY_PAGE: dict[str, tuple[bytes, bytes]] = {}
+
+
+def _page_context(
+    request: HttpRequest, form: CaseForm, result: dict[str, Any] | None, snap: Snapshot
+) -> dict[str, Any]:
+    posted = form.data.get("criteria_set") if form.is_bound else None
+    chosen = posted if isinstance(posted, str) and posted in snap.book.sets else snap.book.default_set
+    units = form.data.get("units") if form.is_bound else None
+    context = _result_context(request, form, result, snap)
+    context_messages = context["field_messages"]
+    return context | {
+        "layout": form.layout,
+        "all_groups": form.layout.sets[chosen],
+        "chosen_set": chosen,
+        "unit_system": units if units in ("SI", "US") else site_units(),
+        "set_groups_json": _set_groups_json(form.layout),
+        "criteria_sets": snap.criteria_sets,
+        "values": form.data if form.is_bound else {},
+        "field_errors": {m["code"]: m["text"] for m in context_messages if m["kind"] == "error"},
+        "warnings_by_code": {m["code"]: m["text"] for m in context_messages if m["kind"] == "warning"},
+    }
+
+
+def _set_groups_json(layout: Any) -> str:
+    """The criteria's grouping under every set, for the page to regroup without a request."""
+    return json.dumps(
+        {
+            slug: [
+                {"role": g.role, "title": g.title, "intro": g.intro, "criteria": list(g.criteria)}
+                for g in groups
+            ]
+            for slug, groups in layout.sets.items()
+        }
+    )
 
 
 def _empty_checklist(request: HttpRequest, snap: Snapshot) -> HttpResponse:
@@ -85,11 +199,7 @@ def _empty_checklist(request: HttpRequest, snap: Snapshot) -> HttpResponse:
     pages = _EMPTY_PAGE.get(snap.stamp)
     if pages is None:
         form = CaseForm(None, snapshot=snap)
-        context = _result_context(form, None, snap) | {
-            "parts": layout(form),
-            "criteria_sets": snap.criteria_sets,
-        }
-        html = render(request, "checklist/checklist.html", context).content
+        html = render(request, "checklist/checklist.html", _page_context(request, form, None, snap)).content
         # mtime=0 keeps the compressed bytes identical between processes.
         pages = (html, gzip.compress(html, compresslevel=6, mtime=0))
         _EMPTY_PAGE.clear()
@@ -107,33 +217,33 @@ def _empty_checklist(request: HttpRequest, snap: Snapshot) -> HttpResponse:
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def checklist(request: HttpRequest) -> HttpResponse:
+def checklist(request: HttpRequest, partial: bool = False) -> HttpResponse:
+    """The checklist page, or (for htmx, and at /result) just its result.
+
+    The partial carries the field messages as out-of-band swaps in the body:
+    nothing a clinician typed ever goes into a response header.
+    """
     snap = snapshot()
     if request.method != "POST":
+        if partial:
+            return HttpResponse(status=405, headers={"Allow": "POST"})
         return _empty_checklist(request, snap)
     form, result = _evaluate_form(request, snap)
-    context = _result_context(form, result, snap) | {
-        "parts": layout(form),
-        "criteria_sets": snap.criteria_sets,
-    }
-    status = 400 if request.method == "POST" and not form.is_valid() else 200
-    return render(request, "checklist/checklist.html", context, status=status)
+    if partial or getattr(request, "htmx", False):
+        context = _result_context(request, form, result, snap)
+        return render(request, "checklist/checklist.html#live", context)
+    status = 400 if form.errors else 200
+    return render(
+        request, "checklist/checklist.html", _page_context(request, form, result, snap), status=status
+    )
 
 
 @csrf_exempt
 @never_cache
 @require_http_methods(["POST"])
 def result_fragment(request: HttpRequest) -> HttpResponse:
-    """The result panel alone, for the live update (progressive enhancement)."""
-    snap = snapshot()
-    form, result = _evaluate_form(request, snap)
-    response = render(request, "checklist/_result.html", _result_context(form, result, snap))
-    # The client shows field errors next to the fields from this header.
-    if form.errors or form.warnings:
-        response["X-Field-Messages"] = json.dumps(
-            {"errors": {k: [str(m) for m in v] for k, v in form.errors.items()}, "warnings": form.warnings}
-        )
-    return response
+    """The result alone: the same view as the page, asked for its partial."""
+    return checklist(request, partial=True)
 
 
 @csrf_exempt
@@ -143,8 +253,8 @@ def report(request: HttpRequest) -> HttpResponse:
     """Print view of the current case (posted, so nothing lands in a URL or an access log)."""
     snap = snapshot()
     form, result = _evaluate_form(request, snap)
-    context = _result_context(form, result, snap)
-    return render(request, "checklist/report.html", context, status=200 if result else 400)
+    context = _result_context(request, form, result, snap)
+    return render(request, "checklist/report.html", context, status=200 if not form.errors else 400)
 
 
 @require_GET
@@ -195,6 +305,11 @@ def differential(request: HttpRequest, code: str) -> HttpResponse:
         "checklist/differential.html",
         {"page": page, "refs": refs, "differentials": snap.differentials},
     )
+
+
+@require_GET
+def differentials(request: HttpRequest) -> HttpResponse:
+    return render(request, "checklist/differentials.html", {"differentials": snapshot().differentials})
 
 
 @require_GET

@@ -78,6 +78,9 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn's own error messages can quote a bad request line, a header or a query
+# string; this logger class withholds them (poemsaid/logging.py).
+logger_class = "poemsaid.gunicorn_logging.GunicornLogger"
 errorlog = "-"
 _access = os.environ.get("GUNICORN_ACCESS_LOG", "-").strip()
 accesslog = None if _access.lower() in ("off", "none", "") else _access

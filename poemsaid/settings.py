@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "django_htmx",
+    "template_partials",
     "checklist",
 ]
 
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "poemsaid.urls"
@@ -123,6 +126,9 @@ else:
 
 # Without a shared cache, worker processes on one machine learn of a content
 # edit through this file's modification time (see checklist/content.py).
+# The unit system lab fields start in on the checklist ("SI" or "US"); the page can flip it.
+LAB_UNITS = "US" if os.environ.get("LAB_UNITS", "SI").strip().upper() == "US" else "SI"
+
 CONTENT_STAMP_FILE = os.environ.get("CONTENT_STAMP_FILE", str(BASE_DIR / "var" / "content-stamp"))
 
 AUTHENTICATION_BACKENDS = [

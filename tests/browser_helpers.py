@@ -6,6 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
+SCREENSHOTS = ROOT / "var" / "screenshots"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -19,7 +20,14 @@ CHROMIUM_ARGS = [
 ]
 
 DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 360, "height": 740}
+PHONE = {"width": 375, "height": 812}
+VIEWPORTS = {"laptop": DESKTOP, "phone": PHONE}
+
+# WCAG 2.2 AA, target size (2.5.8) included.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
 
 # The case of the brief: expected to meet the Mayo 2007 criteria.
 CASE_FINDINGS = {"polyneuropathy": "yes", "m_protein_present": "yes", "lymphadenopathy": "yes"}
@@ -57,14 +65,35 @@ def focused_description(page) -> str:
     )
 
 
-def fill_case_with_mouse(page) -> None:
-    """Fill the brief's case quickly (pointer and fill; the keyboard walk is a separate test)."""
-    for name, value in CASE_FINDINGS.items():
-        page.check(f"input[name={name}][value={value}]")
-    for name, value in CASE_SELECTS.items():
+_OPEN_DISCLOSURE = "el => { const d = el.closest('details'); if (d && !d.open) { d.open = true; } }"
+
+
+def reveal(page, selector: str) -> None:
+    """Open the disclosure a field sits in, as a clinician would click "More"."""
+    page.locator(selector).first.evaluate(_OPEN_DISCLOSURE)
+
+
+def set_finding(page, name: str, value: str) -> None:
+    index = {"yes": 0, "no": 1, "": 2}[value]
+    reveal(page, f"#id_{name}_{index}")
+    page.click(f"label[for=id_{name}_{index}]")
+
+
+def fill_case_with_mouse(page, findings=None, selects=None, numbers=None) -> None:
+    """Fill a case quickly (pointer and fill; the keyboard walk is a separate test)."""
+    for name, value in (CASE_FINDINGS if findings is None else findings).items():
+        set_finding(page, name, value)
+    for name, value in (CASE_SELECTS if selects is None else selects).items():
+        reveal(page, f"select[name={name}]")
         page.select_option(f"select[name={name}]", value)
-    for name, value in CASE_NUMBERS.items():
+    for name, value in (CASE_NUMBERS if numbers is None else numbers).items():
+        reveal(page, f"input[name={name}]")
         page.fill(f"input[name={name}]", value)
+
+
+def screenshot(page, name: str, full_page: bool = False) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def axe_line(path: str, results) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
+
+from ..engine.rulebook import display_unit
 
 register = template.Library()
 
@@ -53,3 +57,34 @@ def paragraphs(text: str) -> list[dict[str, object]]:
             if bullets:
                 blocks.append({"list": bullets})
     return blocks
+
+
+@register.filter
+def at(mapping: Any, key: str) -> Any:
+    """``mapping[key]`` or "" (a QueryDict gives its last value)."""
+    if not mapping:
+        return ""
+    value = mapping.get(key, "")
+    return "" if value is None else value
+
+
+@register.filter
+def has_any(mapping: Any, codes: Any) -> bool:
+    """True when any of ``codes`` holds a value: its disclosure opens by itself."""
+    if not mapping:
+        return False
+    return any(mapping.get(code) not in (None, "") for code in codes)
+
+
+@register.simple_tag
+def chosen_unit(values: Any, item: Any, system: str) -> str:
+    """The unit posted for a lab, else the page's unit system (SI or US)."""
+    posted = values.get(f"{item.code}__unit") if values else None
+    if posted:
+        return str(posted)
+    return str(item.si_unit if system == "SI" else item.us_unit)
+
+
+@register.filter
+def unit_word(unit: str) -> str:
+    return display_unit(unit).strip() or unit

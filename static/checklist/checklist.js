@@ -1,100 +1,147 @@
-// Live result for the checklist (progressive enhancement). Without this file
-// the form posts and the page comes back with the result.
+// The checklist page's behaviour on top of htmx (which posts the form and swaps
+// the result). Without this file, or without JavaScript, the form still posts
+// and the page comes back with the result. Nothing here talks to the server.
 (function () {
   "use strict";
   var form = document.getElementById("case-form");
-  var panel = document.getElementById("result");
-  if (!form || !panel || !window.fetch) { return; }
+  if (!form) { return; }
   document.documentElement.classList.add("has-js");
-  var url = form.getAttribute("data-result-url");
-  var timer = null;
-  var inflight = null;
-  var seq = 0;
+  var KEY = "poemsaid.case";
+  var col = document.getElementById("result-col");
+  var groups = {};
+  try { groups = JSON.parse(form.getAttribute("data-set-groups") || "{}"); } catch (e) { groups = {}; }
 
-  // Point a field's aria-describedby at its help text plus the given message ids,
-  // keeping whatever the server rendered (the help text) as the base.
-  function describe(input, ids) {
-    var base = input.getAttribute("data-describedby-base");
-    if (base === null) {
-      base = input.getAttribute("aria-describedby") || "";
-      input.setAttribute("data-describedby-base", base);
-    }
-    var value = [base].concat(ids).join(" ").trim();
-    if (value) { input.setAttribute("aria-describedby", value); } else { input.removeAttribute("aria-describedby"); }
+  // --- The case survives Back and reload, in this tab only (sessionStorage). ---
+  function save() {
+    var pairs = [];
+    new FormData(form).forEach(function (value, name) { pairs.push([name, String(value)]); });
+    try { sessionStorage.setItem(KEY, JSON.stringify(pairs)); } catch (e) { /* private mode: no restore */ }
   }
 
-  function showFieldMessages(header) {
-    var data = { errors: {}, warnings: {} };
-    if (header) { try { data = JSON.parse(header); } catch (e) { /* keep empty */ } }
-    form.querySelectorAll(".live-error").forEach(function (el) { el.remove(); });
+  function restore() {
+    var raw = null;
+    try { raw = sessionStorage.getItem(KEY); } catch (e) { return false; }
+    if (!raw) { return false; }
+    var pairs;
+    try { pairs = JSON.parse(raw); } catch (e) { return false; }
+    var given = {};
+    pairs.forEach(function (p) { given[p[0]] = p[1]; });
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || !(el.name in given)) { return; }
+      if (el.type === "radio") { el.checked = (el.value === given[el.name]); } else { el.value = given[el.name]; }
+    });
+    arrange();
+    openFilled();
+    return true;
+  }
+
+  // A disclosure that holds a value is open, so nothing entered is hidden.
+  function openFilled() {
+    form.querySelectorAll("details.more").forEach(function (d) {
+      var filled = Array.prototype.some.call(d.querySelectorAll("input, select"), function (el) {
+        if (el.classList.contains("unit")) { return false; }
+        if (el.type === "radio") { return el.checked && el.value !== ""; }
+        return el.value !== "";
+      });
+      if (filled) { d.open = true; }
+    });
+  }
+
+  // --- The criteria set decides the groups, their headings and minimums. ---
+  function arrange() {
+    var select = form.elements.criteria_set;
+    var wanted = select && groups[select.value];
+    if (!wanted) { return; }
+    wanted.forEach(function (g) {
+      var part = document.getElementById("part-" + g.role);
+      if (!part) { return; }
+      part.querySelector(".part-title").textContent = g.title;
+      part.querySelector(".part-intro").textContent = g.intro;
+      var rows = part.querySelector(".rows");
+      g.criteria.forEach(function (code) {
+        var row = document.getElementById("row-" + code);
+        if (row) { rows.appendChild(row); }
+      });
+      part.hidden = g.criteria.length === 0;
+    });
+  }
+
+  // --- SI or US: only empty lab fields change unit; a typed value keeps its own. ---
+  function applyUnits() {
+    var system = form.elements.units ? form.elements.units.value : "SI";
+    form.querySelectorAll("select.unit").forEach(function (sel) {
+      var input = form.elements[sel.name.replace(/__unit$/, "")];
+      if (input && input.value !== "") { return; }
+      var unit = sel.getAttribute(system === "US" ? "data-us" : "data-si");
+      if (unit) { sel.value = unit; }
+    });
+  }
+
+  form.addEventListener("change", function (event) {
+    var t = event.target;
+    if (t && t.name === "criteria_set") { arrange(); }
+    if (t && t.name === "units") { applyUnits(); }
+    save();
+  });
+  form.addEventListener("input", save);
+
+  // "Clear the form" forgets the case in this tab too.
+  form.querySelectorAll(".clear-form").forEach(function (a) {
+    a.addEventListener("click", function () {
+      try { sessionStorage.removeItem(KEY); } catch (e) { /* nothing kept */ }
+    });
+  });
+
+  // Print the page itself: print CSS turns it into the report.
+  form.querySelectorAll(".print-btn").forEach(function (b) {
+    b.addEventListener("click", function (event) { event.preventDefault(); window.print(); });
+  });
+
+  // --- After each swap: field messages came out of band; mark the fields. ---
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "result") { return; }
+    form.querySelectorAll(".field-msg").forEach(function (p) { p.textContent = ""; p.className = "field-msg"; });
+  });
+  document.body.addEventListener("htmx:afterSettle", function () {
     form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
-    form.querySelectorAll("[data-describedby-base]").forEach(function (el) { describe(el, []); });
-    var extra = {};
-    Object.keys(data.errors || {}).forEach(function (name) {
-      var input = form.elements[name];
-      if (!input || !input.closest) { return; }
-      input.setAttribute("aria-invalid", "true");
-      var msg = document.createElement("p");
-      msg.className = "live-error invalid-feedback d-block small";
-      msg.id = "live-error-" + name;
-      msg.textContent = data.errors[name].join(" ");
-      (extra[name] = extra[name] || []).push(msg.id);
-      input.closest(".mb-3, .item").appendChild(msg);
+    form.querySelectorAll(".field-msg.is-error").forEach(function (p) {
+      var input = document.getElementById("id_" + p.id.slice(4));
+      if (input) { input.setAttribute("aria-invalid", "true"); }
     });
-    form.querySelectorAll(".field-warning").forEach(function (el) {
-      var code = el.id.replace("warning-", "");
-      var text = (data.warnings || {})[code];
-      el.textContent = text || "";
-      el.hidden = !text;
-      if (text) { (extra[code] = extra[code] || []).push(el.id); }
-    });
-    Object.keys(extra).forEach(function (name) {
-      var input = form.elements[name];
-      if (input && input.setAttribute) { describe(input, extra[name]); }
-    });
-  }
-
-  function refresh() {
-    var mine = ++seq;
-    if (inflight) { inflight.abort(); }
-    inflight = new AbortController();
-    fetch(url, { method: "POST", body: new FormData(form), signal: inflight.signal, headers: { "X-Requested-With": "fetch" } })
-      .then(function (response) {
-        var header = response.headers.get("X-Field-Messages");
-        return response.text().then(function (html) { return { html: html, header: header }; });
-      })
-      .then(function (res) {
-        if (mine !== seq) { return; }
-        var open = panel.querySelector("details.copy-note[open]") !== null;
-        panel.innerHTML = res.html;
-        if (open) { var d = panel.querySelector("details.copy-note"); if (d) { d.open = true; } }
-        showFieldMessages(res.header);
-      })
-      .catch(function () { /* aborted or offline: the submit button still works */ });
-  }
-
-  function schedule() {
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 250);
-  }
-
-  form.addEventListener("change", schedule);
-  form.addEventListener("input", function (event) {
-    if (event.target && event.target.type === "text") { schedule(); }
+    syncToggle();
   });
-  form.addEventListener("submit", function (event) {
-    // The main button refreshes in place; the print button opens the print view.
-    var submitter = event.submitter;
-    if (submitter && submitter.getAttribute("formaction")) { return; }
-    event.preventDefault();
-    refresh();
-    panel.focus && panel.setAttribute("tabindex", "-1");
-    panel.focus();
-  });
-  panel.addEventListener("click", function (event) {
-    if (!event.target || event.target.id !== "copy-report") { return; }
-    var area = document.getElementById("report-text");
-    var status = document.getElementById("copy-status");
+
+  // --- On a phone the result is a bar at the bottom that opens into the full result. ---
+  function syncToggle() {
+    var button = col && col.querySelector(".result-toggle");
+    if (!button) { return; }
+    var open = col.classList.contains("expanded");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    button.textContent = open ? "Hide full result" : "Full result";
+  }
+  if (col) {
+    col.addEventListener("click", function (event) {
+      var t = event.target;
+      if (t && t.classList && t.classList.contains("result-toggle")) {
+        col.classList.toggle("expanded");
+        syncToggle();
+        return;
+      }
+      // A link in the result to a field: close the phone sheet so the field shows.
+      if (t && t.tagName === "A" && (t.getAttribute("href") || "").charAt(0) === "#") {
+        col.classList.remove("expanded");
+        syncToggle();
+        var target = document.getElementById(t.getAttribute("href").slice(1));
+        var details = target && target.closest("details");
+        if (details) { details.open = true; }
+      }
+      if (t && t.classList && t.classList.contains("copy-btn")) { copy(t); }
+    });
+  }
+
+  function copy(button) {
+    var area = document.getElementById(button.getAttribute("data-copy"));
+    var status = col.querySelector(".copy-status");
     var done = function () { status.textContent = "Copied."; };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(area.value).then(done, function () { area.select(); status.textContent = "Press Ctrl+C to copy."; });
@@ -102,5 +149,11 @@
       area.select();
       try { document.execCommand("copy"); done(); } catch (e) { status.textContent = "Press Ctrl+C to copy."; }
     }
+  }
+
+  // Back, forward and reload: put the case back and ask for the answer again.
+  window.addEventListener("pageshow", function () {
+    if (restore() && window.htmx) { window.htmx.trigger(form, "recompute"); }
   });
+  arrange();
 })();
