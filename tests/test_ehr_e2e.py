@@ -386,7 +386,7 @@ def api_case_from_form(values):
 def page_status(html):
     import re
 
-    match = re.search(r'class="overall status-([a-z_]+)"', html)
+    match = re.search(r'id="result" class="result status-([a-z_]+)', html)
     assert match, "the result panel shows no overall status"
     return match.group(1)
 
