@@ -18,3 +18,5 @@ STATIC_ROOT = Path(os.environ["BENCH_STATIC_ROOT"])
 # the static files (it says so in its output): gzip without hashed names.
 if os.environ.get("BENCH_STATIC_STORAGE"):
     STORAGES = {**STORAGES, "staticfiles": {"BACKEND": os.environ["BENCH_STATIC_STORAGE"]}}  # noqa: F405
+
+ROOT_URLCONF = "bench.urls"

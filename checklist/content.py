@@ -27,6 +27,15 @@ from .engine import RuleBook, from_records
 
 STAMP_KEY = "poemsaid:content-stamp"
 
+
+class ContentUnavailable(RuntimeError):
+    """No published release can be read: empty database, unreadable records, database down.
+
+    Pages answer 503 with a plain notice and ``/healthz`` reports it (the
+    middleware and health check map this exception); never a 500.
+    """
+
+
 # The content models, in an order that loads cleanly (referenced rows first).
 CONTENT_MODELS: tuple[type[Any], ...] = (
     models.Reference,
@@ -137,18 +146,24 @@ def current_stamp() -> str:
     server. Without one, several worker processes on one machine share a
     stamp file: each request reads its modification time (one stat call),
     because an in-process cache would only tell the worker that saved.
+    Raises ContentUnavailable when the signal cannot be read (Redis down, the
+    stamp file missing on a read-only or full disk): serving on without it
+    could show stale content after an edit.
     """
-    if _shared_cache():
-        stamp = cache.get(STAMP_KEY)
-        if stamp is None:
-            cache.add(STAMP_KEY, uuid.uuid4().hex, timeout=None)
-            stamp = cache.get(STAMP_KEY)
-        return str(stamp)
     try:
-        return _file_stamp()
-    except FileNotFoundError:
-        _bump_file(_stamp_file())
-        return _file_stamp()
+        if _shared_cache():
+            stamp = cache.get(STAMP_KEY)
+            if stamp is None:
+                cache.add(STAMP_KEY, uuid.uuid4().hex, timeout=None)
+                stamp = cache.get(STAMP_KEY)
+            return str(stamp)
+        try:
+            return _file_stamp()
+        except FileNotFoundError:
+            _bump_file(_stamp_file())
+            return _file_stamp()
+    except Exception as exc:  # redis errors are not OSErrors; any failure means the same
+        raise ContentUnavailable(f"content-change signal unreadable: {type(exc).__name__}") from None
 
 
 def _bump_file(path: Path) -> None:

@@ -18,5 +18,4 @@ urlpatterns = [
     path("references", views.references, name="references"),
     path("about", views.about, name="about"),
     path("changelog", views.changelog, name="changelog"),
-    path("trivial", views.trivial, name="trivial"),
 ]

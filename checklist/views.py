@@ -12,8 +12,7 @@ import gzip
 import json
 from typing import Any
 
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -378,24 +377,6 @@ def about(request: HttpRequest) -> HttpResponse:
 def changelog(request: HttpRequest) -> HttpResponse:
     releases = models.ContentRelease.objects.all()
     return render(request, "checklist/changelog.html", {"releases": releases})
-
-
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database check for the load balancer."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:  # any database failure means "unhealthy"; the detail goes to logs
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
-
-
-@require_GET
-def trivial(request: HttpRequest) -> JsonResponse:
-    """A near-empty JSON view: the baseline the benchmark compares the real pages with."""
-    return JsonResponse({"ok": True})
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""Compression for public pages only, and the client address for login throttling.
+"""Compression for public pages only, the client address for login throttling, and 503s.
 
 The checklist page is large but repetitive HTML and compresses about 15:1.
 Public pages carry no secret (no CSRF token, no session), so compressing them
@@ -8,10 +8,18 @@ is not exposed to BREACH; the admin, which does carry CSRF tokens, is skipped.
 from __future__ import annotations
 
 import ipaddress
+import logging
+from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.gzip import GZipMiddleware
+from django.template.loader import render_to_string
+
+from checklist.content import ContentUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -42,3 +50,53 @@ class PublicGZipMiddleware(GZipMiddleware):
         if request.path.startswith("/" + settings.ADMIN_URL):
             return response
         return super().process_response(request, response)
+
+
+# Failures of what every page depends on, rather than of the request: the database
+# connection, or the published content and its change signal. They are answered with
+# 503 and Retry-After (a load balancer tries another server, a person reloads later),
+# as /healthz reports them; never with a 500.
+UNAVAILABLE: tuple[type[Exception], ...] = (ContentUnavailable, OperationalError, InterfaceError)
+
+
+class ServiceUnavailableMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, UNAVAILABLE):
+            return None
+        # The class only: a database error's message can quote the query's parameters.
+        logger.error("Service unavailable: %s", type(exception).__name__)
+        response: HttpResponse
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                {
+                    "errors": [
+                        {"field": "(service)", "message": "temporarily unavailable; try again shortly."}
+                    ]
+                },
+                status=503,
+            )
+        else:
+            # Rendered without the request: the context processors read the content too.
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "30"
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """Permissions-Policy on every response (settings.PERMISSIONS_POLICY); Django sets none."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.policy = settings.PERMISSIONS_POLICY
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.policy)
+        return response

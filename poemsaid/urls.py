@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from checklist import api, views
+from checklist import api, health
 
 admin.site.site_header = "POEMSaid content"
 admin.site.site_title = "POEMSaid content"
@@ -17,7 +17,7 @@ urlpatterns = [
     path("api/v1/criteria-sets", api.criteria_sets_view, name="api_criteria_sets"),
     path("api/v1/vocabulary", api.vocabulary_view, name="api_vocabulary"),
     path("api/v1/openapi.json", api.openapi_view, name="api_openapi"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("", include("checklist.ehr.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("checklist.urls")),

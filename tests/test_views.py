@@ -158,7 +158,7 @@ def test_warm_pages_issue_no_content_queries(client, seeded, django_assert_num_q
 def test_healthz_checks_the_database(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json()["status"] == "ok" and response.json()["database"] == "ok"
 
 
 def test_about_page_flags_overdue_reviews(client, seeded):
@@ -217,7 +217,7 @@ def test_healthz_is_503_when_the_database_is_unreachable(client, db, monkeypatch
     monkeypatch.setattr(connection, "cursor", broken)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "unreachable"}
+    assert response.json()["status"] == "error" and response.json()["database"] == "unreachable"
 
 
 def test_criteria_page_marks_an_overdue_set(client, seeded):
