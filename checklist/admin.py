@@ -1,22 +1,32 @@
 """The editors' admin: every content model, with history and revert (django-simple-history).
 
-Saving content clears the content cache (signals in content.py), so an edit
-shows on the next page load. After each save the regression cases are re-run
-and any that now fail are reported at once.
+Saving content changes the *draft*: nothing public changes until an editor
+publishes (``Content releases`` -> "Review the draft and publish"), which shows
+every change against the live release, validates the rule book, runs every
+regression case and refuses, in clinical words, if any would change. After
+each save the regression cases are re-run against the draft, so the editor
+learns at once whether publishing would be refused.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import models
+from . import models, publishing
+from .engine.rulebook import display_unit
+from .engine.vocabulary import LABS
+from .plausibility import check_threshold
 
 REVIEW_FIELDSET = (
     "Version and review",
@@ -71,18 +81,36 @@ class ContentAdmin(SimpleHistoryAdmin):
 
 
 def report_regressions(request: HttpRequest) -> None:
-    """Re-run every regression case against the content just saved; say which fail and how."""
-    from .regression import run_all
+    """Say the save went to the draft, and whether publishing the draft would be refused (and why)."""
+    from .regression import draft_book, run_all
 
+    publish_url = reverse("admin:checklist_contentrelease_publish")
+    messages.info(
+        request,
+        format_html(
+            "Saved to the draft. The public pages still show the live release until you "
+            '<a href="{}">review the draft and publish</a>.',
+            publish_url,
+        ),
+    )
+    book, problems = draft_book()
+    if book is None:
+        messages.error(request, "The draft is invalid and cannot be published: " + "; ".join(problems))
+        return
+    for problem in problems:
+        messages.error(request, f"The draft cannot be published: {problem}")
     results = run_all(save=True)
     failed = [r for r in results if not r.passed]
     if failed:
+        messages.warning(
+            request, f"Publishing would be refused: {len(failed)} regression cases would change."
+        )
         for r in failed[:10]:
-            messages.error(request, f"Regression case '{r.name}' now fails: {'; '.join(r.differences)}")
+            messages.error(request, "; ".join(r.differences))
         if len(failed) > 10:
-            messages.error(request, f"... and {len(failed) - 10} more failing regression cases.")
-    elif results:
-        messages.info(request, f"All {len(results)} regression cases still pass.")
+            messages.error(request, f"... and {len(failed) - 10} more (all are listed on the publish page).")
+    elif results and not problems:
+        messages.info(request, f"All {len(results)} regression cases still pass against the draft.")
 
 
 def public_link(url: str) -> str:
@@ -234,8 +262,40 @@ class LabFieldAdmin(ContentAdmin):
     readonly_on_change = ("code",)
 
 
+class ThresholdForm(forms.ModelForm):
+    """Checks the value where it is typed: out of range is refused, a likely unit slip must be confirmed."""
+
+    confirm_unusual = forms.BooleanField(
+        required=False,
+        label="Confirm unusual value",
+        help_text="Tick to save a value outside the usual range for this cut-off (after checking the unit).",
+    )
+
+    class Meta:
+        model = models.Threshold
+        fields = [f.name for f in models.Threshold._meta.get_fields() if getattr(f, "editable", False)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        value = data.get("value")
+        if value is None:
+            return data
+        code = self.instance.code or data.get("code", "")
+        lab = self.instance.lab or data.get("lab", "")
+        check = check_threshold(code, lab, value)
+        for error in check.errors:
+            self.add_error("value", error)
+        if check.warnings and not check.errors and not data.get("confirm_unusual"):
+            for warning in check.warnings:
+                self.add_error(
+                    "confirm_unusual", f"{warning} Tick 'Confirm unusual value' to save it anyway."
+                )
+        return data
+
+
 @admin.register(models.Threshold)
 class ThresholdAdmin(ContentAdmin):
+    form = ThresholdForm
     list_display = (
         "code",
         "lab",
@@ -260,8 +320,8 @@ class ThresholdAdmin(ContentAdmin):
         (
             "Cut-off",
             {
-                "fields": ("comparator", "value", "specimen", "sex"),
-                "description": "The value is in the lab's canonical unit (e.g. pg/mL for VEGF, x10^9/L for platelets, g/dL for haemoglobin). Saving re-runs the regression cases.",
+                "fields": ("comparator", "value", "confirm_unusual", "specimen", "sex"),
+                "description": "The value is in the lab's canonical unit (e.g. pg/mL for VEGF, x10^9/L for platelets, g/dL for haemoglobin). Saving changes the draft and re-runs the regression cases; nothing is public until published.",
             },
         ),
         (
@@ -370,46 +430,313 @@ class SiteTextAdmin(ContentAdmin):
     )
 
 
-@admin.register(models.ContentRelease)
-class ContentReleaseAdmin(SimpleHistoryAdmin):
-    list_display = ("version", "released_on", "summary")
-    search_fields = ("version", "summary")
-    ordering = ("-released_on",)
-    fieldsets = (
-        (
-            None,
-            {
-                "fields": ("version", "released_on", "summary"),
-                "description": "Add a release when a reviewed set of changes goes live. The newest version is stamped on every output and listed on the public changelog.",
-            },
-        ),
+class PublishForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="What changed and why, in plain words. Shown on the public changelog.",
     )
+    # What the editor reviewed: if the draft moved meanwhile, they must review it again.
+    reviewed = forms.CharField(widget=forms.HiddenInput)
+
+
+def _fingerprint(records: list[dict[str, Any]]) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(records, sort_keys=True).encode()).hexdigest()
+
+
+@admin.register(models.ContentRelease)
+class ContentReleaseAdmin(admin.ModelAdmin):
+    """Releases are made only by publishing; nobody edits or deletes one."""
+
+    list_display = ("number", "version", "released_on", "summary", "published_by", "reverted", "live")
+    search_fields = ("version", "summary")
+    ordering = ("-number",)
+    fields = ("number", "version", "released_on", "summary", "published_by", "published_at", "reverts_to")
+    readonly_fields = fields
+    actions = ("publish_again",)
+    change_list_template = "admin/checklist/contentrelease/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.ContentRelease]:
+        return super().get_queryset(request).filter(number__isnull=False).select_related("published_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("checklist.publish_contentrelease"))
+
+    @admin.display(description="Reverts to")
+    def reverted(self, obj: models.ContentRelease) -> str:
+        return f"release {obj.reverts_to}" if obj.reverts_to else ""
+
+    @admin.display(description="Live", boolean=True)
+    def live(self, obj: models.ContentRelease) -> bool:
+        live = getattr(self, "_live_number", None)
+        return obj.number == live
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        self._live_number = models.ContentRelease.objects.published().values_list("number", flat=True).first()
+        return super().changelist_view(
+            request, {**(extra_context or {}), "can_publish": self.has_publish_permission(request)}
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="checklist_contentrelease_publish",
+            ),
+            path(
+                "<int:number>/republish/",
+                self.admin_site.admin_view(self.republish_view),
+                name="checklist_contentrelease_republish",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description="Publish the selected release again (revert to it)")
+    def publish_again(self, request: HttpRequest, queryset: QuerySet[models.ContentRelease]) -> Any:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one release to go back to.", messages.WARNING)
+            return None
+        release = queryset.get()
+        return HttpResponseRedirect(
+            reverse("admin:checklist_contentrelease_republish", args=[release.number])
+        )
+
+    def publish_view(self, request: HttpRequest) -> HttpResponse:
+        """The draft against the live release, the checks, and the Publish button."""
+        from .content import content_records
+
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        records = content_records()
+        return self._review(request, records, title="Review the draft and publish", reverts_to=None)
+
+    def republish_view(self, request: HttpRequest, number: int) -> HttpResponse:
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        target = get_object_or_404(models.ContentRelease, number=number)
+        return self._review(
+            request,
+            list(target.records or []),
+            title=f"Go back to release {target.number} ({target.stamp})",
+            reverts_to=target,
+        )
+
+    def _review(
+        self,
+        request: HttpRequest,
+        records: list[dict[str, Any]],
+        *,
+        title: str,
+        reverts_to: models.ContentRelease | None,
+    ) -> HttpResponse:
+        live = models.ContentRelease.objects.live()
+        fingerprint = _fingerprint(records)
+        form = PublishForm(request.POST or None, initial={"reviewed": fingerprint})
+        if reverts_to is not None and not request.POST:
+            form = PublishForm(
+                initial={"note": f"Back to release {reverts_to.number}.", "reviewed": fingerprint}
+            )
+        refused: publishing.Outcome | None = None
+        if request.method == "POST" and form.is_valid():
+            note = form.cleaned_data["note"]
+            if form.cleaned_data["reviewed"] != fingerprint:
+                refused = publishing.Outcome(
+                    problems=[
+                        "The draft changed while you were reviewing it. Review the changes below again."
+                    ]
+                )
+                form = PublishForm(initial={"note": note, "reviewed": fingerprint})
+            else:
+                if reverts_to is not None:
+                    outcome = publishing.revert(reverts_to, note, request.user)
+                else:
+                    outcome = publishing.publish(note, request.user)
+                if outcome.ok:
+                    assert outcome.release is not None
+                    self.message_user(
+                        request,
+                        f"Published release {outcome.release.number} ({outcome.release.stamp}). "
+                        "Every page, the API and the CLI now serve it.",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(reverse("admin:checklist_contentrelease_changelist"))
+                refused = outcome
+        check = refused or publishing.check_records(records)
+        changes = publishing.diff(live.records or [] if live else [], records)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "live": live,
+            "changes": changes,
+            "check": check,
+            "refused": refused is not None,
+            "form": form,
+            "reverts_to": reverts_to,
+            "can_publish": bool(changes or reverts_to),
+        }
+        return TemplateResponse(request, "admin/checklist/contentrelease/publish.html", context)
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Active"), ("yes", "Archived")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(archived=True)
+        if self.value() == "no":
+            return queryset.filter(archived=False)
+        return queryset
+
+
+_ANSWER = {True: "present", False: "absent", None: "not assessed"}
+
+
+def case_summary_html(case: Any, criteria_set: str = "") -> str:
+    """A regression case's input as a clinician reads it: findings and labs with their labels."""
+    labels: dict[str, str] = {
+        **dict(models.Criterion.objects.values_list("code", "name")),
+        **dict(models.Finding.objects.values_list("code", "label")),
+        **dict(models.LabField.objects.values_list("code", "label")),
+    }
+    if not isinstance(case, dict):
+        return format_html("<p>Input is not an object: {}</p>", repr(case))
+    findings = case.get("findings") or {}
+    labs = case.get("labs") or {}
+    units = case.get("units") or {}
+    rows = [
+        (labels.get(code, code), _ANSWER.get(value, str(value)) if not isinstance(value, str) else value)
+        for code, value in (findings.items() if isinstance(findings, dict) else [])
+    ]
+    if not isinstance(units, dict):
+        units = {}
+    for code, value in labs.items() if isinstance(labs, dict) else []:
+        lab = LABS.get(code)
+        unit = units.get(code) or (display_unit(lab.unit).strip() if lab else "")
+        rows.append((labels.get(code, code), f"{value} {unit}".strip()))
+    chosen = criteria_set or case.get("criteria_set") or "default set"
+    body = (
+        format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", rows)
+        if rows
+        else format_html("<tr><td colspan=2>{}</td></tr>", "Nothing entered: every item not assessed.")
+    )
+    return format_html(
+        '<p>Criteria set: <strong>{}</strong></p><table class="case-summary"><thead><tr><th>Finding or lab</th>'
+        "<th>Answer</th></tr></thead><tbody>{}</tbody></table>",
+        chosen,
+        body,
+    )
+
+
+def expectation_html(expected: Any) -> str:
+    if not isinstance(expected, dict):
+        return format_html("<p>{}</p>", "Expectation is not an object.")
+    from .publishing import _CRITERION, _OVERALL
+
+    items = []
+    if expected.get("status"):
+        items.append(f"Overall: {_OVERALL.get(expected['status'], expected['status'])}")
+    for code, want in (expected.get("criteria") or {}).items():
+        items.append(f"{code.replace('_', ' ')}: {_CRITERION.get(want, want)}")
+    for key, words in (
+        ("differentials", "flagged"),
+        ("not_differentials", "not flagged"),
+        ("cautions", "caution shown"),
+        ("not_cautions", "caution not shown"),
+    ):
+        for code in expected.get(key) or []:
+            items.append(f"{code.replace('_', ' ')}: {words}")
+    if "missing" in expected:
+        items.append("Still to assess: " + (", ".join(expected["missing"]) or "nothing"))
+    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((i,) for i in items)))
 
 
 @admin.register(models.RegressionCase)
 class RegressionCaseAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "slug", "criteria_set", "author", "from_repository", "last_passed", "last_run_at")
-    list_filter = ("last_passed", "from_repository", "criteria_set")
+    list_display = (
+        "name",
+        "slug",
+        "criteria_set",
+        "author",
+        "from_repository",
+        "archived",
+        "last_passed",
+        "last_run_at",
+    )
+    list_filter = (ArchivedFilter, "last_passed", "from_repository", "criteria_set")
     search_fields = ("slug", "name", "source", "author")
-    readonly_fields = ("last_passed", "last_result", "last_run_at", "from_repository")
+    readonly_fields = (
+        "case_summary",
+        "expected_summary",
+        "last_passed",
+        "last_result",
+        "last_run_at",
+        "from_repository",
+    )
     fieldsets = (
         (
             None,
             {
-                "fields": ("slug", "name", "author", "source"),
-                "description": "A synthetic or published case (never a real patient) and the result it must keep giving.",
+                "fields": ("slug", "name", "author", "source", "archived"),
+                "description": "A synthetic or published case (never a real patient) and the result it must keep giving. "
+                "Archived cases are kept but not checked before publishing.",
             },
         ),
+        ("The case", {"fields": ("case_summary", "expected_summary")}),
         (
-            "Case and expectation",
+            "Edit the case and expectation (advanced)",
             {
+                "classes": ("collapse",),
                 "fields": ("criteria_set", "case", "expected"),
                 "description": 'Case: the API input. Expected: {"status": ..., "criteria": {code: met|not_met|unknown}, "differentials": [...], "not_differentials": [...], "cautions": [...]}.',
             },
         ),
-        ("Last run", {"fields": ("last_passed", "last_result", "last_run_at", "from_repository")}),
+        (
+            "Last run (against the draft)",
+            {"fields": ("last_passed", "last_result", "last_run_at", "from_repository")},
+        ),
     )
-    actions = ("run_selected",)
+    actions = ("run_selected", "archive_selected", "unarchive_selected")
+
+    @admin.display(description="Findings and labs")
+    def case_summary(self, obj: models.RegressionCase) -> str:
+        return case_summary_html(obj.case, obj.criteria_set) if obj.pk else "-"
+
+    @admin.display(description="Expected result")
+    def expected_summary(self, obj: models.RegressionCase) -> str:
+        return expectation_html(obj.expected) if obj.pk else "-"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The repository's golden cases guard every release: archive them, never delete.
+        if obj is not None and obj.from_repository:
+            return False
+        return bool(super().has_delete_permission(request, obj))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[models.RegressionCase]) -> None:
+        kept = queryset.filter(from_repository=True).count()
+        queryset.filter(from_repository=False).delete()
+        if kept:
+            self.message_user(
+                request,
+                f"{kept} cases from the repository were kept (they can be archived, not deleted).",
+                messages.WARNING,
+            )
 
     def save_model(self, request: HttpRequest, obj: models.RegressionCase, form: Any, change: bool) -> None:
         from .regression import run_case
@@ -419,13 +746,13 @@ class RegressionCaseAdmin(SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
         result = run_case(obj, save=True)
         if result.passed:
-            messages.info(request, f"'{obj.name}' passes against the current content.")
+            messages.info(request, f"'{obj.name}' passes against the draft content.")
         else:
             messages.warning(
-                request, f"'{obj.name}' fails against the current content: {'; '.join(result.differences)}"
+                request, f"'{obj.name}' fails against the draft content: {'; '.join(result.differences)}"
             )
 
-    @admin.action(description="Run the selected cases now")
+    @admin.action(description="Run the selected cases now (against the draft)")
     def run_selected(self, request: HttpRequest, queryset: QuerySet[models.RegressionCase]) -> None:
         from .regression import run_case
 
@@ -434,6 +761,13 @@ class RegressionCaseAdmin(SimpleHistoryAdmin):
         level = messages.ERROR if failed else messages.INFO
         self.message_user(request, f"{len(results) - len(failed)} passed, {len(failed)} failed.", level)
 
+    @admin.action(description="Archive the selected cases (no longer checked before publishing)")
+    def archive_selected(self, request: HttpRequest, queryset: QuerySet[models.RegressionCase]) -> None:
+        self.message_user(request, f"Archived {queryset.update(archived=True)} cases.")
+
+    @admin.action(description="Bring the selected cases back (checked before publishing)")
+    def unarchive_selected(self, request: HttpRequest, queryset: QuerySet[models.RegressionCase]) -> None:
+        self.message_user(request, f"Restored {queryset.update(archived=False)} cases.")
 
 # The EHR integration's admin (LOINC mapping) lives with the EHR code.
 from .ehr import admin as _ehr_admin  # noqa: E402, F401

@@ -1,29 +1,44 @@
-"""Content from the database, as the engine's RuleBook plus what the pages show.
+"""Content as served: the live published release, as the engine's RuleBook plus what pages show.
 
-The snapshot is built once per process and kept until an editor saves
-content. Invalidation goes through Django's cache (a "stamp" that changes on
-every save), so with a shared cache (CACHE_URL, e.g. Redis) every app server
-drops its copy on the next request. Once warm, a request issues no content
-queries.
+Editors change the content tables (the *draft*). Nothing reads the draft to
+answer a patient question: pages, the API and the CLI serve the newest
+published ``ContentRelease``, whose records were validated and regression
+checked when it was published (``checklist.publishing``).
+
+Each process keeps the live release's snapshot in memory, keyed by the release
+number. A change signal (the stamp) tells every process to look again: a file
+whose modification time moves (one ``stat`` per request) on a single machine,
+or a key in the shared cache (``CACHE_URL``, Redis) across machines. The stamp
+moves only in ``transaction.on_commit``: bumped inside the transaction, another
+worker could see the new stamp, read the old rows and keep them under it.
 """
 
 from __future__ import annotations
 
+import datetime
+import logging
 import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core import serializers
 from django.core.cache import cache
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DatabaseError, transaction
+from django.db import models as db_models
+from django.utils.dateparse import parse_date, parse_datetime
 
 from . import models
-from .engine import RuleBook, from_records
+from .engine import RuleBook, RuleBookError, from_records
+
+logger = logging.getLogger(__name__)
 
 STAMP_KEY = "poemsaid:content-stamp"
 
@@ -36,8 +51,10 @@ class ContentUnavailable(RuntimeError):
     """
 
 
-# The content models, in an order that loads cleanly (referenced rows first).
-CONTENT_MODELS: tuple[type[Any], ...] = (
+# The content models in an order that loads cleanly (referenced rows first).
+# Any other model of the app is content too (see ``content_models``), so a
+# model added later (a mapping table, say) is published without touching this.
+_CORE_ORDER: tuple[type[Any], ...] = (
     models.Reference,
     models.Criterion,
     models.CriteriaSet,
@@ -49,33 +66,87 @@ CONTENT_MODELS: tuple[type[Any], ...] = (
     models.Treatment,
     models.Caution,
     models.SiteText,
-    models.LoincMapping,
-    models.ContentRelease,
 )
+# Not content: the releases themselves and the cases that guard them.
+NOT_CONTENT = frozenset({"contentrelease", "regressioncase"})
+_EXTRA: list[type[Any]] = []
 
-_RELATED: dict[type[Any], tuple[str, ...]] = {
-    models.Criterion: ("reference",),
-    models.Membership: ("criteria_set", "criterion"),
-    models.Finding: ("criterion",),
-    models.Threshold: ("reference",),
-    models.Caution: ("reference",),
-}
-_M2M: dict[type[Any], tuple[str, ...]] = {
-    models.CriteriaSet: ("references",),
-    models.Differential: ("references",),
-    models.Treatment: ("references",),
-}
+
+def register_content_model(model: type[Any]) -> None:
+    """Declare a model of another app as content (published, exported, imported)."""
+    if model not in _EXTRA:
+        _EXTRA.append(model)
+
+
+def content_models() -> tuple[type[Any], ...]:
+    """Every content model: the core ones in load order, then any other model of the app."""
+    ordered = list(_CORE_ORDER)
+    for model in apps.get_app_config("checklist").get_models():
+        name = model._meta.model_name or ""
+        if model in ordered or name in NOT_CONTENT or name.startswith("historical"):
+            continue
+        ordered.append(model)
+    ordered.extend(m for m in _EXTRA if m not in ordered)
+    return tuple(ordered)
+
+
+CONTENT_MODELS: tuple[type[Any], ...] = content_models()
+CONTENT_LABELS = frozenset(m._meta.label_lower for m in CONTENT_MODELS)
+
+
+def _related(model: type[Any]) -> tuple[list[str], list[str]]:
+    fks = [f.name for f in model._meta.concrete_fields if isinstance(f, db_models.ForeignKey)]
+    m2m = [f.name for f in model._meta.many_to_many]
+    return fks, m2m
 
 
 def content_records() -> list[dict[str, Any]]:
-    """Serialise all content in the fixture's shape (natural keys, no pks)."""
+    """Serialise the draft (the content tables) in the fixture's shape, as JSON values.
+
+    Natural keys, no primary keys; dates as ISO strings, so the same list can
+    be stored in a release, exported to a file and compared with another.
+    """
     records: list[dict[str, Any]] = []
-    for model in CONTENT_MODELS:
-        qs = model.objects.select_related(*_RELATED.get(model, ())).prefetch_related(*_M2M.get(model, ()))
+    for model in content_models():
+        fks, m2m = _related(model)
+        qs = model.objects.select_related(*fks).prefetch_related(*m2m)
         records.extend(
             serializers.serialize("python", qs, use_natural_foreign_keys=True, use_natural_primary_keys=True)
         )
-    return records
+    return _as_json_values(records)
+
+
+def _as_json_values(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    import json
+
+    values: list[dict[str, Any]] = json.loads(json.dumps(records, cls=DjangoJSONEncoder))
+    return values
+
+
+def _revive(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Dates back to date objects (the pages compare review dates), per the model's fields."""
+    kinds: dict[str, dict[str, str]] = {}
+    out = []
+    for record in records:
+        label = str(record["model"]).lower()
+        if label not in kinds:
+            try:
+                model = apps.get_model(label)
+            except LookupError:
+                kinds[label] = {}
+            else:
+                kinds[label] = {
+                    f.name: type(f).__name__
+                    for f in model._meta.concrete_fields
+                    if isinstance(f, db_models.DateField)
+                }
+        fields = dict(record["fields"])
+        for name, kind in kinds[label].items():
+            value = fields.get(name)
+            if isinstance(value, str):
+                fields[name] = parse_datetime(value) if kind == "DateTimeField" else parse_date(value)
+        out.append({**record, "fields": fields})
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +164,32 @@ class Snapshot:
     texts: dict[str, dict[str, Any]]
     references: dict[str, dict[str, Any]]
     release: dict[str, Any] | None
+    thresholds: tuple[dict[str, Any], ...] = ()
+    records: tuple[dict[str, Any], ...] = ()
+    release_number: int | None = None
     # LOINC code -> mapping fields, active rows only (the EHR integration reads these).
-    loinc: dict[str, dict[str, Any]]
+    loinc: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _fields(records: list[dict[str, Any]], model: str) -> tuple[dict[str, Any], ...]:
     return tuple(r["fields"] for r in records if r["model"] == f"checklist.{model}")
 
 
-def build_snapshot(stamp: str = "") -> Snapshot:
-    records = content_records()
+def snapshot_of(
+    records: list[dict[str, Any]], release: models.ContentRelease | None = None, stamp: str = ""
+) -> Snapshot:
+    """Build the snapshot of fixture-shaped ``records``. Raises RuleBookError if inconsistent."""
+    records = _revive(records)
     book = from_records(records)
-    releases = _fields(records, "contentrelease")
+    info = None
+    if release is not None:
+        book = replace(book, content_version=release.stamp)
+        info = {
+            "number": release.number,
+            "version": release.version,
+            "released_on": release.released_on,
+            "summary": release.summary,
+        }
     return Snapshot(
         stamp=stamp,
         book=book,
@@ -116,9 +201,31 @@ def build_snapshot(stamp: str = "") -> Snapshot:
         treatments=_fields(records, "treatment"),
         texts={f["key"]: f for f in _fields(records, "sitetext")},
         references={f["key"]: f for f in _fields(records, "reference")},
-        release=releases[0] if releases else None,
+        release=info,
+        thresholds=tuple(sorted(_fields(records, "threshold"), key=lambda f: (f["lab"], f["code"]))),
+        records=tuple(records),
+        release_number=release.number if release is not None else None,
         loinc={f["loinc_code"]: f for f in _fields(records, "loincmapping") if f["active"]},
     )
+
+
+def build_snapshot(stamp: str = "") -> Snapshot:
+    """The live release's snapshot, read from the database. Raises ContentUnavailable."""
+    try:
+        releases = models.ContentRelease.objects.published()
+        number = releases.values_list("number", flat=True).first()
+        if number is None:
+            raise ContentUnavailable("no content release has been published")
+        # The newest release that builds; an unreadable one is skipped loudly,
+        # because an older validated release beats no answer at all.
+        for release in releases.iterator(chunk_size=1):
+            try:
+                return snapshot_of(release.records or [], release, stamp)
+            except (RuleBookError, KeyError, TypeError, ValueError, LookupError) as exc:
+                logger.error("content release %s cannot be read: %s", release.number, exc)
+    except DatabaseError as exc:
+        raise ContentUnavailable(f"content database unreadable: {type(exc).__name__}") from None
+    raise ContentUnavailable("no published content release can be read")
 
 
 _lock = threading.Lock()
@@ -140,15 +247,14 @@ def _file_stamp() -> str:
 
 
 def current_stamp() -> str:
-    """Which content version this process should be serving.
+    """The change signal this process compares its snapshot with.
 
-    With a shared cache the stamp lives there, so one save reaches every app
-    server. Without one, several worker processes on one machine share a
-    stamp file: each request reads its modification time (one stat call),
-    because an in-process cache would only tell the worker that saved.
+    With a shared cache the stamp lives there, so one publish reaches every
+    app server. Without one, worker processes on one machine share a stamp
+    file and read its modification time (one stat call per request).
     Raises ContentUnavailable when the signal cannot be read (Redis down, the
     stamp file missing on a read-only or full disk): serving on without it
-    could show stale content after an edit.
+    could show stale content after a publish.
     """
     try:
         if _shared_cache():
@@ -178,19 +284,42 @@ def _bump_file(path: Path) -> None:
 
 
 def snapshot() -> Snapshot:
-    """The current content. Costs one stat call (or one cache read) when warm, and no SQL."""
+    """The live release. Costs one stat call (or one cache read) when warm, and no SQL.
+
+    When the stamp moved, one query asks for the live release number; the
+    records are read and parsed only if that number changed. Raises
+    ContentUnavailable when no published release can be read.
+    """
     stamp = current_stamp()
     current = _local.get("snapshot")
     if current is not None and current.stamp == stamp:
         return current
     with _lock:
-        current = build_snapshot(stamp)
+        current = _local.get("snapshot")
+        if current is not None and current.stamp == stamp:
+            return current
+        try:
+            number = models.ContentRelease.objects.published().values_list("number", flat=True).first()
+        except DatabaseError as exc:
+            raise ContentUnavailable(f"content database unreadable: {type(exc).__name__}") from None
+        if current is not None and number is not None and current.release_number == number:
+            current = replace(current, stamp=stamp)
+        else:
+            current = build_snapshot(stamp)
         _local["snapshot"] = current
     return current
 
 
 def invalidate(**_: Any) -> None:
-    """Called on every content save or delete: all processes rebuild on next use."""
+    """Tell every process to look for a new live release, once the transaction commits."""
+    _after_commit(_signal)
+
+
+# Indirection so tests, which run inside a transaction that never commits, can signal at once.
+_after_commit = transaction.on_commit
+
+
+def _signal() -> None:
     if _shared_cache():
         cache.set(STAMP_KEY, uuid.uuid4().hex, timeout=None)
     else:
@@ -198,13 +327,8 @@ def invalidate(**_: Any) -> None:
     _local.pop("snapshot", None)
 
 
-for _model in CONTENT_MODELS:
-    post_save.connect(invalidate, sender=_model, dispatch_uid=f"content-save-{_model.__name__}")
-    post_delete.connect(invalidate, sender=_model, dispatch_uid=f"content-delete-{_model.__name__}")
-for _model, _names in _M2M.items():
-    for _name in _names:
-        m2m_changed.connect(
-            invalidate,
-            sender=getattr(_model, _name).through,
-            dispatch_uid=f"content-m2m-{_model.__name__}-{_name}",
-        )
+def review_date(value: Any) -> datetime.date | None:
+    """A review date from a snapshot (a date) or from raw JSON (an ISO string)."""
+    if isinstance(value, str):
+        return parse_date(value)
+    return value if isinstance(value, datetime.date) else None

@@ -6,13 +6,17 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .content import snapshot
+from .content import ContentUnavailable, snapshot
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
     if request.path.startswith("/api/"):
         return {}
-    snap = snapshot()
+    try:
+        snap = snapshot()
+    except ContentUnavailable:
+        # The admin must keep working so an editor can publish and restore the site.
+        return {"notice": None, "content_version": "unavailable"}
     return {
         "notice": snap.texts.get("notice"),
         "content_version": snap.book.content_version,

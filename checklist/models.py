@@ -465,25 +465,64 @@ class SiteText(ReviewedContent):
 class ReleaseManager(NaturalKeyManager):
     key_field = "version"
 
+    def published(self) -> models.QuerySet[ContentRelease]:
+        """Releases that carry a validated snapshot, newest first."""
+        published: models.QuerySet[ContentRelease] = self.filter(number__isnull=False).order_by("-number")
+        return published
+
+    def live(self) -> ContentRelease | None:
+        """The release every page, the API and the CLI serve (one indexed query)."""
+        return self.published().first()
+
 
 class ContentRelease(models.Model):
-    """A published content version. The newest one is stamped into every output."""
+    """A published, validated, immutable snapshot of content (design.md §3.7).
 
+    Editors change the content tables (the draft); publishing copies them into
+    ``records`` after the rule book validated and every regression case passed.
+    Serving reads only the newest published release, never the draft, so an
+    edit reaches patients only through this check. Reverting publishes an
+    older release's records again as a new number.
+    """
+
+    number = models.PositiveIntegerField(
+        unique=True, null=True, blank=True, editable=False, help_text="Assigned on publishing: 1, 2, 3, ..."
+    )
     version = models.CharField(max_length=20, unique=True, help_text="e.g. 2026.11.1")
     released_on = models.DateField(default=datetime.date.today)
-    summary = models.TextField(help_text="What changed, in plain words, for the public changelog.")
+    summary = models.TextField(
+        verbose_name="note", help_text="What changed, in plain words, for the public changelog."
+    )
+    records = models.JSONField(
+        null=True, blank=True, editable=False, help_text="The published content, as fixture records."
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reverts_to = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="The release number this one restored, if any."
+    )
 
     objects = ReleaseManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["records"])
 
     class Meta:
-        ordering = ["-released_on", "-version"]
+        ordering = ["-number", "-released_on", "-version"]
+        permissions = [("publish_contentrelease", "Can publish content")]
 
     def __str__(self) -> str:
-        return f"{self.version} ({self.released_on:%Y-%m-%d})"
+        if self.number is None:
+            return f"{self.version} (not published)"
+        return f"Release {self.number}: {self.version} ({self.released_on:%Y-%m-%d})"
 
     def natural_key(self) -> tuple[str]:
         return (self.version,)
+
+    @property
+    def stamp(self) -> str:
+        """What every output carries, e.g. '2026.11.3 (2026-11-25)'."""
+        return f"{self.version} ({self.released_on:%Y-%m-%d})"
 
 
 class RegressionCase(models.Model):
@@ -507,6 +546,9 @@ class RegressionCase(models.Model):
     author = models.CharField(max_length=120)
     from_repository = models.BooleanField(
         default=False, editable=False, help_text="Loaded from the golden cases in the repository."
+    )
+    archived = models.BooleanField(
+        default=False, help_text="Archived cases are kept but no longer checked before publishing."
     )
     last_passed = models.BooleanField(null=True, editable=False)
     last_result = models.TextField(blank=True, editable=False)

@@ -1,6 +1,7 @@
 """The "Editors" group: staff clinicians who keep content current, and nothing more.
 
-Editors may view, add and change content and regression cases. They cannot
+Editors may view, add and change content (the draft) and regression cases,
+and publish the draft as a release (after its checks). They cannot
 delete criteria sets, criteria, findings, labs or thresholds (the engine
 depends on those codes), and have no access to users, groups or login records.
 """
@@ -26,7 +27,8 @@ EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "treatment": ("view", "add", "change"),
     "caution": ("view", "change"),
     "sitetext": ("view", "change"),
-    "contentrelease": ("view", "add", "change"),
+    # Releases are made only by publishing (checked); nobody edits one by hand.
+    "contentrelease": ("view", "publish"),
     "loincmapping": ("view", "add", "change"),
     "regressioncase": ("view", "add", "change", "delete"),
 }

@@ -1,4 +1,4 @@
-"""Run regression cases (editor-written and the repository's golden cases) against current content."""
+"""Run regression cases (editor-written and the repository's golden cases) against the draft content."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from .engine import InputError
-from .engine.golden import differences
-from .evaluation import evaluate_data
+from .engine import RuleBook
 from .models import RegressionCase
 
 GOLDEN_DIR = Path(settings.BASE_DIR) / "tests" / "golden"
@@ -26,17 +24,21 @@ class CaseResult:
     differences: list[str]
 
 
-def _run(case: RegressionCase) -> CaseResult:
-    data: Any = dict(case.case) if isinstance(case.case, dict) else case.case
-    if isinstance(data, dict) and case.criteria_set:
-        data["criteria_set"] = case.criteria_set
-    try:
-        diffs = differences(case.expected or {}, evaluate_data(data))
-    except InputError as exc:
-        diffs = [f"input rejected: {exc}"]
-    except (KeyError, TypeError, AttributeError) as exc:
-        diffs = [f"expectation is malformed: {exc!r}"]
-    return CaseResult(case.slug, case.name, not diffs, diffs)
+def draft_book() -> tuple[RuleBook | None, list[str]]:
+    """The rule book the draft would publish, and its problems (cases run against the draft)."""
+    from .content import content_records
+    from .publishing import rule_book_problems
+
+    return rule_book_problems(content_records())
+
+
+def _run(case: RegressionCase, book: RuleBook | None, problems: list[str]) -> CaseResult:
+    from .publishing import run_case_on
+
+    if book is None:
+        return CaseResult(case.slug, case.name, False, [f"the draft is invalid: {'; '.join(problems)}"])
+    failure = run_case_on(case, book)
+    return CaseResult(case.slug, case.name, failure is None, [failure] if failure else [])
 
 
 def _record(case: RegressionCase, result: CaseResult) -> None:
@@ -46,7 +48,8 @@ def _record(case: RegressionCase, result: CaseResult) -> None:
 
 
 def run_case(case: RegressionCase, *, save: bool = False) -> CaseResult:
-    result = _run(case)
+    """Run one case against the draft; with ``save``, record the result on the case."""
+    result = _run(case, *draft_book())
     if save:
         _record(case, result)
         RegressionCase.objects.filter(pk=case.pk).update(
@@ -56,9 +59,10 @@ def run_case(case: RegressionCase, *, save: bool = False) -> CaseResult:
 
 
 def run_all(*, save: bool = False) -> list[CaseResult]:
-    """Run every case; with ``save``, record each last result in one bulk update."""
-    cases = list(RegressionCase.objects.all())
-    results = [_run(case) for case in cases]
+    """Run every active case against the draft; with ``save``, record each result in one bulk update."""
+    cases = list(RegressionCase.objects.filter(archived=False))
+    book, problems = draft_book()
+    results = [_run(case, book, problems) for case in cases]
     if save:
         for case, result in zip(cases, results, strict=True):
             _record(case, result)

@@ -275,8 +275,27 @@ def criteria(request: HttpRequest) -> HttpResponse:
                 "overdue": models.is_overdue(s.get("next_review_due")),
             }
         )
-    thresholds = models.Threshold.objects.select_related("reference").order_by("lab", "code")
-    return render(request, "checklist/criteria.html", {"sets": sets, "thresholds": thresholds})
+    return render(request, "checklist/criteria.html", {"sets": sets, "thresholds": _thresholds(snap)})
+
+
+_SYMBOLS = dict(models.Threshold.Comparator.choices)
+_SEXES = dict(models.Threshold.Sex.choices)
+
+
+def _thresholds(snap: Snapshot) -> list[dict[str, Any]]:
+    """The live release's thresholds, never the draft's. Keys mirror the model's display methods."""
+    out = []
+    for t in snap.thresholds:
+        ref = t.get("reference")
+        out.append(
+            {
+                **t,
+                "get_comparator_display": _SYMBOLS.get(t["comparator"], t["comparator"]),
+                "get_sex_display": _SEXES.get(t.get("sex", ""), ""),
+                "reference": snap.references.get(ref[0]) if ref else None,
+            }
+        )
+    return out
 
 
 def _crit_label(snap: Snapshot, rule: Any, code: str) -> str:
@@ -351,15 +370,17 @@ REVIEWED_MODELS = (
 def about(request: HttpRequest) -> HttpResponse:
     snap = snapshot()
     overdue = []
-    for model in (
-        models.CriteriaSet,
-        models.Criterion,
-        models.Threshold,
-        models.Differential,
-        models.Treatment,
+    # From the live release: the public page describes what is served, not the draft.
+    for kind, items, name in (
+        ("criteria set", snap.criteria_sets, "name"),
+        ("criterion", snap.criteria, "name"),
+        ("threshold", snap.thresholds, "label"),
+        ("differential", snap.differentials, "name"),
+        ("treatment", snap.treatments, "name"),
     ):
-        for item in model.objects.overdue():
-            overdue.append({"kind": model._meta.verbose_name, "name": str(item), "due": item.next_review_due})
+        for item in items:
+            if models.is_overdue(item.get("next_review_due")):
+                overdue.append({"kind": kind, "name": item[name], "due": item["next_review_due"]})
     return render(
         request,
         "checklist/about.html",
@@ -375,7 +396,7 @@ def about(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def changelog(request: HttpRequest) -> HttpResponse:
-    releases = models.ContentRelease.objects.all()
+    releases = models.ContentRelease.objects.published()
     return render(request, "checklist/changelog.html", {"releases": releases})
 
 

@@ -29,9 +29,12 @@ def _fast_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _clear_content_cache():
+def _clear_content_cache(monkeypatch):
     from checklist import content
 
+    # Tests run inside a transaction that never commits: the publish signal
+    # (transaction.on_commit in production) fires at once here.
+    monkeypatch.setattr(content, "_after_commit", lambda func: func())
     content.invalidate()
     yield
     content.invalidate()
@@ -65,6 +68,20 @@ def seeded(db):
     if not CriteriaSet.objects.exists():
         call_command("load_content", verbosity=0)
     content.invalidate()
+
+
+@pytest.fixture
+def publish_draft(db):
+    """Publish the draft as the next release (pages serve only published content)."""
+
+    def publish(note: str = "Test edit.") -> object:
+        from checklist.publishing import publish as do_publish
+
+        outcome = do_publish(note)
+        assert outcome.ok, outcome.problems + outcome.failures
+        return outcome.release
+
+    return publish
 
 
 @pytest.fixture

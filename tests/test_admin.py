@@ -65,7 +65,7 @@ def test_threshold_change_page_has_editor_help_and_history(client, seeded, edito
     assert client.get(f"/admin/checklist/threshold/{threshold.pk}/history/").status_code == 200
 
 
-def _post_threshold(client, threshold, value):
+def _post_threshold(client, threshold, value, **extra):
     data = {
         "label": threshold.label,
         "comparator": threshold.comparator,
@@ -80,6 +80,7 @@ def _post_threshold(client, threshold, value):
         "reviewed_by": "Dr Editor",
         "reviewed_on": "2026-11-25",
         "next_review_due": "2027-11-25",
+        **extra,
     }
     return client.post(f"/admin/checklist/threshold/{threshold.pk}/change/", data, follow=True)
 
@@ -97,10 +98,12 @@ def test_editing_a_threshold_that_breaks_a_case_says_which_case_and_how(client, 
     threshold = Threshold.objects.get(code="vegf_plasma_cutoff")
     response = _post_threshold(client, threshold, 300)
     messages = [str(m) for m in response.context["messages"]]
-    assert any("Plasma VEGF 250 counts as raised" in m and "expected met, got not_met" in m for m in messages)
+    assert any(m.startswith("Saved to the draft.") for m in messages)
+    assert "Publishing would be refused: 1 regression cases would change." in messages
+    assert "Case 'Plasma VEGF 250 counts as raised' would change: VEGF elevation met -> not met" in messages
     case = RegressionCase.objects.get(slug="plasma-vegf-250")
     assert case.last_passed is False
-    assert "vegf_elevated" in case.last_result
+    assert "VEGF elevation met -> not met" in case.last_result
 
 
 def test_edit_is_recorded_and_can_be_reverted(client, seeded, editor):
@@ -169,3 +172,179 @@ def test_editor_can_write_a_regression_case_and_sees_its_result(client, seeded, 
     case = RegressionCase.objects.get(slug="kappa-caution")
     assert case.last_passed is True
     assert case.created_by == editor
+
+
+# -- issue 11: values checked where typed, publishing from the admin --------------------
+
+
+@pytest.mark.parametrize("value", ["-5", "1e308", "20000"])
+def test_an_implausible_threshold_is_a_form_error_naming_the_range(client, seeded, editor, value):
+    client.force_login(editor)
+    threshold = Threshold.objects.get(code="vegf_plasma_cutoff")
+    response = _post_threshold(client, threshold, value)
+    html = response.content.decode()
+    assert "outside the plausible range for this cut-off, 0.01 to 10000 pg/mL" in html
+    threshold.refresh_from_db()
+    assert threshold.value == 200
+
+
+def test_a_likely_unit_slip_must_be_confirmed(client, seeded, editor):
+    client.force_login(editor)
+    threshold = Threshold.objects.get(code="vegf_plasma_cutoff")
+    html = _post_threshold(client, threshold, "0.2").content.decode()
+    assert "was it typed in ng/mL (0.2 ng/mL = 200 pg/mL)?" in html
+    assert "Confirm unusual value" in html
+    threshold.refresh_from_db()
+    assert threshold.value == 200
+    _post_threshold(client, threshold, "0.2", confirm_unusual="on")
+    threshold.refresh_from_db()
+    assert threshold.value == 0.2
+
+
+def test_publish_page_shows_the_diff_and_refuses_then_publishes(client, seeded, editor):
+    RegressionCase.objects.create(
+        slug="plasma-vegf-250",
+        name="Plasma VEGF 250 counts as raised",
+        case={"labs": {"vegf_pg_ml": 250, "vegf_specimen": "plasma"}},
+        expected={"criteria": {"vegf_elevated": "met"}},
+        source="Dispenzieri 2012 plasma cut-off",
+        author="test",
+    )
+    client.force_login(editor)
+    threshold = Threshold.objects.get(code="vegf_plasma_cutoff")
+    _post_threshold(client, threshold, 300)
+    url = "/admin/checklist/contentrelease/publish/"
+    page = client.get(url)
+    html = page.content.decode()
+    assert "vegf_plasma_cutoff" in html and "<del>200.0</del>" in html and "<ins>300.0</ins>" in html
+    assert "cannot be published as it stands" in html
+    reviewed = page.context["form"].initial["reviewed"]
+    html = client.post(url, {"note": "300", "reviewed": reviewed}).content.decode()
+    assert "Not published; nothing changed." in html
+    assert (
+        "Case &#x27;Plasma VEGF 250 counts as raised&#x27; would change: VEGF elevation met -&gt; not met"
+        in html
+    )
+    _post_threshold(client, threshold, 240)
+    page = client.get(url)
+    assert "Valid: the rule book checks out" in page.content.decode()
+    response = client.post(
+        url, {"note": "Cut-off 240.", "reviewed": page.context["form"].initial["reviewed"]}
+    )
+    assert response.status_code == 302
+    from checklist.models import ContentRelease
+
+    live = ContentRelease.objects.live()
+    assert live.number == 2 and live.published_by == editor and live.summary == "Cut-off 240."
+    assert (
+        "&gt;= 240" in client.get("/criteria").content.decode()
+        or "240" in client.get("/criteria").content.decode()
+    )
+
+
+def test_publishing_a_draft_that_moved_since_review_is_refused(client, seeded, editor):
+    client.force_login(editor)
+    Threshold.objects.filter(code="vegf_plasma_cutoff").update(value=240)
+    page = client.get("/admin/checklist/contentrelease/publish/")
+    Threshold.objects.filter(code="vegf_plasma_cutoff").update(value=250)
+    html = client.post(
+        "/admin/checklist/contentrelease/publish/",
+        {"note": "x", "reviewed": page.context["form"].initial["reviewed"]},
+    ).content.decode()
+    assert "The draft changed while you were reviewing it" in html
+
+
+def test_releases_cannot_be_added_edited_or_deleted_by_hand(client, seeded, editor, superuser):
+    from checklist.models import ContentRelease
+
+    release = ContentRelease.objects.live()
+    for user in (editor, superuser):
+        client.force_login(user)
+        assert client.get("/admin/checklist/contentrelease/add/").status_code == 403
+        assert client.get(f"/admin/checklist/contentrelease/{release.pk}/delete/").status_code == 403
+        html = client.get(f"/admin/checklist/contentrelease/{release.pk}/change/").content.decode()
+        assert 'name="_save"' not in html
+
+
+def test_users_without_the_publish_permission_cannot_publish(client, seeded):
+    from django.contrib.auth.models import Permission
+
+    user = User.objects.create_user("viewer", password="pw-12345678-x", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_contentrelease"))
+    client.force_login(user)
+    assert client.get("/admin/checklist/contentrelease/publish/").status_code == 403
+
+
+def test_revert_from_the_admin_publishes_the_earlier_release_again(client, seeded, editor):
+    from checklist import content
+    from checklist.models import ContentRelease
+    from checklist.publishing import publish
+
+    Threshold.objects.filter(code="vegf_plasma_cutoff").update(value=240)
+    assert publish("240").ok
+    client.force_login(editor)
+    response = client.post(
+        "/admin/checklist/contentrelease/",
+        {"action": "publish_again", "_selected_action": [ContentRelease.objects.get(number=1).pk]},
+    )
+    assert response.status_code == 302 and response["Location"].endswith("/1/republish/")
+    page = client.get(response["Location"])
+    assert "<del>240.0</del>" in page.content.decode()
+    response = client.post(
+        response["Location"], {"note": "Back to 200.", "reviewed": page.context["form"].initial["reviewed"]}
+    )
+    assert response.status_code == 302
+    live = ContentRelease.objects.live()
+    assert live.number == 3 and live.reverts_to == 1
+    assert content.snapshot().book.thresholds["vegf_plasma_cutoff"].value == 200
+
+
+def test_regression_case_is_shown_as_findings_and_labs(client, seeded, editor):
+    case = RegressionCase.objects.create(
+        slug="c1",
+        name="Case one",
+        case={"findings": {"polyneuropathy": True, "ascites": False}, "labs": {"vegf_pg_ml": 450}},
+        expected={"status": "met", "criteria": {"vegf_elevated": "met"}},
+        source="s",
+        author="a",
+    )
+    client.force_login(editor)
+    html = client.get(f"/admin/checklist/regressioncase/{case.pk}/change/").content.decode()
+    assert "<td>Polyneuropathy (polyradiculoneuropathy)</td><td>present</td>" in html
+    assert "<td>Ascites</td><td>absent</td>" in html
+    assert "<td>VEGF</td><td>450 pg/mL</td>" in html
+    assert "Overall: Meets" in html and "vegf elevated: met" in html
+
+
+def test_seed_cases_can_be_archived_but_not_deleted(client, seeded, editor):
+    from django.core.management import call_command
+
+    call_command("load_golden_cases", verbosity=0)
+    golden = RegressionCase.objects.filter(from_repository=True).first()
+    mine = RegressionCase.objects.create(
+        slug="mine", name="Mine", case={}, expected={}, source="s", author="a"
+    )
+    client.force_login(editor)
+    assert client.get(f"/admin/checklist/regressioncase/{golden.pk}/delete/").status_code == 403
+    # A bulk delete that includes a seed case is refused as a whole, naming it.
+    response = client.post(
+        "/admin/checklist/regressioncase/",
+        {"action": "delete_selected", "_selected_action": [golden.pk, mine.pk]},
+    )
+    assert "permission to delete" in response.content.decode()
+    response = client.post(
+        "/admin/checklist/regressioncase/",
+        {"action": "delete_selected", "_selected_action": [golden.pk, mine.pk], "post": "yes"},
+    )
+    assert response.status_code == 403
+    assert RegressionCase.objects.filter(pk=golden.pk).exists()
+    client.post(
+        "/admin/checklist/regressioncase/",
+        {"action": "delete_selected", "_selected_action": [mine.pk], "post": "yes"},
+    )
+    assert not RegressionCase.objects.filter(pk=mine.pk).exists()
+    client.post(
+        "/admin/checklist/regressioncase/", {"action": "archive_selected", "_selected_action": [golden.pk]}
+    )
+    golden.refresh_from_db()
+    assert golden.archived

@@ -65,8 +65,8 @@ def browser():
 
 @pytest.fixture
 def site(browser, live_server, transactional_db):
-    """The live server's base URL, with the seed content loaded into its database."""
-    call_command("loaddata", "checklist_content", "content_pages", verbosity=0)
+    """The live server's base URL, with the seed content loaded and published (release 1)."""
+    call_command("load_content", verbosity=0)
     from checklist import content
 
     content.invalidate()

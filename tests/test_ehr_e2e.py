@@ -74,7 +74,7 @@ def ehr():
 
 @pytest.fixture
 def app(ehr, live_server, transactional_db, settings, tmp_path):
-    call_command("loaddata", "checklist_content", "content_pages", "loinc_mappings", verbosity=0)
+    call_command("load_content", verbosity=0)  # the seed, LOINC mapping included, published as release 1
     from checklist import content
 
     content.invalidate()

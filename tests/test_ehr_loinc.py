@@ -88,11 +88,13 @@ def test_clean_refuses_unknown_target_and_units(seeded):
 
 
 @pytest.mark.django_db
-def test_snapshot_serves_active_mappings_and_an_edit_reaches_it(seeded):
+def test_snapshot_serves_published_mappings_and_an_edit_reaches_it_once_published(seeded, publish_draft):
     assert content.snapshot().loinc["75628-8"]["target"] == "vegf_pg_ml"
-    LoincMapping.objects.filter(loinc_code="26515-7").update(active=False)
     row = LoincMapping.objects.get(loinc_code="26515-7")
-    row.save()  # a save through the ORM, as the admin does, invalidates the cache
+    row.active = False
+    row.save()  # an edit goes to the draft, as in the admin
+    assert "26515-7" in content.snapshot().loinc  # the live release is unchanged
+    publish_draft("Stop reading 26515-7.")
     assert "26515-7" not in content.snapshot().loinc
 
 

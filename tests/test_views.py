@@ -128,22 +128,25 @@ def test_copied_report_has_no_identifiers_beyond_what_was_entered(client, seeded
         assert word not in report
 
 
-def test_edited_threshold_shows_on_next_page_load(client, seeded):
+def test_edited_threshold_shows_once_published(client, seeded, publish_draft):
     case = {"platelets_10e9_l": "480", "hemoglobin_g_dl": "14"}
     assert "Platelets 480 x10^9/L &gt; 450" in client.post("/result", case).content.decode()
     threshold = Threshold.objects.get(code="platelets_thrombocytosis")
     threshold.value = 500
     threshold.save()
+    assert "not above 500" not in client.post("/result", case).content.decode()  # only the draft changed
+    publish_draft()
     html = client.post("/result", case).content.decode()
     assert "not above 500" in html
 
 
-def test_edited_label_shows_on_next_page_load(client, seeded):
+def test_edited_label_shows_once_published(client, seeded, publish_draft):
     from checklist.models import Finding
 
     finding = Finding.objects.get(code="hepatomegaly")
     finding.label = "Enlarged liver (edited)"
     finding.save()
+    publish_draft()
     assert "Enlarged liver (edited)" in client.get("/").content.decode()
 
 
@@ -155,19 +158,22 @@ def test_warm_pages_issue_no_content_queries(client, seeded, django_assert_num_q
         client.get("/api/v1/vocabulary")
 
 
-def test_healthz_checks_the_database(client, db):
+def test_healthz_checks_the_database(client, seeded):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok" and response.json()["database"] == "ok"
 
 
-def test_about_page_flags_overdue_reviews(client, seeded):
+def test_about_page_flags_overdue_reviews(client, seeded, publish_draft):
     Differential.objects.filter(code="cidp").update(next_review_due="2020-01-01")
+    publish_draft()
     html = client.get("/about").content.decode()
     assert "Reviews overdue" in html and "review was due 2020-01-01" in html
 
 
-def test_an_edit_in_another_worker_process_reaches_this_one(client, seeded, settings):
+def test_an_edit_in_another_worker_process_reaches_this_one(
+    client, seeded, settings, publish_draft, monkeypatch
+):
     """Without a shared cache, workers learn of an edit through the stamp file."""
     from pathlib import Path
 
@@ -176,8 +182,10 @@ def test_an_edit_in_another_worker_process_reaches_this_one(client, seeded, sett
 
     client.get("/")
     stamp = content.current_stamp()
-    # Another worker saves: the row changes and it bumps the stamp file, not our memory.
+    # Another worker publishes: a new release, and it bumps the stamp file, not our memory.
     Finding.objects.filter(code="splenomegaly").update(label="Spleen enlarged (other worker)")
+    monkeypatch.setattr(content, "_after_commit", lambda func: None)
+    publish_draft()
     assert "Spleen enlarged (other worker)" not in client.get("/").content.decode()
     content._bump_file(Path(settings.CONTENT_STAMP_FILE))
     assert content.current_stamp() != stamp
@@ -195,14 +203,12 @@ def test_checklist_page_gzipped_once_and_decompresses_to_the_same_page(client, s
     assert len(packed.content) < len(plain.content) / 5
 
 
-def test_form_group_words_and_minimums_come_from_content(client, seeded):
+def test_form_group_words_and_minimums_come_from_content(client, seeded, publish_draft):
     from checklist.models import CriteriaSet, Criterion
 
     Criterion.objects.filter(code="endocrinopathy").update(help_text="Endocrine help from the editors.")
     CriteriaSet.objects.filter(slug="mayo-2007").update(minor_min=2)
-    from checklist import content
-
-    content.invalidate()
+    publish_draft()
     html = client.get("/").content.decode()
     assert "Endocrine help from the editors." in html
     assert "Mayo (Dispenzieri) 2007-2023: at least 2 needed." in html
@@ -220,14 +226,12 @@ def test_healthz_is_503_when_the_database_is_unreachable(client, db, monkeypatch
     assert response.json()["status"] == "error" and response.json()["database"] == "unreachable"
 
 
-def test_criteria_page_marks_an_overdue_set(client, seeded):
+def test_criteria_page_marks_an_overdue_set(client, seeded, publish_draft):
     from checklist.models import CriteriaSet
 
     assert "(overdue)" not in client.get("/criteria").content.decode()
     CriteriaSet.objects.filter(slug="suichi-2019").update(next_review_due="2020-01-01")
-    from checklist import content
-
-    content.invalidate()
+    publish_draft()
     assert "(overdue)" in client.get("/criteria").content.decode()
 
 

@@ -301,3 +301,45 @@ THRESHOLDS: tuple[str, ...] = (
     "mm_mri_focal_lesions",
     "al_proteinuria",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CutoffRange:
+    """Where an editor may put a threshold (issue 11): outside ``low``-``high`` is refused.
+
+    Inside it but outside ``typical_low``-``typical_high`` is allowed only after
+    the editor confirms, because such a number is more often a unit slip than
+    a new cut-off (``hint`` says which slip). Units are the lab's canonical unit.
+    """
+
+    low: float
+    high: float
+    typical_low: float
+    typical_high: float
+    hint: str = ""
+
+
+_VEGF_HINT = "VEGF cut-offs are in pg/mL: was it typed in ng/mL (0.2 ng/mL = 200 pg/mL)?"
+_HB_HINT = "Haemoglobin cut-offs are in g/dL: was it typed in mmol/L (10 mmol/L = 16.1 g/dL)?"
+_HCT_HINT = "Haematocrit cut-offs are in %: was it typed as a fraction (0.49 L/L = 49%)?"
+THRESHOLD_RANGES: dict[str, CutoffRange] = {
+    "vegf_plasma_cutoff": CutoffRange(0.01, 10_000, 50, 2_000, _VEGF_HINT),
+    "vegf_serum_cutoff": CutoffRange(0.01, 20_000, 200, 5_000, _VEGF_HINT),
+    "platelets_thrombocytosis": CutoffRange(50, 2_000, 300, 1_000, "Platelet cut-offs are in x10^9/L."),
+    "platelets_borderline": CutoffRange(50, 2_000, 300, 1_000, "Platelet cut-offs are in x10^9/L."),
+    "hemoglobin_polycythemia_m": CutoffRange(3, 25, 12, 20, _HB_HINT),
+    "hemoglobin_polycythemia_f": CutoffRange(3, 25, 12, 20, _HB_HINT),
+    "hematocrit_polycythemia_m": CutoffRange(0.1, 80, 35, 65, _HCT_HINT),
+    "hematocrit_polycythemia_f": CutoffRange(0.1, 80, 35, 65, _HCT_HINT),
+    "mm_calcium": CutoffRange(1, 20, 9, 14, "Calcium is in mg/dL: was it mmol/L (2.75 mmol/L = 11 mg/dL)?"),
+    "mm_creatinine": CutoffRange(0.1, 25, 1, 5, "Creatinine is in mg/dL (177 umol/L = 2 mg/dL)."),
+    "mm_creatinine_clearance": CutoffRange(5, 150, 20, 80),
+    "mm_egfr": CutoffRange(5, 150, 20, 80),
+    "mm_hemoglobin": CutoffRange(3, 25, 6, 14, _HB_HINT),
+    "mm_marrow_plasma_cells": CutoffRange(1, 100, 5, 60),
+    "mm_m_protein": CutoffRange(0.1, 15, 1, 5, "M-protein is in g/dL: was it g/L (30 g/L = 3 g/dL)?"),
+    "mm_flc_ratio_high": CutoffRange(1, 10_000, 8, 1_000),
+    "mm_flc_ratio_low": CutoffRange(0.0001, 1, 0.001, 0.125),
+    "mm_mri_focal_lesions": CutoffRange(1, 50, 1, 10),
+    "al_proteinuria": CutoffRange(0.05, 20, 0.2, 3, "Proteinuria is in g/24h (500 mg/24h = 0.5 g/24h)."),
+}

@@ -1,7 +1,9 @@
-"""python manage.py export_content [FILE]: all content as a natural-key JSON fixture.
+"""python manage.py export_content [FILE] [--release N]: content as a natural-key JSON fixture.
 
-The file can be imported on another server with ``import_content``: this is
-how a reviewed set of content moves from staging to production.
+Exports the draft (default) or a published release. The file can be imported
+on another server with ``import_content`` (then published there with
+``publish_content``): this is how a reviewed set of content moves from staging
+to production. Only content models are exported, the same ones import accepts.
 """
 
 from __future__ import annotations
@@ -11,21 +13,28 @@ import sys
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from checklist.content import content_records
+from checklist.models import ContentRelease
 
 
 class Command(BaseCommand):
-    help = "Export all content (natural keys, no primary keys) to FILE or standard output."
+    help = "Export the draft content (or a published release) to FILE or standard output."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", nargs="?", default="-")
+        parser.add_argument("--release", type=int, metavar="NUMBER", help="Export this published release.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        records = content_records()
-        # Dates and times become ISO strings, as in a Django fixture.
-        text = json.dumps(records, indent=1, ensure_ascii=False, default=str)
+        if options["release"] is not None:
+            release = ContentRelease.objects.published().filter(number=options["release"]).first()
+            if release is None:
+                raise CommandError(f"No published release number {options['release']}.")
+            records = list(release.records or [])
+        else:
+            records = content_records()
+        text = json.dumps(records, indent=1, ensure_ascii=False)
         if options["file"] == "-":
             sys.stdout.write(text + "\n")
         else:

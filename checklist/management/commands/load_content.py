@@ -1,7 +1,8 @@
 """python manage.py load_content [--force]: load the reviewed seed content.
 
 Loads only into an empty content database unless --force, so re-running
-`make setup` never overwrites what editors have changed.
+`make setup` never overwrites what editors have changed. If nothing is
+published yet, the seed is published as release 1, so a fresh install serves.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from checklist.models import CriteriaSet, LoincMapping
+from checklist.publishing import publish_seed
 
 SEED_FIXTURES = ("checklist_content", "content_pages", "loinc_mappings")
 
@@ -32,9 +34,21 @@ class Command(BaseCommand):
                 call_command("loaddata", "loinc_mappings", verbosity=0)
                 self.stdout.write("Loaded the seed LOINC mapping.")
             self.stdout.write("Content already present; not loading the seed (use --force to overwrite).")
+            self._publish_seed()
             return
         call_command("loaddata", *SEED_FIXTURES, verbosity=0)
         # Fixtures load as raw saves, which keep no history; record the seed as
         # each row's first version so an editor can always revert to it.
         call_command("populate_history", auto=True, verbosity=0)
         self.stdout.write(f"Loaded seed content: {', '.join(SEED_FIXTURES)}.")
+        self._publish_seed()
+
+    def _publish_seed(self) -> None:
+        outcome = publish_seed()
+        if not outcome.ok:
+            raise CommandError(
+                "The seed content cannot be published: " + "; ".join(outcome.problems + outcome.failures)
+            )
+        release = outcome.release
+        assert release is not None
+        self.stdout.write(f"Serving release {release.number} ({release.stamp}).")
