@@ -34,7 +34,7 @@ test: setup
 
 # The same suite against PostgreSQL (DATABASE_URL must point at a server).
 test-postgres: setup
-	DEBUG=0 DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/poemsaid} $(PY) -m pytest -m "not browser" -p no:randomly
+	DEBUG=0 DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/poemsaid} $(PY) -m pytest -m "not browser and not stack" -p no:randomly
 
 # mypy --strict over the application code (pyproject.toml [tool.mypy]; tests and bench/ excluded).
 lint:
@@ -49,10 +49,13 @@ format:
 check-cases: setup
 	$(PY) manage.py check_cases
 
-# The production configuration, locally: gunicorn + whitenoise, DEBUG off.
+# The production configuration, locally (design.md §3.6): nginx on 127.0.0.1:8080 as the
+# buffering reverse proxy, gunicorn behind it on a unix socket, DEBUG off, PostgreSQL when
+# DATABASE_URL is set. nginx is Debian's package; its config, pid and temp files live in var/.
 serve: setup
-	DEBUG=0 ALLOW_INSECURE_KEY=1 SECURE=0 ALLOWED_HOSTS=127.0.0.1,localhost $(PY) manage.py collectstatic --noinput -v0
-	DEBUG=0 ALLOW_INSECURE_KEY=1 SECURE=0 ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/gunicorn poemsaid.wsgi -c deploy/gunicorn.conf.py
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null)
+	DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
+	DEBUG=0 $(PY) deploy/stack.py serve
 
 bench: setup
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

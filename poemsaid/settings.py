@@ -121,6 +121,8 @@ if os.environ.get("CACHE_URL"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["CACHE_URL"],
+            # Lets several deployments (or test runs) share one Redis without sharing keys.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
             # Fail fast when Redis is unreachable: pages answer 503 and /healthz says so,
             # instead of every worker hanging on a connect.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
