@@ -102,15 +102,16 @@ def report_regressions(request: HttpRequest) -> None:
     results = run_all(save=True)
     failed = [r for r in results if not r.passed]
     if failed:
+        n = len(failed)
         messages.warning(
-            request, f"Publishing would be refused: {len(failed)} regression cases would change."
+            request, f"Publishing would be refused: {n} regression case{'s' if n != 1 else ''} would change."
         )
         for r in failed[:10]:
             messages.error(request, "; ".join(r.differences))
         if len(failed) > 10:
             messages.error(request, f"... and {len(failed) - 10} more (all are listed on the publish page).")
     elif results and not problems:
-        messages.info(request, f"All {len(results)} regression cases still pass against the draft.")
+        messages.info(request, f"Regression cases against the draft: all {len(results)} pass.")
 
 
 def public_link(url: str) -> str:
@@ -529,7 +530,7 @@ class ContentReleaseAdmin(admin.ModelAdmin):
         return self._review(
             request,
             list(target.records or []),
-            title=f"Go back to release {target.number} ({target.stamp})",
+            title=f"Go back to release {target.number} (version {target.version}, {target.released_on:%Y-%m-%d})",
             reverts_to=target,
         )
 
@@ -567,7 +568,7 @@ class ContentReleaseAdmin(admin.ModelAdmin):
                     assert outcome.release is not None
                     self.message_user(
                         request,
-                        f"Published release {outcome.release.number} ({outcome.release.stamp}). "
+                        f"Published release {outcome.release.number} (version {outcome.release.version}). "
                         "Every page, the API and the CLI now serve it.",
                         messages.SUCCESS,
                     )

@@ -317,6 +317,7 @@ class CaseForm(forms.Form):
         self.snapshot = snapshot
         self.layout = layout_for(snapshot)
         self.case: Case | None = None
+        self.payload: dict[str, Any] = {}
         self.warnings: dict[str, str] = {}
         # Fields depend only on content: built once per content version and
         # shared (never mutated per request; errors live on the form).
@@ -365,6 +366,7 @@ class CaseForm(forms.Form):
         payload: dict[str, Any] = {"findings": findings, "labs": labs, "compare": True}
         if data.get("criteria_set"):
             payload["criteria_set"] = data["criteria_set"]
+        self.payload = payload  # the API-shaped input: staff can keep it as a regression case
         try:
             self.case = parse_case(payload, self.snapshot.book.sets)
         except InputError as exc:  # not expected: every field was checked above

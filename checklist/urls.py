@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import staff_views, views
 
 app_name = "checklist"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("references", views.references, name="references"),
     path("about", views.about, name="about"),
     path("changelog", views.changelog, name="changelog"),
+    path("regression-cases/new", staff_views.save_case, name="save_case"),
 ]

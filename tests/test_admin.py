@@ -99,7 +99,7 @@ def test_editing_a_threshold_that_breaks_a_case_says_which_case_and_how(client, 
     response = _post_threshold(client, threshold, 300)
     messages = [str(m) for m in response.context["messages"]]
     assert any(m.startswith("Saved to the draft.") for m in messages)
-    assert "Publishing would be refused: 1 regression cases would change." in messages
+    assert "Publishing would be refused: 1 regression case would change." in messages
     assert "Case 'Plasma VEGF 250 counts as raised' would change: VEGF elevation met -> not met" in messages
     case = RegressionCase.objects.get(slug="plasma-vegf-250")
     assert case.last_passed is False

@@ -416,3 +416,61 @@ def test_archived_cases_do_not_block_publishing(seeded):
     case.archived = True
     case.save()
     assert publish("x").ok
+
+
+# -- staff keep the case on the checklist page as a regression case -----------------------
+
+CHECKLIST_FORM = {
+    "polyneuropathy": "yes",
+    "m_protein_present": "yes",
+    "castleman_disease": "no",
+    "sclerotic_bone_lesions": "no",
+    "skin_plethora": "yes",
+    "vegf_pg_ml": "450",
+    "vegf_specimen": "plasma",
+    "criteria_set": "mayo-2007",
+}
+
+
+def test_the_save_case_button_is_shown_to_staff_only(client, seeded, editor):
+    assert "Save as a regression case" not in client.post("/result", CHECKLIST_FORM).content.decode()
+    assert "Save as a regression case" not in client.get("/").content.decode()
+    client.force_login(editor)
+    assert "Save as a regression case" in client.post("/result", CHECKLIST_FORM).content.decode()
+
+
+def test_staff_save_the_current_case_with_its_answer_as_expectation(client, seeded, editor):
+    client.force_login(editor)
+    response = client.post(
+        "/regression-cases/new",
+        {**CHECKLIST_FORM, "regression_case_name": "Plasma VEGF 450, Castleman absent"},
+    )
+    case = RegressionCase.objects.get(name="Plasma VEGF 450, Castleman absent")
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/checklist/regressioncase/{case.pk}/change/"
+    assert case.created_by == editor and case.criteria_set == "mayo-2007"
+    assert case.case["labs"]["vegf_pg_ml"] == {"value": 450.0, "unit": "pg/mL"}
+    assert case.case["findings"]["castleman_disease"] is False
+    assert case.expected["status"] == "met"
+    assert case.expected["criteria"]["vegf_elevated"] == "met"
+    # The saved case guards the next publish, in clinical words.
+    _set_vegf(1000)
+    outcome = publish("x")
+    assert any(
+        f.startswith("Case 'Plasma VEGF 450, Castleman absent' would change from Meets to Does not meet")
+        for f in outcome.failures
+    )
+    hx = client.post("/regression-cases/new", CHECKLIST_FORM, HTTP_HX_REQUEST="true")
+    assert hx.status_code == 204 and hx["HX-Redirect"].startswith("/admin/checklist/regressioncase/")
+
+
+def test_saving_a_case_needs_staff_and_a_csrf_token(seeded, editor):
+    from django.test import Client
+
+    anonymous = Client()
+    response = anonymous.post("/regression-cases/new", CHECKLIST_FORM)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(editor)
+    assert strict.post("/regression-cases/new", CHECKLIST_FORM).status_code == 403
+    assert not RegressionCase.objects.exists()
