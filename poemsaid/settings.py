@@ -293,5 +293,9 @@ LOGGING = {
         # at INFO, but pinning this one keeps those records off even when
         # someone turns "django" up to DEBUG to chase a problem.
         "django.template": {"level": "INFO"},
+        # httpx logs every request's URL at INFO; the EHR integration's FHIR reads carry a
+        # patient id in the URL (Patient/{id}, ?patient={id}), so only warnings get through.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

@@ -451,3 +451,15 @@ def test_jwks_by_url_is_fetched_and_its_keys_trusted(client, settings, tmp_path,
     finally:
         server.shutdown()
         jwt_auth._jwk_clients.clear()
+
+
+def test_oversized_body_is_413_before_it_is_read(client, cds, settings):
+    settings.CDS_HOOKS_MAX_BODY_BYTES = 1000
+    response = call(client, hook_request("poems-1", prefetch_for("poems-1")), ES.token(AUD))
+    assert response.status_code == 413
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_detail_names_criteria_as_the_page_does(client, cds):
+    (card,) = poems_call(client).json()["cards"]
+    assert "VEGF" in card["detail"] and "vegf_elevated" not in card["detail"]

@@ -13,6 +13,7 @@ never a value from the record) to var/ehr-e2e/, for the integration report.
 """
 
 import json
+import logging
 import shutil
 import statistics
 import subprocess
@@ -247,7 +248,7 @@ def test_hook_latency_p50(ehr, app, monkeypatch):
         "p90_ms": round(sorted(times)[int(len(times) * 0.9) - 1], 2),
         "server_p50_ms": round(statistics.median(server), 2),
         "note": (
-            "POEMS-like patient, prefetch of 13 Observations + Patient + Specimen; Django live_server "
+            "POEMS-like patient, prefetch of 12 Observations + Patient + Specimen; Django live_server "
             "(single thread) on the shared 2-core machine; includes JWT verification."
         ),
     }
@@ -401,7 +402,8 @@ def launch(ehr, app, patient=None):
     return browser, response
 
 
-def test_ehr_launch_lands_on_a_prefilled_checklist_matching_the_api(ehr, app):
+def test_ehr_launch_lands_on_a_prefilled_checklist_matching_the_api(ehr, app, caplog):
+    caplog.set_level(logging.DEBUG)
     browser, page = launch(ehr, app, patient="poems-1")
     chain = [str(r.url) for r in page.history] + [str(page.url)]
     assert page.status_code == 200, page.text[:500]
@@ -425,6 +427,9 @@ def test_ehr_launch_lands_on_a_prefilled_checklist_matching_the_api(ehr, app):
     authorize = parse_qs(urlparse(chain[1]).query)
     assert authorize["code_challenge_method"] == ["S256"] and authorize["client_id"] == [SMART_CLIENT_ID]
     assert authorize["aud"] == [ehr["fhir"]] and "launch" in authorize
+    # Nothing read from the record reaches a log line (the app's, Django's, httpx's).
+    for sentinel in ("poems-1", "Pemberton", "1250", "1968-04-02"):
+        assert sentinel not in caplog.text, sentinel
     # The state is used once: the same callback again is refused.
     again = browser.get(chain[-1])
     assert again.status_code == 400 and "Pre-filled" not in again.text

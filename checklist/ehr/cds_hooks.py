@@ -108,7 +108,8 @@ def _preflight(request: HttpRequest, methods: str) -> HttpResponse:
 
 def prefetch_templates() -> dict[str, str]:
     """The FHIR queries the client should run before calling us, from the LOINC mapping (content)."""
-    codes = sorted(snapshot().loinc, key=lambda c: (snapshot().loinc[c].get("order", 0), c))
+    loinc = snapshot().loinc
+    codes = sorted(loinc, key=lambda c: (loinc[c].get("order", 0), c))
     # Values are percent-encoded (':', '/', '|'); the commas between codes stay literal: they are FHIR's OR.
     code_param = ",".join(quote(f"{fhir_map.LOINC}|{code}", safe="") for code in codes)
     return {
@@ -278,8 +279,9 @@ def build_card(extract: fhir_map.RecordExtract, result: dict[str, Any]) -> dict[
     ]
     for c in touched:
         reasons = "; ".join(c.get("reasons") or [])
+        name = c.get("name") or c["code"].replace("_", " ")
         lines.append(
-            f"- {c['code'].replace('_', ' ')} ({c['group']}): **{c['status'].replace('_', ' ')}**"
+            f"- {name} ({c['group']}): **{c['status'].replace('_', ' ')}**"
             + (f". {reasons}" if reasons else "")
         )
     if not touched:
@@ -360,14 +362,18 @@ def _authenticate(request: HttpRequest, path: str) -> tuple[Client | None, HttpR
     return client, None
 
 
+class BodyTooLarge(Exception):
+    pass
+
+
 def _read_body(request: HttpRequest) -> Any:
     limit = settings.CDS_HOOKS_MAX_BODY_BYTES
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > limit:
-        raise InputError([])
+        raise BodyTooLarge
     body = request.read(limit + 1)
     if len(body) > limit:
-        raise InputError([])
+        raise BodyTooLarge
     return decode_json(body)
 
 
@@ -386,8 +392,11 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     assert client is not None
     try:
         body = _read_body(request)
+    except BodyTooLarge:
+        limit = settings.CDS_HOOKS_MAX_BODY_BYTES
+        return _cors(request, operation_outcome(413, "too-costly", f"the body must be at most {limit} bytes"))
     except InputError as exc:
-        message = exc.errors[0].message if exc.errors else "body too large or empty"
+        message = exc.errors[0].message if exc.errors else "send the request as a JSON object"
         return _cors(request, operation_outcome(400, "invalid", message))
     if not isinstance(body, dict) or body.get("hook") != HOOK:
         return _cors(request, operation_outcome(400, "invalid", f"hook must be {HOOK}"))
@@ -422,7 +431,7 @@ def feedback(request: HttpRequest, service_id: str) -> HttpResponse:
         return _cors(request, refused)
     try:
         body = _read_body(request)
-    except InputError:
+    except (BodyTooLarge, InputError):
         return _cors(request, operation_outcome(400, "invalid", "send the feedback as a JSON object"))
     if not isinstance(body, dict) or not isinstance(body.get("feedback"), list):
         return _cors(request, operation_outcome(400, "invalid", "feedback must be a list"))
