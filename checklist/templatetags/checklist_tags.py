@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django import template
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from ..engine.rulebook import display_unit
 
@@ -88,3 +91,70 @@ def chosen_unit(values: Any, item: Any, system: str) -> str:
 @register.filter
 def unit_word(unit: str) -> str:
     return display_unit(unit).strip() or unit
+
+
+# The result is re-rendered on every change, so its longest lists are built here
+# with the standard library's escape and f-strings: several times faster than the
+# template loops or format_html_join (whose lazy-string handling dominates).
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+@register.simple_tag
+def criteria_items(criteria: list[dict[str, Any]]) -> str:
+    """The criteria with their reasons (the collapsed "Criteria, with reasons" list)."""
+    out = []
+    for c in criteria:
+        reasons = "".join(f"<li>{_e(r)}</li>" for r in c["reasons"])
+        out.append(
+            f'<li class="crit status-{_e(c["status"])}"><span class="badge-status">'
+            f'{_e(criterion_word(c["status"]))}</span> <span class="crit-name">{_e(c["name"])}</span>'
+            f' <span class="crit-group">({_e(group_word(c["group"]))})</span>'
+            f'<ul class="reasons">{reasons}</ul></li>'
+        )
+    return mark_safe("".join(out))  # every value escaped above
+
+
+@register.simple_tag
+def print_criteria(criteria: list[dict[str, Any]]) -> str:
+    return mark_safe(
+        "".join(f"<li>[{_e(criterion_word(c['status']))}] {_e(c['name'])}</li>" for c in criteria)
+    )
+
+
+@register.simple_tag
+def entered_items(entered: list[dict[str, str]]) -> str:
+    return mark_safe("".join(f"<li>{_e(e['label'])}: {_e(e['value'])}</li>" for e in entered))
+
+
+@register.simple_tag
+def chip_items(chips: list[dict[str, str]]) -> str:
+    return mark_safe(
+        "".join(
+            f'<li class="chip status-{_e(c["status"])}"><span class="chip-short" aria-hidden="true">'
+            f'{_e(c["short"])}</span><span class="chip-mark" aria-hidden="true"></span>'
+            f'<span class="visually-hidden">{_e(c["name"])}: {_e(criterion_word(c["status"]))}</span></li>'
+            for c in chips
+        )
+    )
+
+
+_LINKS: dict[tuple[tuple[str, str], ...], str] = {}
+
+
+@register.simple_tag
+def treatment_links(pages: list[dict[str, Any]]) -> str:
+    """Links to treatment pages, joined by " · ". Built once per list (content changes the key)."""
+    key = tuple((str(p["slug"]), str(p["name"])) for p in pages)
+    built = _LINKS.get(key)
+    if built is None:
+        built = " · ".join(
+            f'<a href="{_e(reverse("checklist:treatment", args=[slug]))}">{_e(name)}</a>'
+            for slug, name in key
+        )
+        if len(_LINKS) > 64:
+            _LINKS.clear()
+        _LINKS[key] = built
+    return mark_safe(built)  # every value escaped above

@@ -103,6 +103,16 @@
     b.addEventListener("click", function (event) { event.preventDefault(); window.print(); });
   });
 
+  // An empty field is "not assessed" and the server reads a missing one the same
+  // way: leave empties out of the live update (a third of the body, parsed per change).
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    var params = event.detail.parameters;
+    if (!params || typeof params.forEach !== "function" || typeof params.delete !== "function") { return; }
+    var empty = [];
+    params.forEach(function (value, name) { if (value === "") { empty.push(name); } });
+    empty.forEach(function (name) { params.delete(name); });
+  });
+
   // --- After each swap: field messages came out of band; mark the fields. ---
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     if (!event.detail.target || event.detail.target.id !== "result") { return; }
