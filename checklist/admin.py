@@ -431,6 +431,19 @@ class SiteTextAdmin(ContentAdmin):
     )
 
 
+def draft_status() -> dict[str, Any]:
+    """How the draft stands against the live release: changes and rule-book problems (no cases run)."""
+    from .content import content_records
+
+    records = content_records()
+    live = models.ContentRelease.objects.live()
+    _book, problems = publishing.rule_book_problems(records)
+    return {
+        "changes": len(publishing.diff(live.records or [] if live else [], records)),
+        "problems": problems,
+    }
+
+
 class PublishForm(forms.Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
@@ -485,6 +498,7 @@ class ContentReleaseAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         self._live_number = models.ContentRelease.objects.published().values_list("number", flat=True).first()
+        extra_context = {**(extra_context or {}), "draft": draft_status()}
         return super().changelist_view(
             request, {**(extra_context or {}), "can_publish": self.has_publish_permission(request)}
         )

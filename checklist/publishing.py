@@ -222,13 +222,22 @@ class Change:
 
 
 def _key_of(record: Mapping[str, Any]) -> str:
+    """A row's stable name: its code, slug or key, else the rows it links (natural keys)."""
     f = record["fields"]
     for name in ("code", "slug", "key", "loinc_code"):
         if name in f:
             return str(f[name])
     if record["model"] == "checklist.membership":
         return f"{_plain(f.get('criteria_set'))} / {_plain(f.get('criterion'))}"
-    return _plain(record.get("pk", "")) or repr(sorted(f.items()))[:60]
+    # A model without a code (a mapping table, say): the rows it links and its short
+    # one-word values name it; a change to those shows as one row removed, one added.
+    parts = [
+        _plain(v)
+        for _name, v in sorted(f.items())
+        if (isinstance(v, list) and v and not isinstance(v[0], list))
+        or (isinstance(v, str) and v and len(v) <= 60 and " " not in v)
+    ]
+    return " / ".join(parts) or _plain(record.get("pk", "")) or repr(sorted(f.items()))[:80]
 
 
 def _plain(value: Any) -> str:

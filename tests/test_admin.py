@@ -348,3 +348,42 @@ def test_seed_cases_can_be_archived_but_not_deleted(client, seeded, editor):
     )
     golden.refresh_from_db()
     assert golden.archived
+
+
+def test_release_list_says_how_the_draft_stands(client, seeded, editor):
+    from checklist.models import CriteriaSet
+
+    client.force_login(editor)
+    url = "/admin/checklist/contentrelease/"
+    assert "The draft is the same as the live release." in client.get(url).content.decode()
+    Threshold.objects.filter(code="vegf_plasma_cutoff").update(value=240)
+    assert "differs from the live release in 1 place;" in client.get(url).content.decode()
+    CriteriaSet.objects.filter(slug="mayo-2003").update(major_min=5)
+    html = client.get(url).content.decode()
+    assert "The draft is invalid and cannot be published: criteria set mayo-2003 asks for more" in html
+
+
+def test_an_invalid_draft_breaks_neither_the_admin_nor_the_public_pages(client, seeded, editor):
+    from django.core.management import call_command
+
+    from checklist.models import CriteriaSet
+
+    call_command("load_golden_cases", verbosity=0)
+    RegressionCase.objects.filter(from_repository=True).update(archived=True)
+    CriteriaSet.objects.filter(slug="mayo-2007").update(minor_min=9)
+    mayo = CriteriaSet.objects.get(slug="mayo-2007")
+    client.force_login(editor)
+    for url in (
+        "/admin/",
+        "/admin/checklist/criteriaset/",
+        f"/admin/checklist/criteriaset/{mayo.pk}/change/",
+        "/admin/checklist/contentrelease/",
+        "/admin/checklist/contentrelease/publish/",
+        "/admin/checklist/regressioncase/",
+    ):
+        assert client.get(url).status_code == 200, url
+    threshold = Threshold.objects.get(code="vegf_plasma_cutoff")
+    messages = [str(m) for m in _post_threshold(client, threshold, 240).context["messages"]]
+    assert any(m.startswith("The draft is invalid and cannot be published:") for m in messages)
+    for url in ("/", "/criteria", "/about", "/api/v1/criteria-sets"):
+        assert client.get(url).status_code == 200, url

@@ -474,3 +474,25 @@ def test_saving_a_case_needs_staff_and_a_csrf_token(seeded, editor):
     strict.force_login(editor)
     assert strict.post("/regression-cases/new", CHECKLIST_FORM).status_code == 403
     assert not RegressionCase.objects.exists()
+
+
+def test_the_diff_names_rows_of_a_model_without_a_code():
+    from checklist.publishing import diff
+
+    old = [
+        {"model": "checklist.x", "fields": {"treatment": ["asct"], "extent": "limited", "note": "Old words."}}
+    ]
+    new = [
+        {
+            "model": "checklist.x",
+            "fields": {"treatment": ["asct"], "extent": "limited", "note": "New words."},
+        },
+        {
+            "model": "checklist.x",
+            "fields": {"treatment": ["asct"], "extent": "disseminated", "note": "Some words."},
+        },
+    ]
+    changes = [(c.kind, c.key, c.field, c.new) for c in diff(old, new)]
+    assert ("changed", "limited / asct", "note", "New words.") in changes
+    assert ("added", "disseminated / asct", "", "") in changes
+    assert len(changes) == 2
