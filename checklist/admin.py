@@ -396,6 +396,24 @@ class TreatmentAdmin(ContentAdmin):
         return public_link(obj.get_absolute_url())
 
 
+@admin.register(models.TreatmentByExtent)
+class TreatmentByExtentAdmin(ContentAdmin):
+    list_display = ("extent", "treatment", "order", "review_due")
+    list_editable = ("order",)
+    list_filter = ("extent", "review_status", OverdueFilter)
+    autocomplete_fields = ("treatment",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("extent", "treatment", "order"),
+                "description": "When a case meets the criteria, the result lists the treatment pages for its disease extent first, lowest order first; 'supportive' pages follow any extent. The engine decides the extent (clinical.md §c.1); this table decides the pages.",
+            },
+        ),
+        REVIEW_FIELDSET,
+    )
+
+
 @admin.register(models.Caution)
 class CautionAdmin(ContentAdmin):
     list_display = ("title", "code", "reference", "review_due")

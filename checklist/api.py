@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .content import snapshot
 from .engine import InputError
+from .engine.cautions import LEVELS as CAUTION_LEVELS
 from .engine.vocabulary import CAUTIONS, CRITERIA, DIFFERENTIALS, LABS
 from .evaluation import decode_json, evaluate_data
 from .openapi import openapi_document
@@ -152,7 +153,12 @@ def vocabulary_view(request: HttpRequest) -> JsonResponse:
             "findings": findings,
             "labs": labs,
             "differentials": [{"code": c, "name": book.differential_names[c]} for c in DIFFERENTIALS],
-            "cautions": [{"code": c, "message": book.caution_messages[c]} for c in CAUTIONS],
+            # The level a caution usually has; borderline_vegf is major only when the case
+            # is met on VEGF alone (clinical.md §f.2 A2), which the evaluation reports.
+            "cautions": [
+                {"code": c, "level": CAUTION_LEVELS[c].value, "message": book.caution_messages[c]}
+                for c in CAUTIONS
+            ],
         }
     )
 

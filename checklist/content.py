@@ -64,6 +64,7 @@ _CORE_ORDER: tuple[type[Any], ...] = (
     models.Threshold,
     models.Differential,
     models.Treatment,
+    models.TreatmentByExtent,
     models.Caution,
     models.SiteText,
 )

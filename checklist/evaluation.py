@@ -8,6 +8,7 @@ from typing import Any
 
 from .content import snapshot
 from .engine import FieldError, InputError, evaluate, parse_case
+from .engine.inputs import duplicate_key_errors, object_without_duplicates
 
 
 def evaluate_data(data: Any) -> dict[str, Any]:
@@ -72,7 +73,12 @@ def decode_json(text: str | bytes) -> Any:
     else:
         may_hold_surrogates = True  # text from a file or stdin may carry escaped bytes
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
+        value = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+            object_pairs_hook=object_without_duplicates,
+        )
     except RecursionError:
         raise _malformed("JSON is nested too deeply.") from None
     except json.JSONDecodeError as exc:
@@ -81,6 +87,10 @@ def decode_json(text: str | bytes) -> Any:
         raise _malformed(f"malformed JSON: {exc}.") from None
     if may_hold_surrogates and _has_lone_surrogate(value):
         raise _malformed("a \\u escape encodes half a character (a lone surrogate); send valid Unicode.")
+    # A key given twice is an error, never "last wins" (clinical.md §f.2 A7).
+    duplicates = duplicate_key_errors(value)
+    if duplicates:
+        raise InputError(duplicates)
     return value
 
 

@@ -17,7 +17,6 @@ instead of blanking it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -278,28 +277,6 @@ def layout_for(snap: Snapshot) -> Layout:
     return found
 
 
-# A thousands separator: "1,200" or "12,500,000". Read as a decimal it would be a
-# thousand times off, so it is refused with a message saying how to write it.
-_THOUSANDS = re.compile(r"^\d{1,3}([,.\u00a0 ']\d{3})+$")
-
-
-def parse_number(text: str) -> tuple[float | None, str]:
-    """A typed number: '450', '0.45' or a decimal comma ('0,45'). Returns (value, error)."""
-    cleaned = text.strip()
-    if _THOUSANDS.match(cleaned) and (
-        "," in cleaned or " " in cleaned or "'" in cleaned or "\u00a0" in cleaned
-    ):
-        plain = re.sub(r"[,\u00a0 ']", "", cleaned)
-        return None, f"Write the number without a thousands separator: {plain}."
-    try:
-        value = float(cleaned.replace(",", "."))
-    except ValueError:
-        return None, "Enter a number, e.g. 450 or 0.45."
-    if value != value or value in (float("inf"), float("-inf")):
-        return None, "Enter a number, e.g. 450 or 0.45."
-    return value, ""
-
-
 def site_units() -> str:
     """The site's default unit system for lab entry: 'SI' or 'US' (LAB_UNITS)."""
     return "US" if str(getattr(settings, "LAB_UNITS", "SI")).upper() == "US" else "SI"
@@ -360,29 +337,32 @@ class CaseForm(forms.Form):
                 continue
             value: Any = raw
             if item.kind == "number":
-                number, message = parse_number(str(raw))
-                if number is None:
-                    self.add_error(code, message)
-                    continue
                 if unit_field(code) in self.errors:
                     continue
-                value = {"value": number, "unit": data.get(unit_field(code)) or LABS[code].unit}
+                # The text as typed: the engine reads it (decimal comma, thousands
+                # separators refused), the one reading for the form, API and CLI.
+                value = {"value": str(raw), "unit": data.get(unit_field(code)) or LABS[code].unit}
             errors: list[FieldError] = []
             warnings: list[FieldError] = []
-            parse_lab(code, value, errors, warnings)
+            reading = parse_lab(code, value, errors, warnings, text=True)
             if errors:
                 for error in errors:
-                    self.add_error(unit_field(code) if error.field.endswith(".unit") else code, error.message)
+                    message = error.message[0].upper() + error.message[1:]
+                    self.add_error(unit_field(code) if error.field.endswith(".unit") else code, message)
                 continue
             if warnings:
                 self.warnings[code] = warnings[0].message
+            if item.kind == "number" and reading is not None:
+                # The number as read, in the unit entered: the API's input shape.
+                number = reading.entered.value if reading.entered is not None else reading.value
+                value = {"value": number, "unit": value["unit"]}
             labs[code] = value
         payload: dict[str, Any] = {"findings": findings, "labs": labs, "compare": True}
         if data.get("criteria_set"):
             payload["criteria_set"] = data["criteria_set"]
         self.payload = payload  # the API-shaped input: staff can keep it as a regression case
         try:
-            self.case = parse_case(payload, self.snapshot.book.sets)
+            self.case = parse_case(payload, self.snapshot.book.sets, text=True)
         except InputError as exc:  # not expected: every field was checked above
             for error in exc.errors:
                 self.add_error(None, error.message)

@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .engine.vocabulary import TREATMENT_SLOTS
+
 
 def is_overdue(next_review_due: datetime.date | None) -> bool:
     """The one definition of an overdue review, for rows and for cached content alike."""
@@ -418,6 +420,60 @@ class Treatment(ReviewedContent):
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+
+class TreatmentByExtentManager(models.Manager.from_queryset(ReviewedQuerySet)):  # type: ignore[misc]
+    def get_by_natural_key(self, extent: str, treatment_slug: str) -> TreatmentByExtent:
+        row: TreatmentByExtent = self.get(extent=extent, treatment__slug=treatment_slug)
+        return row
+
+
+class TreatmentByExtent(ReviewedContent):
+    """Which treatment pages a met case shows first for its disease extent (clinical.md §f.2 A8).
+
+    The engine decides the extent; this table decides the pages. "Supportive"
+    pages follow those of any extent. The words stay "options discussed in
+    the literature", never a recommendation.
+    """
+
+    # The engine's words (checklist.engine.vocabulary.TREATMENT_SLOTS), labelled for editors.
+    EXTENT_CHOICES = [
+        (slot, label)
+        for slot, label in zip(
+            TREATMENT_SLOTS,
+            ("Limited disease", "Disseminated disease", "Extent not known", "Supportive (after any extent)"),
+            strict=True,
+        )
+    ]
+
+    extent = models.CharField(max_length=20, choices=EXTENT_CHOICES)
+    # Required in the admin (blank=False); nullable only because the seed's rows
+    # load before the treatment pages they name (a forward reference that
+    # loaddata saves as null first, then fills in).
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, null=True, related_name="extents")
+    order = models.PositiveSmallIntegerField(default=0, help_text="Lower first.")
+
+    objects = TreatmentByExtentManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["extent", "order"]
+        verbose_name = "treatment page by disease extent"
+        verbose_name_plural = "treatment pages by disease extent"
+        constraints = [
+            models.UniqueConstraint(fields=["extent", "treatment"], name="checklist_treatmentbyextent_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.extent}: {self.treatment.slug if self.treatment else '(no page)'}"
+
+    def natural_key(self) -> tuple[str, str]:
+        # The seed's rows come before the treatment pages they name (another
+        # fixture), so loaddata asks for this key while the treatment is still
+        # a pending forward reference: no existing row can match then.
+        return (self.extent, self.treatment.slug if self.treatment_id and self.treatment else "")
+
+    natural_key.dependencies = ["checklist.treatment"]  # type: ignore[attr-defined]
 
 
 class Caution(ReviewedContent):

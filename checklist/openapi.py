@@ -1,13 +1,16 @@
-"""The OpenAPI description of the JSON API, generated from the engine's vocabulary.
+"""The OpenAPI description of the JSON API, generated from the engine's vocabulary and result types.
 
-Generated rather than hand-written so that a new code can never be missing
-from the published schema.
+Generated rather than hand-written so that a new code or output field can
+never be missing from the published schema.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from .engine.result import Evaluation
+from .engine.units import accepted_spellings
 from .engine.vocabulary import FINDINGS, LABS, LabKind
 
 
@@ -27,7 +30,7 @@ def _lab_schema(code: str) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "value": {"type": "number"},
-            "unit": {"type": "string", "enum": list(lab.allowed_units)},
+            "unit": {"type": "string", "enum": list(accepted_spellings(code))},
         },
     }
     return {
@@ -52,99 +55,39 @@ ERRORS: dict[str, Any] = {
     },
 }
 
-_STATUS = {"type": "string", "enum": ["met", "not_met", "incomplete"]}
 
-EVALUATION = {
-    "type": "object",
-    "required": [
-        "criteria_set",
-        "content_version",
-        "status",
-        "meets_criteria",
-        "mandatory_met",
-        "major_met",
-        "minor_met",
-        "criteria",
-        "missing",
-        "differentials",
-        "cautions",
-        "disclaimer",
-    ],
-    "properties": {
-        "criteria_set": {
-            "type": "object",
-            "required": ["slug", "name", "version"],
-            "properties": {
-                "slug": {"type": "string"},
-                "name": {"type": "string"},
-                "version": {"type": "string"},
-            },
-        },
-        "content_version": {"type": "string"},
-        "status": _STATUS,
-        "meets_criteria": {"type": "boolean"},
-        "mandatory_met": {"type": "array", "items": {"type": "string"}},
-        "major_met": {"type": "array", "items": {"type": "string"}},
-        "minor_met": {"type": "array", "items": {"type": "string"}},
-        "criteria": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["code", "name", "group", "status", "reasons"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "name": {"type": "string"},
-                    "group": {"type": "string", "enum": ["mandatory", "major", "minor"]},
-                    "status": {"type": "string", "enum": ["met", "not_met", "unknown"]},
-                    "reasons": {"type": "array", "items": {"type": "string"}},
-                    "to_settle": {"type": "string"},
-                },
-            },
-        },
-        "missing": {"type": "array", "items": {"type": "string"}},
-        "differentials": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["code", "name", "reasons"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "name": {"type": "string"},
-                    "reasons": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
-        "cautions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "detail": {"type": "string"},
-                },
-            },
-        },
-        "warnings": {"type": "array", "items": ERRORS["properties"]["errors"]["items"]},
-        "comparison": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["criteria_set", "name", "status", "meets_criteria", "missing", "explanation"],
-                "properties": {
-                    "criteria_set": {"type": "string"},
-                    "name": {"type": "string"},
-                    "status": _STATUS,
-                    "meets_criteria": {"type": "boolean"},
-                    "missing": {"type": "array", "items": {"type": "string"}},
-                    "explanation": {"type": "string"},
-                },
-            },
-        },
-        "disclaimer": {"type": "string"},
-    },
-}
+def _openapi_30(node: Any) -> Any:
+    """JSON Schema (as msgspec writes it) -> the OpenAPI 3.0.3 dialect: nullable, typed enums."""
+    if isinstance(node, list):
+        return [_openapi_30(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _openapi_30(v) for k, v in node.items()}
+    options = node.get("anyOf")
+    if options and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}]
+        del node["anyOf"]
+        inner = rest[0] if len(rest) == 1 else {"anyOf": rest}
+        merged = {"allOf": [inner]} if "$ref" in inner else dict(inner)
+        node = {**node, **merged, "nullable": True}
+    if "enum" in node and "type" not in node:
+        node["type"] = "string"
+    return node
+
+
+@functools.cache
+def evaluation_components() -> dict[str, Any]:
+    """The response schemas, generated from the engine's result types (engine/result.py).
+
+    One definition of the output: adding a field to a result class adds it
+    here, and schemathesis checks every response against it.
+    """
+    import msgspec
+
+    (_root,), components = msgspec.json.schema_components(
+        [Evaluation], ref_template="#/components/schemas/{name}"
+    )
+    return {name: _openapi_30(schema) for name, schema in components.items()}
 
 
 def case_schema() -> dict[str, Any]:
@@ -223,5 +166,12 @@ def openapi_document(server: str) -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": {"Case": case_schema(), "Evaluation": EVALUATION, "Errors": ERRORS}},
+        "components": {"schemas": {"Case": case_schema(), **evaluation_components(), "Errors": ERRORS}},
     }
+
+
+def __getattr__(name: str) -> Any:
+    # EVALUATION: the response schema, for tests that check the contract keys against it.
+    if name == "EVALUATION":
+        return evaluation_components()["Evaluation"]
+    raise AttributeError(name)

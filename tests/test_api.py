@@ -138,7 +138,7 @@ def test_vocabulary_lists_every_code(api):
     assert {lab["code"] for lab in body["labs"]} == set(LABS)
     assert {d["code"] for d in body["differentials"]} == set(DIFFERENTIALS)
     vegf = next(lab for lab in body["labs"] if lab["code"] == "vegf_pg_ml")
-    assert vegf["unit"] == "pg/mL" and vegf["other_units"] == ["ng/mL"] and vegf["maximum"] == 50000
+    assert vegf["unit"] == "pg/mL" and vegf["other_units"] == ["ng/mL", "ng/L"] and vegf["maximum"] == 50000
 
 
 def test_openapi_document_describes_the_paths(api):

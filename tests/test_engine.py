@@ -49,7 +49,7 @@ def test_converts_to_canonical_units(lab, value, unit, expected):
 def test_unknown_unit_lists_the_allowed_units():
     with pytest.raises(UnitError) as info:
         to_canonical("vegf_pg_ml", 1, "mg/dL")
-    assert info.value.allowed == ("pg/mL", "ng/mL")
+    assert info.value.allowed == ("pg/mL", "ng/mL", "ng/L")
 
 
 def test_every_lab_has_a_range_or_choices():
@@ -284,3 +284,147 @@ def test_inconsistent_content_is_refused(mutate, problem):
     with pytest.raises(RuleBookError) as info:
         from_records(mutate(fixture_records()))
     assert any(problem in p for p in info.value.problems)
+
+
+# --- clinical.md §f.2 A7: one reading of a raw value for the API, CLI and form ----------------
+
+from checklist.engine.inputs import (  # noqa: E402
+    FieldError,
+    duplicate_key_errors,
+    object_without_duplicates,
+    read_lab,
+    read_number_text,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("450", 450.0),
+        ("0.45", 0.45),
+        ("0,45", 0.45),
+        (" 16.2 ", 16.2),
+        ("1,5", 1.5),
+        ("0,450", 0.45),
+        (".5", 0.5),
+    ],
+)
+def test_typed_numbers_are_read_with_a_point_or_a_decimal_comma(text, expected):
+    assert read_number_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("1,200", "1200"),
+        ("12 500", "12500"),
+        ("1,200.5", "1200.5"),
+        ("1.200,5", "1200.5"),
+        ("480,000", "480000"),
+    ],
+)
+def test_thousands_separators_are_an_error_saying_how_to_write_the_number(text, written):
+    message = read_number_text(text)
+    assert isinstance(message, str)
+    assert "thousands separator" in message and f"write {written}" in message
+
+
+@pytest.mark.parametrize("text", ["lots", "1e3", "1.2.3", "", "--4"])
+def test_other_text_is_not_a_number(text):
+    assert "enter a number" in read_number_text(text)
+
+
+def test_text_is_read_only_when_asked_for():
+    assert isinstance(read_lab("vegf_pg_ml", "450"), FieldError)  # the API takes JSON numbers
+    assert read_lab("vegf_pg_ml", "450", text=True).value == 450
+
+
+def test_the_plausible_range_is_stated_in_the_unit_entered():
+    error = read_lab("hemoglobin_g_dl", 400, "g/L")
+    assert isinstance(error, FieldError)
+    assert "400 g/L is outside the plausible range 20-250 g/L" in error.message
+    error = read_lab("calcium_mg_dl", 9.5, "mmol/L")
+    assert "mmol/L" in error.message and "was it mg/dL?" in error.message
+
+
+def test_a_converted_value_outside_the_usual_range_names_the_slip():
+    reading = read_lab("hemoglobin_g_dl", 15.3, "mmol/L")
+    assert reading.value == pytest.approx(24.6483)
+    assert "15.3 mmol/L is 24.6 g/dL: was it g/dL?" in reading.warning
+    assert read_lab("hemoglobin_g_dl", 9.0, "mmol/L").warning is None  # 14.5 g/dL: usual
+
+
+@pytest.mark.parametrize(
+    ("lab", "unit", "canonical"),
+    [
+        ("vegf_pg_ml", "ng/L", 450),
+        ("platelets_10e9_l", "x10^9/L", 450),
+        ("platelets_10e9_l", "×10⁹/L", 450),
+        ("platelets_10e9_l", "10E9/L", 450),
+        ("platelets_10e9_l", "G/L", 450),
+        ("platelets_10e9_l", "K/µL", 450),
+        ("platelets_10e9_l", "10³/µL", 450),
+    ],
+)
+def test_common_unit_spellings_are_accepted(lab, unit, canonical):
+    assert read_lab(lab, 450, unit).value == canonical
+
+
+def test_per_cubic_millimetre_is_per_microlitre():
+    assert read_lab("platelets_10e9_l", 480_000, "/mm3").value == pytest.approx(480)
+    assert read_lab("platelets_10e9_l", 480_000, "/mm³").value == pytest.approx(480)
+
+
+def test_values_are_shown_as_entered_with_the_canonical_value_rounded(book):
+    case = parse_case(
+        {
+            "labs": {
+                "hemoglobin_g_dl": {"value": 90, "unit": "g/L"},
+                "creatinine_mg_dl": {"value": 220, "unit": "µmol/L"},
+                "vegf_pg_ml": 450,
+            }
+        },
+        book.sets,
+    )
+    assert case.show("hemoglobin_g_dl") == "90 g/L (9.0 g/dL)"
+    assert case.show("creatinine_mg_dl") == "220 µmol/L (2.49 mg/dL)"
+    assert case.show("vegf_pg_ml") == "450 pg/mL"
+
+
+def test_duplicate_json_keys_are_found_with_their_path():
+    import json
+
+    value = json.loads(
+        '{"labs": {"sex": "M", "sex": "F"}, "findings": {"polyneuropathy": true}}',
+        object_pairs_hook=object_without_duplicates,
+    )
+    assert [e.field for e in duplicate_key_errors(value)] == ["labs.sex"]
+    assert duplicate_key_errors(json.loads('{"a": 1}', object_pairs_hook=object_without_duplicates)) == []
+
+
+# --- registries and the typed result ------------------------------------------------------------
+
+
+def test_every_caution_and_differential_code_is_in_one_registry():
+    from checklist.engine import cautions, differentials
+    from checklist.engine.vocabulary import CAUTIONS, DIFFERENTIALS
+
+    assert tuple(r.code for r in cautions.RULES) == CAUTIONS
+    assert tuple(r.code for r in differentials.RULES) == DIFFERENTIALS
+    assert len(set(CAUTIONS)) == len(CAUTIONS) and len(set(DIFFERENTIALS)) == len(DIFFERENTIALS)
+
+
+def test_every_caution_in_the_output_has_a_level(book):
+    result = run(
+        book,
+        {
+            "polyneuropathy": True,
+            "m_protein_present": True,
+            "castleman_disease": True,
+            "lymphadenopathy": True,
+        },
+        {"light_chain_type": "kappa", "platelets_10e9_l": 420, "calcium_mg_dl": 12},
+    )
+    levels = [c["level"] for c in result["cautions"]]
+    assert set(levels) == {"major", "minor"}
+    assert levels == sorted(levels)  # major first

@@ -55,7 +55,7 @@ def test_posting_the_form_without_javascript_returns_the_result(client, seeded):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Meets the criteria" in html
-    assert "Plasma VEGF 450 pg/mL" in html  # converted from 0.45 ng/mL
+    assert "Plasma VEGF 0.45 ng/mL (450 pg/mL)" in html  # as entered, converted in brackets
     assert "/differentials/cidp" in html
     assert "Under each criteria set" in html
 
@@ -95,7 +95,7 @@ def test_suspicious_value_is_a_warning_and_still_evaluated(client, seeded):
 
 def test_decimal_comma_is_accepted(client, seeded):
     response = client.post("/result", {**FULL_CASE, "vegf_pg_ml": "0,45"})
-    assert "Plasma VEGF 450 pg/mL" in response.content.decode()
+    assert "Plasma VEGF 0.45 ng/mL (450 pg/mL)" in response.content.decode()
 
 
 def test_invalid_tri_state_choice_is_rejected(client, seeded):

@@ -7,17 +7,10 @@ can check. "Not assessed" (a missing key) is never read as absent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from .inputs import Case
-from .rulebook import RuleBook, Threshold, display_unit
-
-
-class Status(StrEnum):
-    MET = "met"
-    NOT_MET = "not_met"
-    UNKNOWN = "unknown"
-
+from .inputs import Case, display_unit
+from .result import Status
+from .rulebook import RuleBook, Threshold
 
 # Module-level aliases: attribute access on an Enum class is slow in Python 3.11,
 # and the engine reads these in every loop (see bench/ for the figures).
@@ -29,6 +22,9 @@ class CriterionResult:
     code: str
     status: Status
     reasons: list[str] = field(default_factory=list)
+    # What would settle an unknown criterion, when it is more specific than the
+    # criterion's investigations in content (e.g. "the VEGF specimen").
+    to_settle: str = ""
 
 
 @dataclass(slots=True)
@@ -38,7 +34,8 @@ class Derived:
     criteria: dict[str, CriterionResult]
     # Endocrinopathy without the 2007 diabetes/thyroid caveat, for sets that predate it.
     endocrinopathy_no_caveat: CriterionResult
-    cautions: list[tuple[str, str]] = field(default_factory=list)  # (code, detail)
+    # Notes for the cautions registry, made where the fact is found: (code, detail).
+    notes: list[tuple[str, str]] = field(default_factory=list)
     flc_ratio: float | None = None
 
 
@@ -46,9 +43,11 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-# Light and heavy chain typings that prove a clone (D1).
+# Light and heavy chain typings that prove a clone (D1, with §f.2 A6).
 _CLONAL_LIGHT = ("lambda", "kappa", "biclonal")
 _CLONAL_HEAVY = ("IgG", "IgA", "IgM", "IgD", "IgE", "biclonal")
+_SEXES = ("M", "F")
+_SEX_WORDS = {"M": "male", "F": "female"}
 
 # D6: when any of these is given, the explicit endocrinopathy flag is ignored.
 _SUBFINDINGS_OVERRIDE_EXPLICIT = frozenset({"endocrinopathy"})
@@ -100,25 +99,34 @@ def _any_of(case: Case, book: RuleBook, code: str, *, caveat: bool = True) -> Cr
 
 
 def _monoclonal(case: Case) -> CriterionResult:
-    """D1: immunofixation, biopsy clone, or a positive heavy/light-chain typing."""
+    """D1: immunofixation, biopsy clone, or a positive heavy/light-chain typing.
+
+    §f.2 A6: a light-chain-only typing is a clone; after a negative
+    immunofixation the reason names what could still find one, never the
+    test just recorded.
+    """
     code = "monoclonal_plasma_cell_disorder"
+    findings = case.findings
     reasons: list[str] = []
-    if case.findings.get("m_protein_present") is True:
+    if findings.get("m_protein_present") is True:
         reasons.append("M-protein present on immunofixation.")
-    if case.findings.get("clonal_plasma_cells_on_biopsy") is True:
+    if findings.get("clonal_plasma_cells_on_biopsy") is True:
         reasons.append("Clonal plasma cells on biopsy.")
+    if findings.get("marrow_clone") is True:
+        reasons.append("Clonal plasma cells on the iliac-crest marrow biopsy.")
     light = case.labs.get("light_chain_type")
     heavy = case.labs.get("heavy_chain_type")
     if light in _CLONAL_LIGHT:
         reasons.append(f"Light chain typed as {light}.")
     if heavy in _CLONAL_HEAVY:
         reasons.append(f"Heavy chain typed as {heavy}.")
+    elif heavy == "light_chain_only":
+        reasons.append("Typed as a light-chain-only clone.")
     if reasons:
         return CriterionResult(code, S_MET, reasons)
-    if (
-        case.findings.get("m_protein_present") is False
-        and case.findings.get("clonal_plasma_cells_on_biopsy") is False
-    ):
+    fixation = findings.get("m_protein_present")
+    biopsy = findings.get("clonal_plasma_cells_on_biopsy")
+    if fixation is False and biopsy is False:
         return CriterionResult(
             code,
             S_NOT_MET,
@@ -126,6 +134,22 @@ def _monoclonal(case: Case) -> CriterionResult:
                 "No M-protein on immunofixation and no clonal plasma cells on biopsy. "
                 "Cases reported as POEMS without a clone do not meet the criteria."
             ],
+        )
+    if fixation is False:
+        where = "a bone lesion" if findings.get("marrow_clone") is False else "a bone lesion or the marrow"
+        still = f"serum free light chains, or a biopsy of {where}"
+        return CriterionResult(
+            code,
+            S_UNKNOWN,
+            [f"Immunofixation recorded negative. A clone may still be found by {still}."],
+            to_settle=still[0].upper() + still[1:] + ".",
+        )
+    if biopsy is False:
+        return CriterionResult(
+            code,
+            S_UNKNOWN,
+            ["No clone on biopsy (recorded). Not established: needs serum and urine immunofixation."],
+            to_settle="Serum and urine immunofixation; serum free light chains.",
         )
     return CriterionResult(
         code,
@@ -135,80 +159,141 @@ def _monoclonal(case: Case) -> CriterionResult:
 
 
 def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> CriterionResult:
-    """D3: above the lab's ULN if given, else the specimen's high-specificity cut-off."""
+    """D3: above the lab's ULN if given, else the specimen's high-specificity cut-off.
+
+    §f.2 A1: without a specimen, the value is read against every specimen's
+    cut-off; if they disagree the criterion is unknown, never "not met".
+    """
     code = "vegf_elevated"
     value = case.labs.get("vegf_pg_ml")
     if not isinstance(value, float):
         return CriterionResult(code, S_UNKNOWN, ["VEGF not measured."])
-    specimen = str(case.labs.get("vegf_specimen", "unknown"))
-    cutoff: Threshold = book.thresholds["vegf_plasma_cutoff" if specimen == "plasma" else "vegf_serum_cutoff"]
-    spec_word = specimen.capitalize() if specimen in ("plasma", "serum") else "VEGF (specimen unknown)"
+    specimen = case.labs.get("vegf_specimen")
+    cutoffs: dict[str, Threshold] = {
+        "plasma": book.thresholds["vegf_plasma_cutoff"],
+        "serum": book.thresholds["vegf_serum_cutoff"],
+    }
+    known = specimen in cutoffs
+    candidates = {str(specimen): cutoffs[str(specimen)]} if known else cutoffs
+    shown = case.show("vegf_pg_ml")
+    spec_word = f"{str(specimen).capitalize()} VEGF" if known else "VEGF (specimen not given)"
     uln = case.labs.get("vegf_uln_pg_ml")
     if isinstance(uln, float):
+        # The lab's own upper limit settles the criterion whatever the specimen.
         met = value > uln
         sign = ">" if met else "<="
-        reasons = [f"{spec_word} VEGF {_num(value)} pg/mL {sign} the lab's upper limit {_num(uln)} pg/mL."]
-        if met and not cutoff.passes(value):
-            reasons.append(
-                f"Below the high-specificity cut-off {cutoff.describe()}: borderline, low specificity."
-            )
+        reasons = [f"{spec_word} {shown} {sign} the lab's upper limit {case.show('vegf_uln_pg_ml')}."]
+        below = [(s, t) for s, t in candidates.items() if not t.passes(value)]
+        if met and below:
+            which = " and ".join(f"the {s} cut-off {t.describe()}" for s, t in below)
+            reasons.append(f"Below {which}: borderline, low specificity.")
             cautions.append(("borderline_vegf", reasons[-1]))
         return CriterionResult(code, S_MET if met else S_NOT_MET, reasons)
-    met = cutoff.passes(value)
-    verdict = "meets the cut-off" if met else "is below the cut-off"
-    reason = f"{spec_word} VEGF {_num(value)} pg/mL {verdict} {cutoff.describe()}"
-    if specimen not in ("plasma", "serum"):
-        reason += "; the serum cut-off is used when the specimen is unknown"
-    reasons = [reason + "."]
-    return CriterionResult(code, S_MET if met else S_NOT_MET, reasons)
-
-
-def _sex_threshold(book: RuleBook, stem: str, sex: object) -> Threshold:
-    # Unknown sex uses the male (higher) value, as clinical.md §a.3 says.
-    return book.thresholds[f"{stem}_f" if sex == "F" else f"{stem}_m"]
+    if known:
+        cutoff = candidates[str(specimen)]
+        met = cutoff.passes(value)
+        verdict = "meets the cut-off" if met else "is below the cut-off"
+        return CriterionResult(
+            code, S_MET if met else S_NOT_MET, [f"{spec_word} {shown} {verdict} {cutoff.describe()}."]
+        )
+    meets = [s for s, t in cutoffs.items() if t.passes(value)]
+    if len(meets) == len(cutoffs):
+        described = " and ".join(f"{s} {t.describe()}" for s, t in cutoffs.items())
+        return CriterionResult(code, S_MET, [f"{spec_word} {shown} meets both cut-offs: {described}."])
+    if not meets:
+        described = " and ".join(f"{s} {t.describe()}" for s, t in cutoffs.items())
+        return CriterionResult(code, S_NOT_MET, [f"{spec_word} {shown} is below both cut-offs: {described}."])
+    fails = [s for s in cutoffs if s not in meets]
+    reason = (
+        f"VEGF {shown}: meets the {meets[0]} cut-off {cutoffs[meets[0]].describe()}, "
+        f"not the {fails[0]} one {cutoffs[fails[0]].describe()}. The specimen decides: state it."
+    )
+    return CriterionResult(
+        code,
+        S_UNKNOWN,
+        [reason],
+        to_settle="The VEGF specimen (serum or plasma), or the lab's upper limit for VEGF.",
+    )
 
 
 def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> CriterionResult:
-    """D8: platelets, or haemoglobin / haematocrit with sex-specific thresholds."""
+    """D8: platelets, or haemoglobin / haematocrit with sex-specific thresholds.
+
+    §f.2 A1: without a sex, Hb and Hct are read against both thresholds; if
+    the answer depends on the sex, the criterion is unknown.
+    """
     code = "thrombocytosis_polycythemia"
-    sex = case.labs.get("sex")
-    checks: list[tuple[str, str, Threshold]] = [
-        ("platelets_10e9_l", "Platelets", book.thresholds["platelets_thrombocytosis"]),
-        ("hemoglobin_g_dl", "Haemoglobin", _sex_threshold(book, "hemoglobin_polycythemia", sex)),
-        ("hematocrit_pct", "Haematocrit", _sex_threshold(book, "hematocrit_polycythemia", sex)),
-    ]
+    labs = case.labs
+    sex = labs.get("sex")
+    sexes: tuple[str, ...] = (str(sex),) if sex in _SEXES else _SEXES
     met_reasons: list[str] = []
     other_reasons: list[str] = []
-    for lab, name, threshold in checks:
-        value = case.labs.get(lab)
+    open_reasons: list[str] = []  # depend on the sex
+
+    platelets = labs.get("platelets_10e9_l")
+    platelets_met = False
+    if isinstance(platelets, float):
+        threshold = book.thresholds["platelets_thrombocytosis"]
+        text = f"Platelets {case.show('platelets_10e9_l')}"
+        if threshold.passes(platelets):
+            platelets_met = True
+            met_reasons.append(f"{text} {threshold.describe()}.")
+        else:
+            other_reasons.append(f"{text}: not above {_num(threshold.value)}{display_unit(threshold.unit)}.")
+        borderline = book.thresholds["platelets_borderline"]
+        if borderline.passes(platelets) and not platelets_met:
+            detail = f"{text}: borderline ({borderline.describe()})."
+            cautions.append(("borderline_platelets", detail))
+            other_reasons.append(detail)
+
+    met_by_sex = dict.fromkeys(sexes, False)
+    for lab, name, stem in (
+        ("hemoglobin_g_dl", "Haemoglobin", "hemoglobin_polycythemia"),
+        ("hematocrit_pct", "Haematocrit", "hematocrit_polycythemia"),
+    ):
+        value = labs.get(lab)
         if not isinstance(value, float):
             continue
-        sex_note = ""
-        if lab != "platelets_10e9_l" and sex not in ("M", "F"):
-            sex_note = " (sex not given: male threshold used)"
-        unit = display_unit(threshold.unit)
-        text = f"{name} {_num(value)}{unit}"
-        if threshold.passes(value):
-            met_reasons.append(f"{text} {threshold.describe()}{sex_note}.")
+        text = f"{name} {case.show(lab)}"
+        by_sex = {s: book.thresholds[f"{stem}_{s.lower()}"] for s in sexes}
+        passes = {s: t.passes(value) for s, t in by_sex.items()}
+        for s, ok in passes.items():
+            met_by_sex[s] = met_by_sex[s] or ok
+        if len(sexes) == 1:
+            t = by_sex[sexes[0]]
+            if passes[sexes[0]]:
+                met_reasons.append(f"{text} {t.describe()}.")
+            else:
+                limit = f"{_num(t.value)}{display_unit(t.unit)}"
+                other_reasons.append(f"{text}: not above {limit} ({_SEX_WORDS[sexes[0]]}).")
+            continue
+        both = " and ".join(f"{_SEX_WORDS[s]} {t.describe()}" for s, t in by_sex.items())
+        if all(passes.values()):
+            met_reasons.append(f"{text} is above both thresholds (sex not given): {both}.")
+        elif not any(passes.values()):
+            other_reasons.append(f"{text} is above neither threshold (sex not given): {both}.")
         else:
-            other_reasons.append(f"{text}: not above {_num(threshold.value)}{unit}{sex_note}.")
-    platelets = case.labs.get("platelets_10e9_l")
-    borderline = book.thresholds["platelets_borderline"]
-    if (
-        isinstance(platelets, float)
-        and borderline.passes(platelets)
-        and not book.thresholds["platelets_thrombocytosis"].passes(platelets)
-    ):
-        detail = f"Platelets {_num(platelets)} x10^9/L: borderline ({borderline.describe()})."
-        cautions.append(("borderline_platelets", detail))
-        other_reasons.append(detail)
-    if met_reasons:
+            yes = next(s for s in sexes if passes[s])
+            no = next(s for s in sexes if not passes[s])
+            open_reasons.append(
+                f"{text}: above the {_SEX_WORDS[yes]} threshold {by_sex[yes].describe()}, not the "
+                f"{_SEX_WORDS[no]} one {by_sex[no].describe()}. The sex decides: state it."
+            )
+
+    if platelets_met or all(met_by_sex.values()):
         return CriterionResult(code, S_MET, met_reasons + other_reasons)
-    has_rbc = "hemoglobin_g_dl" in case.labs or "hematocrit_pct" in case.labs
-    if "platelets_10e9_l" in case.labs and has_rbc:
+    if any(met_by_sex.values()):
+        return CriterionResult(
+            code,
+            S_UNKNOWN,
+            open_reasons + other_reasons,
+            to_settle="The patient's sex: the haemoglobin and haematocrit thresholds depend on it.",
+        )
+    has_rbc = "hemoglobin_g_dl" in labs or "hematocrit_pct" in labs
+    if "platelets_10e9_l" in labs and has_rbc:
         return CriterionResult(code, S_NOT_MET, other_reasons)
     missing = []
-    if "platelets_10e9_l" not in case.labs:
+    if "platelets_10e9_l" not in labs:
         missing.append("platelet count")
     if not has_rbc:
         missing.append("haemoglobin or haematocrit")
@@ -277,6 +362,6 @@ def derive(case: Case, book: RuleBook) -> Derived:
     return Derived(
         criteria=results,
         endocrinopathy_no_caveat=no_caveat,
-        cautions=cautions,
+        notes=cautions,
         flc_ratio=flc_ratio if isinstance(flc_ratio, float) else None,
     )

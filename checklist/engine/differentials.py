@@ -1,18 +1,24 @@
-"""Differential flags of clinical.md §f: deterministic "consider / exclude" triggers.
+"""Differential flags: one registry entry per code, with its trigger and reasons together.
 
-A flag is never a diagnosis. Each comes with the reasons it fired, so the
-clinician can see which value or finding raised it.
+A flag means "consider / exclude"; it is never a diagnosis. Each trigger
+returns the reasons it fired (empty: it did not), so the clinician can see
+which value or finding raised it. Names and pages are content; triggers are
+here (clinical.md §f, with §f.2 A4 and A5).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from .derive import S_MET, Derived
-from .inputs import Case
-from .rulebook import RuleBook, display_unit
-from .vocabulary import VEGF_CONFOUNDERS
+from .context import Context
+from .derive import S_MET
+from .imwg import DEFINING_EVENT_LABS, FLAG_ONLY_LABS, flc_finding, lab_hits
+from .result import Differential
+from .vocabulary import FINDING_GROUPS
 
+# Findings that raise the AL amyloidosis flag with a clone (§f). Not criterion
+# sub-findings: content does not own them.
 _AL_FINDINGS = (
     "autonomic_dysfunction",
     "carpal_tunnel_syndrome",
@@ -21,108 +27,139 @@ _AL_FINDINGS = (
     "cardiac_amyloid_suspected",
     "neuropathy_axonal_predominant",
 )
-
-# (threshold code, lab code, name) for the CRAB/SLiM items that use a lab value.
-_MYELOMA_LABS = (
-    ("mm_calcium", "calcium_mg_dl", "Calcium"),
-    ("mm_creatinine", "creatinine_mg_dl", "Creatinine"),
-    ("mm_creatinine_clearance", "creatinine_clearance_ml_min", "Creatinine clearance"),
-    ("mm_egfr", "egfr_ml_min_1_73m2", "eGFR"),
-    ("mm_hemoglobin", "hemoglobin_g_dl", "Haemoglobin"),
-    ("mm_marrow_plasma_cells", "bm_plasma_cells_pct", "Marrow plasma cells"),
-    ("mm_m_protein", "m_protein_g_dl", "M-protein"),
-    ("mm_mri_focal_lesions", "mri_focal_lesions_count", "MRI focal lesions"),
+_VEGF_CONFOUNDERS = FINDING_GROUPS["vegf_confounders"]
+# The flag's lab items: every defining event except the 60% marrow one (the
+# >=10% flag item covers it), plus the flag-only items.
+_MYELOMA_FLAG_LABS = (
+    *(item for item in DEFINING_EVENT_LABS if item[0] != "mde_marrow_plasma_cells"),
+    *FLAG_ONLY_LABS,
 )
 
-
-def _present(case: Case, *codes: str) -> list[str]:
-    return [c for c in codes if case.findings.get(c) is True]
+Trigger = Callable[[Context, Mapping[str, list[str]]], list[str]]
 
 
-def _lab_hits(case: Case, book: RuleBook, items: tuple[tuple[str, str, str], ...]) -> list[str]:
-    hits = []
-    for threshold_code, lab, name in items:
-        value = case.labs.get(lab)
-        threshold = book.thresholds[threshold_code]
-        if isinstance(value, int | float) and not isinstance(value, bool) and threshold.passes(value):
-            hits.append(f"{name} {value:g}{display_unit(threshold.unit)} {threshold.describe()}.")
-    return hits
+@dataclass(frozen=True, slots=True)
+class DifferentialRule:
+    code: str
+    # Reads the case and the flags fired so far (registry order); returns the reasons.
+    trigger: Trigger
 
 
-def differentials(case: Case, book: RuleBook, derived: Derived, status: str) -> list[dict[str, object]]:
-    """Return the flags that fire, in content order, each with its reasons."""
-    crit = derived.criteria
-    clone = crit["monoclonal_plasma_cell_disorder"].status is S_MET
-    neuropathy = crit["polyneuropathy"].status is S_MET
-    heavy = case.labs.get("heavy_chain_type")
+def _present(ctx: Context, codes: tuple[str, ...]) -> list[str]:
+    return [c for c in codes if ctx.case.findings.get(c) is True]
+
+
+def _cidp(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+    if ctx.neuropathy and ctx.case.findings.get("neuropathy_demyelinating") is True:
+        return ["Polyneuropathy with demyelinating features."]
+    return []
+
+
+def _gbs(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+    return (
+        ["Acute onset (nadir within 4 weeks)."]
+        if ctx.case.findings.get("neuropathy_acute_onset") is True
+        else []
+    )
+
+
+def _myeloma(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+    """A clone and any CRAB/SLiM item; the FLC ratio per IMWG (§f.2 A4)."""
+    if not ctx.clone:
+        return []
+    reasons = lab_hits(ctx.case, ctx.book, _MYELOMA_FLAG_LABS)
+    if ctx.case.findings.get("lytic_bone_lesions") is True:
+        reasons.append("Lytic bone lesions.")
+    flc = flc_finding(ctx.case, ctx.book, ctx.derived.flc_ratio)
+    if flc is not None:
+        reasons.append(flc.reason)
+    return reasons
+
+
+def _al(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+    if not ctx.clone:
+        return []
+    reasons = [f"{ctx.book.label(c)}." for c in _present(ctx, _AL_FINDINGS)]
+    return reasons + lab_hits(ctx.case, ctx.book, (("al_proteinuria", "proteinuria_g_24h", "Proteinuria"),))
+
+
+def _mgus(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+    """§f.2 A5: only when neither the chosen nor the current set is met, and no amyloid on biopsy."""
+    if (
+        not (ctx.neuropathy and ctx.clone)
+        or ctx.poems_met
+        or "multiple_myeloma" in fired
+        or ctx.case.findings.get("amyloid_on_biopsy") is True
+    ):
+        return []
+    return ["Polyneuropathy with a monoclonal protein, and the POEMS criteria are not met."]
+
+
+def _igm_mag(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+    reasons = []
+    if ctx.case.labs.get("heavy_chain_type") == "IgM":
+        reasons.append("IgM paraprotein.")
+    if ctx.case.findings.get("anti_mag_positive") is True:
+        reasons.append("Anti-MAG antibodies positive.")
+    return reasons
+
+
+def _waldenstrom(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+    return ["IgM paraprotein."] if ctx.case.labs.get("heavy_chain_type") == "IgM" else []
+
+
+def _castleman_variant(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+    if ctx.derived.criteria["castleman_disease"].status is S_MET and not ctx.clone:
+        return ["Castleman disease without a documented clonal plasma-cell disorder."]
+    return []
+
+
+def _mpn(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+    if ctx.derived.criteria["thrombocytosis_polycythemia"].status is not S_MET:
+        return []
+    reasons = []
+    if not ctx.clone:
+        reasons.append("Thrombocytosis/polycythaemia without a documented clone.")
+    if ctx.case.findings.get("jak2_positive") is True:
+        reasons.append("JAK2 or another MPN driver mutation positive.")
+    return reasons
+
+
+def _other_vegf(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+    if ctx.derived.criteria["vegf_elevated"].status is not S_MET:
+        return []
+    reasons = []
+    if not ctx.clone:
+        reasons.append("Raised VEGF without a documented clone.")
+    confounders = _present(ctx, _VEGF_CONFOUNDERS)
+    if confounders:
+        reasons.append("VEGF confounder: " + ", ".join(ctx.book.label(c) for c in confounders) + ".")
+    return reasons
+
+
+# Registry order is evaluation order: mgus_neuropathy reads whether the myeloma flag fired.
+RULES: tuple[DifferentialRule, ...] = (
+    DifferentialRule("cidp", _cidp),
+    DifferentialRule("multiple_myeloma", _myeloma),
+    DifferentialRule("al_amyloidosis", _al),
+    DifferentialRule("mgus_neuropathy", _mgus),
+    DifferentialRule("igm_anti_mag_neuropathy", _igm_mag),
+    DifferentialRule("waldenstrom_macroglobulinemia", _waldenstrom),
+    DifferentialRule("castleman_disease_variant", _castleman_variant),
+    DifferentialRule("guillain_barre_syndrome", _gbs),
+    DifferentialRule("myeloproliferative_neoplasm", _mpn),
+    DifferentialRule("other_vegf_elevation", _other_vegf),
+)
+
+DIFFERENTIALS: tuple[str, ...] = tuple(r.code for r in RULES)
+
+
+def differentials(ctx: Context) -> tuple[Differential, ...]:
+    """The flags that fire, in content order, each with its reasons."""
     fired: dict[str, list[str]] = {}
-
-    def flag(code: str, reasons: list[str]) -> None:
+    for rule in RULES:
+        reasons = rule.trigger(ctx, fired)
         if reasons:
-            fired[code] = reasons
-
-    if neuropathy and case.findings.get("neuropathy_demyelinating") is True:
-        flag(
-            "cidp",
-            ["Polyneuropathy with demyelinating features."],
-        )
-    if case.findings.get("neuropathy_acute_onset") is True:
-        flag("guillain_barre_syndrome", ["Acute onset (nadir within 4 weeks)."])
-
-    if clone:
-        mm = _lab_hits(case, book, _MYELOMA_LABS)
-        if case.findings.get("lytic_bone_lesions") is True:
-            mm.append("Lytic bone lesions.")
-        ratio = derived.flc_ratio
-        if ratio is not None:
-            for code in ("mm_flc_ratio_high", "mm_flc_ratio_low"):
-                threshold = book.thresholds[code]
-                if threshold.passes(ratio):
-                    mm.append(f"Free light chain ratio {ratio:.4g} {threshold.describe()}.")
-        flag("multiple_myeloma", mm)
-
-        al = [f"{book.label(c)}." for c in _present(case, *_AL_FINDINGS)]
-        al += _lab_hits(case, book, (("al_proteinuria", "proteinuria_g_24h", "Proteinuria"),))
-        flag("al_amyloidosis", al)
-
-    if heavy == "IgM" or case.findings.get("anti_mag_positive") is True:
-        reasons = []
-        if heavy == "IgM":
-            reasons.append("IgM paraprotein.")
-        if case.findings.get("anti_mag_positive") is True:
-            reasons.append("Anti-MAG antibodies positive.")
-        flag("igm_anti_mag_neuropathy", reasons)
-    if heavy == "IgM":
-        flag("waldenstrom_macroglobulinemia", ["IgM paraprotein."])
-
-    if neuropathy and clone and status != "met" and "multiple_myeloma" not in fired:
-        flag(
-            "mgus_neuropathy",
-            ["Polyneuropathy with a monoclonal protein, but the POEMS criteria are not met."],
-        )
-    if crit["castleman_disease"].status is S_MET and not clone:
-        flag(
-            "castleman_disease_variant",
-            ["Castleman disease without a documented clonal plasma-cell disorder."],
-        )
-    if crit["thrombocytosis_polycythemia"].status is S_MET:
-        reasons = []
-        if not clone:
-            reasons.append("Thrombocytosis/polycythaemia without a documented clone.")
-        if case.findings.get("jak2_positive") is True:
-            reasons.append("JAK2 or another MPN driver mutation positive.")
-        flag("myeloproliferative_neoplasm", reasons)
-    if crit["vegf_elevated"].status is S_MET:
-        reasons = []
-        if not clone:
-            reasons.append("Raised VEGF without a documented clone.")
-        confounders = _present(case, *VEGF_CONFOUNDERS)
-        if confounders:
-            reasons.append("VEGF confounder: " + ", ".join(book.label(c) for c in confounders) + ".")
-        flag("other_vegf_elevation", reasons)
-
-    order: Callable[[str], int] = list(book.differential_names).index
-    return [
-        {"code": code, "name": book.differential_names[code], "reasons": fired[code]}
-        for code in sorted(fired, key=order)
-    ]
+            fired[rule.code] = reasons
+    names = ctx.book.differential_names
+    return tuple(Differential(code, names[code], tuple(fired[code])) for code in names if code in fired)

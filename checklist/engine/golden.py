@@ -17,7 +17,27 @@ EXPECT_KEYS = (
     "not_differentials",
     "cautions",
     "not_cautions",
+    # Added with clinical.md §f.2: what a clinician reads, not only which codes fire.
+    "caution_levels",  # {code: "major" | "minor"}
+    "caution_detail_contains",  # {code: [text, ...]}
+    "reasons_contain",  # {criterion code: [text, ...]}
+    "reasons_exclude",  # {criterion code: [text, ...]}
+    "to_settle_contains",  # {criterion code: text}
+    "to_settle_exclude",  # {criterion code: [text, ...]}
+    "differential_reasons_contain",  # {differential code: [text, ...]}
+    "treatment",  # null, or {"extent": ..., "pages_first": [slug, ...]}
+    "warnings_contain",  # {field: text}
 )
+
+
+def _texts_missing(label: str, wanted: Mapping[str, Any], got: Mapping[str, list[str]]) -> list[str]:
+    out = []
+    for code, texts in wanted.items():
+        joined = " ".join(got.get(code, []))
+        for text in [texts] if isinstance(texts, str) else texts:
+            if text not in joined:
+                out.append(f"{label} {code}: expected to contain {text!r}, got {joined!r}")
+    return out
 
 
 def differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[str]:
@@ -49,4 +69,40 @@ def differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[
     for code in expected.get("not_cautions", []):
         if code in cautions:
             out.append(f"caution {code}: shown, expected not to be")
+    levels = {c["code"]: c.get("level") for c in result["cautions"]}
+    for code, want in expected.get("caution_levels", {}).items():
+        if levels.get(code) != want:
+            out.append(f"caution {code}: expected level {want}, got {levels.get(code, '(not shown)')}")
+    details = {c["code"]: [c.get("detail") or ""] for c in result["cautions"]}
+    out += _texts_missing("caution detail", expected.get("caution_detail_contains", {}), details)
+    reasons = {c["code"]: c["reasons"] for c in result["criteria"]}
+    out += _texts_missing("reasons of", expected.get("reasons_contain", {}), reasons)
+    for code, texts in expected.get("reasons_exclude", {}).items():
+        joined = " ".join(reasons.get(code, []))
+        for text in texts:
+            if text in joined:
+                out.append(f"reasons of {code}: expected not to contain {text!r}, got {joined!r}")
+    settle = {c["code"]: [c.get("to_settle") or ""] for c in result["criteria"]}
+    out += _texts_missing("to_settle of", expected.get("to_settle_contains", {}), settle)
+    for code, texts in expected.get("to_settle_exclude", {}).items():
+        for text in texts:
+            if text in settle.get(code, [""])[0]:
+                out.append(f"to_settle of {code}: expected not to contain {text!r}")
+    flags = {d["code"]: d["reasons"] for d in result["differentials"]}
+    out += _texts_missing("differential reasons of", expected.get("differential_reasons_contain", {}), flags)
+    if "treatment" in expected:
+        want, got = expected["treatment"], result.get("treatment")
+        if want is None or got is None:
+            if want != got:
+                out.append(f"treatment: expected {want}, got {got}")
+        else:
+            if want.get("extent") != got["extent"]:
+                out.append(f"treatment extent: expected {want.get('extent')}, got {got['extent']}")
+            if "pages" in want and list(want["pages"]) != got["pages"]:
+                out.append(f"treatment pages: expected {want['pages']}, got {got['pages']}")
+            first = list(want.get("pages_first", []))
+            if got["pages"][: len(first)] != first:
+                out.append(f"treatment pages: expected to start with {first}, got {got['pages']}")
+    warned = {w["field"]: [w["message"]] for w in result.get("warnings", [])}
+    out += _texts_missing("warning on", expected.get("warnings_contain", {}), warned)
     return out

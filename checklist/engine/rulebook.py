@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .vocabulary import CAUTIONS, CRITERIA, DIFFERENTIALS, FINDINGS, LABS, THRESHOLDS, Group
+from .inputs import display_unit as display_unit  # re-exported: pages format units the same way
+from .result import SetRef
+from .vocabulary import CRITERIA, FINDINGS, LABS, THRESHOLDS, TREATMENT_SLOTS, Group
 
 _COMPARATORS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "gt": (operator.gt, ">"),
@@ -103,11 +105,25 @@ class RuleBook:
     differential_names: Mapping[str, str]
     caution_messages: Mapping[str, str]
     disclaimer: str
+    # Treatment pages to show first for each disease extent, then "supportive"
+    # pages after any of them (clinical.md §f.2 A8). Content: an editor maps them.
+    treatment_pages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     _qualifying: Mapping[tuple[str, bool], tuple[str, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
     _not_assessed: Mapping[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
     _sub_codes: Mapping[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    _rows: Mapping[str, tuple[tuple[Group, str, str], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _set_refs: Mapping[str, SetRef] = field(default_factory=dict, repr=False, compare=False)
+
+    def rows(self, slug: str) -> tuple[tuple[Group, str, str], ...]:
+        """(group, criterion code, the set's name for it), in output order."""
+        return self._rows[slug]
+
+    def set_ref(self, slug: str) -> SetRef:
+        return self._set_refs[slug]
 
     def label(self, finding: str) -> str:
         return self.finding_labels.get(finding) or self.criterion_names.get(finding) or finding
@@ -137,6 +153,21 @@ class RuleBook:
             self, "_sub_codes", {c: frozenset(f for f, _q in subs) for c, subs in self.subfindings.items()}
         )
         object.__setattr__(self, "_not_assessed", texts)
+        rows = {}
+        for slug, rule in self.sets.items():
+            rows[slug] = tuple(
+                (group, code, rule.labels.get(code) or self.criterion_names.get(code, code))
+                for group, codes in (
+                    (Group.MANDATORY, rule.mandatory),
+                    (Group.MAJOR, rule.major),
+                    (Group.MINOR, rule.minor),
+                )
+                for code in codes
+            )
+        object.__setattr__(self, "_rows", rows)
+        object.__setattr__(
+            self, "_set_refs", {s: SetRef(r.slug, r.name, r.version) for s, r in self.sets.items()}
+        )
 
 
 def _key(value: Any) -> str | None:
@@ -245,6 +276,10 @@ def from_records(records: Iterable[Mapping[str, Any]]) -> RuleBook:
     elif not default_set:
         problems.append("no default criteria set")
 
+    # The registries import the rule book's types, so their codes are read here, not at import.
+    from .cautions import CAUTIONS
+    from .differentials import DIFFERENTIALS
+
     differential_names = {f["code"]: f["name"] for f in by_model.get("checklist.differential", [])}
     for code in DIFFERENTIALS:
         if code not in differential_names:
@@ -253,6 +288,18 @@ def from_records(records: Iterable[Mapping[str, Any]]) -> RuleBook:
     for code in CAUTIONS:
         if code not in caution_messages:
             problems.append(f"caution {code} is missing from content")
+
+    treatment_pages: dict[str, list[str]] = {}
+    for f in sorted(
+        by_model.get("checklist.treatmentbyextent", []),
+        key=lambda f: (f.get("order", 0), _key(f.get("treatment")) or ""),
+    ):
+        slot = str(f["extent"])
+        if slot not in TREATMENT_SLOTS:
+            problems.append(f"treatment mapping uses unknown extent {slot}")
+        page = _key(f.get("treatment"))
+        if page:
+            treatment_pages.setdefault(slot, []).append(page)
 
     texts = {f["key"]: f["body"] for f in by_model.get("checklist.sitetext", [])}
     releases = sorted(
@@ -276,16 +323,8 @@ def from_records(records: Iterable[Mapping[str, Any]]) -> RuleBook:
         differential_names=differential_names,
         caution_messages=caution_messages,
         disclaimer=texts.get("notice", "Not a diagnosis."),
+        treatment_pages={k: tuple(v) for k, v in treatment_pages.items()},
     )
-
-
-def display_unit(unit: str) -> str:
-    """' pg/mL', ' x10^9/L' for counts, '' for ratios and counts without a unit."""
-    if not unit or unit in ("ratio", "count"):
-        return ""
-    if unit == "%":
-        return "%"
-    return f" x{unit}" if unit.startswith("10^") else f" {unit}"
 
 
 def _unit_of(lab: str) -> str:

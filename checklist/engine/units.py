@@ -1,6 +1,8 @@
-"""Unit conversion into the canonical units of clinical.md §e.3."""
+"""Units: the spellings people type, and conversion into the canonical units of clinical.md §e.3."""
 
 from __future__ import annotations
+
+import re
 
 from .vocabulary import LABS, UNIT_ALIASES
 
@@ -15,19 +17,53 @@ class UnitError(ValueError):
         self.allowed = allowed
 
 
+# "10e9", "10*9", "10E9" and "x10^9" are all written for 10^9.
+_POWER = re.compile(r"x?10(?:\^|\*|e)(\d)")
+
+
 def normalise_unit(unit: str) -> str:
-    """Fold the spellings people type (µ/u, case, spaces) into one comparable form."""
+    """Fold the spellings of one unit into one comparable form.
+
+    Case, spaces, µ/μ/u, ×/x, superscripts and the ways of writing a power of
+    ten are folded; nothing else. Two units that differ after folding are
+    different units, and an unknown one is an error, never a guess.
+    """
     folded = unit.strip()
     for alias, plain in UNIT_ALIASES.items():
         folded = folded.replace(alias, plain)
-    return folded.replace(" ", "").lower()
+    folded = folded.replace(" ", "").lower().replace("mcl", "ul").replace("mm^3", "mm3").replace("m^2", "m2")
+    return _POWER.sub(r"10^\1", folded)
 
 
-# {lab: {normalised unit: factor}}, built once: parse_case looks units up per value.
-_FACTORS: dict[str, dict[str, float]] = {
-    code: {normalise_unit(lab.unit): 1.0, **{normalise_unit(u): f for u, f in lab.units.items()}}
-    for code, lab in LABS.items()
-}
+# {lab: {normalised spelling: (unit as the lab names it, factor)}}, built once:
+# parse_case looks units up per value.
+_UNITS: dict[str, dict[str, tuple[str, float]]] = {}
+for _code, _lab in LABS.items():
+    _known = {normalise_unit(_lab.unit): (_lab.unit, 1.0)}
+    _known.update({normalise_unit(u): (u, f) for u, f in _lab.units.items()})
+    for _spelling, _target in _lab.aliases.items():
+        _known[normalise_unit(_spelling)] = _known[normalise_unit(_target)]
+    _UNITS[_code] = _known
+
+
+def resolve_unit(lab_code: str, unit: str) -> tuple[str, float]:
+    """The unit as the lab names it and its factor to the canonical unit.
+
+    Raises ``UnitError`` for a unit the lab does not accept.
+    """
+    lab = LABS[lab_code]
+    if unit == lab.unit:
+        return unit, 1.0
+    found = _UNITS[lab_code].get(normalise_unit(unit))
+    if found is None:
+        raise UnitError(lab_code, unit, lab.allowed_units)
+    return found
+
+
+def accepted_spellings(lab_code: str) -> tuple[str, ...]:
+    """Every unit spelling the lab accepts, as written in the vocabulary."""
+    lab = LABS[lab_code]
+    return (*lab.allowed_units, *lab.aliases)
 
 
 def to_canonical(lab_code: str, value: float, unit: str) -> float:
@@ -35,9 +71,5 @@ def to_canonical(lab_code: str, value: float, unit: str) -> float:
 
     Raises ``UnitError`` for a unit the lab does not accept; never guesses.
     """
-    if unit == LABS[lab_code].unit:
-        return value
-    factor = _FACTORS[lab_code].get(normalise_unit(unit))
-    if factor is None:
-        raise UnitError(lab_code, unit, LABS[lab_code].allowed_units)
+    factor = resolve_unit(lab_code, unit)[1]
     return value if factor == 1.0 else value * factor

@@ -60,6 +60,7 @@ FINDING_GROUPS: dict[str, tuple[str, ...]] = {
     "clone": (
         "m_protein_present",
         "clonal_plasma_cells_on_biopsy",
+        "marrow_clone",
         "anti_mag_positive",
         "amyloid_on_biopsy",
         "jak2_positive",
@@ -135,18 +136,38 @@ class Lab:
     choices: tuple[str, ...] = ()
     # Other units accepted on input, as {unit: factor}: canonical = value * factor.
     units: dict[str, float] = field(default_factory=dict)
-    # Possible but suspicious values: (low, high, hint). Outside them -> warning.
+    # Possible but suspicious values, in the canonical unit. Outside them -> a
+    # warning that names the likely unit slip (clinical.md §f.2 A7).
     soft_low: float | None = None
     soft_high: float | None = None
     soft_hint: str = ""
+    # Decimals a lab reports in: the canonical unit, then the other units.
+    precision: int = 0
+    unit_precision: dict[str, int] = field(default_factory=dict)
+    # Other spellings of the same units, as {spelling: unit}. Spelling is
+    # compared after normalise_unit (case, spaces, µ, ×, superscripts folded).
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def allowed_units(self) -> tuple[str, ...]:
         return (self.unit, *self.units)
 
+    def precision_of(self, unit: str) -> int:
+        return self.precision if unit == self.unit else self.unit_precision.get(unit, self.precision)
+
 
 HEAVY_CHAINS = ("IgG", "IgA", "IgM", "IgD", "IgE", "light_chain_only", "biclonal", "none", "unknown")
 LIGHT_CHAINS = ("lambda", "kappa", "biclonal", "none", "unknown")
+
+# Spellings of cell counts that normalise_unit does not fold by itself
+# (it already folds x10^9/L, 10E9/L, 10*9/L and ×10⁹/L into 10^9/L).
+_COUNT_ALIASES = {
+    "G/L": "10^9/L",
+    "K/uL": "10^3/uL",
+    "10^3/mm3": "10^3/uL",
+    "/mm3": "/uL",  # 1 mm3 is 1 uL
+    "cells/uL": "/uL",
+}
 
 _LABS: tuple[Lab, ...] = (
     Lab("age_years", LabKind.NUMBER, "years", 0, 120),
@@ -157,22 +178,34 @@ _LABS: tuple[Lab, ...] = (
         "pg/mL",
         0,
         50_000,
-        units={"ng/mL": 1000.0},
+        # ng/L is the same quantity as pg/mL (1 ng/L = 1 pg/mL).
+        units={"ng/mL": 1000.0, "ng/L": 1.0},
+        unit_precision={"ng/mL": 3},
         soft_low=5,
-        soft_hint="A VEGF below 5 pg/mL is unusual; was the value in ng/mL?",
+        soft_hint="A VEGF below 5 pg/mL is unusual.",
     ),
     Lab("vegf_specimen", LabKind.CATEGORY, choices=("serum", "plasma", "unknown")),
-    Lab("vegf_uln_pg_ml", LabKind.NUMBER, "pg/mL", 1, 5_000, units={"ng/mL": 1000.0}),
+    Lab(
+        "vegf_uln_pg_ml",
+        LabKind.NUMBER,
+        "pg/mL",
+        1,
+        5_000,
+        units={"ng/mL": 1000.0, "ng/L": 1.0},
+        unit_precision={"ng/mL": 3},
+    ),
     Lab(
         "platelets_10e9_l",
         LabKind.NUMBER,
         "10^9/L",
         1,
         2_500,
+        # /mm3 is the same volume as /uL.
         units={"10^3/uL": 1.0, "/uL": 0.001},
+        aliases=_COUNT_ALIASES,
         soft_low=20,
         soft_high=1500,
-        soft_hint="Check the unit: platelets are usually 150-450 x10^9/L.",
+        soft_hint="Platelets are usually 150-450 x10^9/L.",
     ),
     Lab(
         "hemoglobin_g_dl",
@@ -181,8 +214,11 @@ _LABS: tuple[Lab, ...] = (
         2,
         25,
         units={"g/L": 0.1, "mmol/L": 1.611},
+        precision=1,
+        unit_precision={"g/L": 0, "mmol/L": 1},
         soft_low=5,
-        soft_hint="A haemoglobin below 5 g/dL is rare; was the value in mmol/L?",
+        soft_high=20,
+        soft_hint="A haemoglobin outside 5-20 g/dL is rare.",
     ),
     Lab(
         "hematocrit_pct",
@@ -191,10 +227,25 @@ _LABS: tuple[Lab, ...] = (
         5,
         80,
         units={"L/L": 100.0},
+        precision=1,
+        unit_precision={"L/L": 3},
         soft_low=15,
-        soft_hint="A haematocrit below 15% is rare; was it a fraction (L/L)?",
+        soft_high=65,
+        soft_hint="A haematocrit outside 15-65% is rare.",
     ),
-    Lab("calcium_mg_dl", LabKind.NUMBER, "mg/dL", 4, 20, units={"mmol/L": 4.008}),
+    Lab(
+        "calcium_mg_dl",
+        LabKind.NUMBER,
+        "mg/dL",
+        4,
+        20,
+        units={"mmol/L": 4.008},
+        precision=1,
+        unit_precision={"mmol/L": 2},
+        soft_low=6,
+        soft_high=16,
+        soft_hint="A calcium outside 6-16 mg/dL is rare.",
+    ),
     Lab(
         "creatinine_mg_dl",
         LabKind.NUMBER,
@@ -202,8 +253,10 @@ _LABS: tuple[Lab, ...] = (
         0.1,
         25,
         units={"umol/L": 1 / 88.4},
+        aliases={"micromol/L": "umol/L"},
+        precision=2,
         soft_high=15,
-        soft_hint="A creatinine above 15 mg/dL is rare; was the value in umol/L?",
+        soft_hint="A creatinine above 15 mg/dL is rare.",
     ),
     Lab("egfr_ml_min_1_73m2", LabKind.NUMBER, "mL/min/1.73m2", 1, 200),
     Lab("creatinine_clearance_ml_min", LabKind.NUMBER, "mL/min", 1, 250),
@@ -215,14 +268,34 @@ _LABS: tuple[Lab, ...] = (
         0,
         15,
         units={"g/L": 0.1},
+        precision=2,
+        unit_precision={"g/L": 1},
         soft_high=8,
-        soft_hint="An M-protein above 8 g/dL is rare; was the value in g/L?",
+        soft_hint="An M-protein above 8 g/dL is rare.",
     ),
     Lab("heavy_chain_type", LabKind.CATEGORY, choices=HEAVY_CHAINS),
     Lab("light_chain_type", LabKind.CATEGORY, choices=LIGHT_CHAINS),
-    Lab("flc_kappa_mg_l", LabKind.NUMBER, "mg/L", 0, 100_000, units={"mg/dL": 10.0}),
-    Lab("flc_lambda_mg_l", LabKind.NUMBER, "mg/L", 0, 100_000, units={"mg/dL": 10.0}),
-    Lab("flc_ratio", LabKind.NUMBER, "ratio", 0.0001, 10_000),
+    Lab(
+        "flc_kappa_mg_l",
+        LabKind.NUMBER,
+        "mg/L",
+        0,
+        100_000,
+        units={"mg/dL": 10.0},
+        precision=1,
+        unit_precision={"mg/dL": 2},
+    ),
+    Lab(
+        "flc_lambda_mg_l",
+        LabKind.NUMBER,
+        "mg/L",
+        0,
+        100_000,
+        units={"mg/dL": 10.0},
+        precision=1,
+        unit_precision={"mg/dL": 2},
+    ),
+    Lab("flc_ratio", LabKind.NUMBER, "ratio", 0.0001, 10_000, precision=4),
     Lab(
         "albumin_g_dl",
         LabKind.NUMBER,
@@ -230,53 +303,72 @@ _LABS: tuple[Lab, ...] = (
         0.5,
         6.5,
         units={"g/L": 0.1},
+        precision=1,
         soft_low=1.5,
-        soft_hint="An albumin below 1.5 g/dL is rare; check the unit.",
+        soft_hint="An albumin below 1.5 g/dL is rare.",
     ),
-    Lab("vitamin_b12_pg_ml", LabKind.NUMBER, "pg/mL", 0, 10_000, units={"pmol/L": 1.355}),
-    Lab("csf_protein_mg_dl", LabKind.NUMBER, "mg/dL", 5, 2_000, units={"g/L": 100.0}),
-    Lab("proteinuria_g_24h", LabKind.NUMBER, "g/24h", 0, 30),
+    Lab(
+        "vitamin_b12_pg_ml",
+        LabKind.NUMBER,
+        "pg/mL",
+        0,
+        10_000,
+        units={"pmol/L": 1.355, "ng/L": 1.0},
+    ),
+    Lab(
+        "csf_protein_mg_dl",
+        LabKind.NUMBER,
+        "mg/dL",
+        5,
+        2_000,
+        units={"g/L": 100.0},
+        unit_precision={"g/L": 2},
+    ),
+    Lab(
+        "proteinuria_g_24h",
+        LabKind.NUMBER,
+        "g/24h",
+        0,
+        30,
+        precision=2,
+        aliases={"g/day": "g/24h", "g/d": "g/24h"},
+    ),
     Lab("pasp_mmhg", LabKind.NUMBER, "mmHg", 5, 150),
     Lab("dlco_pct_pred", LabKind.NUMBER, "% predicted", 5, 150),
-    Lab("median_tli", LabKind.NUMBER, "ratio", 0, 1),
+    Lab("median_tli", LabKind.NUMBER, "ratio", 0, 1, precision=2),
     Lab("bone_lesion_count", LabKind.INTEGER, "count", 0, 200),
     Lab("mri_focal_lesions_count", LabKind.INTEGER, "count", 0, 200),
 )
 
 LABS: dict[str, Lab] = {lab.code: lab for lab in _LABS}
 
-# Spellings people type for the same unit; normalised before lookup so that
-# "µmol/L" and "umol/l" are the same unit, never a silent guess between units.
+# Character spellings folded before any unit is compared, so that "µmol/L",
+# "umol/l" and "μmol/L" are one unit, never a silent guess between units.
 UNIT_ALIASES: dict[str, str] = {
     "µ": "u",
     "μ": "u",
     "×": "x",
+    "⁹": "^9",
+    "³": "^3",
+    "²": "^2",
 }
 
-DIFFERENTIALS: tuple[str, ...] = (
-    "cidp",
-    "multiple_myeloma",
-    "al_amyloidosis",
-    "mgus_neuropathy",
-    "igm_anti_mag_neuropathy",
-    "waldenstrom_macroglobulinemia",
-    "castleman_disease_variant",
-    "guillain_barre_syndrome",
-    "myeloproliferative_neoplasm",
-    "other_vegf_elevation",
-)
 
-CAUTIONS: tuple[str, ...] = (
-    "kappa_light_chain",
-    "igm_heavy_chain",
-    "borderline_vegf",
-    "borderline_platelets",
-    "castleman_node_double_counted",
-    "endocrinopathy_diabetes_thyroid_only",
-    "endocrine_caveat_not_applied",
-    "met_only_under_older_rules",
-    "conflicting_input",
-)
+def __getattr__(name: str) -> tuple[str, ...]:
+    """DIFFERENTIALS and CAUTIONS: the codes of the registries, which are the one place they are defined.
+
+    Read lazily because the registries import the engine, which imports this module.
+    """
+    if name == "DIFFERENTIALS":
+        from .differentials import DIFFERENTIALS
+
+        return DIFFERENTIALS
+    if name == "CAUTIONS":
+        from .cautions import CAUTIONS
+
+        return CAUTIONS
+    raise AttributeError(name)
+
 
 # Thresholds the engine asks content for, by code. Content must define each
 # one (the fixture test checks this); the numbers themselves are editable.
@@ -299,8 +391,23 @@ THRESHOLDS: tuple[str, ...] = (
     "mm_flc_ratio_high",
     "mm_flc_ratio_low",
     "mm_mri_focal_lesions",
+    "mm_flc_involved",
+    "mde_marrow_plasma_cells",
     "al_proteinuria",
 )
+
+
+class Extent(StrEnum):
+    """Disease extent, which the literature keys treatment to (clinical.md §c.1, §f.2 A8)."""
+
+    LIMITED = "limited"
+    DISSEMINATED = "disseminated"
+    UNKNOWN = "unknown"
+
+
+# Content maps each extent to the pages to show first; "supportive" pages follow any extent.
+SUPPORTIVE = "supportive"
+TREATMENT_SLOTS: tuple[str, ...] = (*(e.value for e in Extent), SUPPORTIVE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,4 +449,7 @@ THRESHOLD_RANGES: dict[str, CutoffRange] = {
     "mm_flc_ratio_low": CutoffRange(0.0001, 1, 0.001, 0.125),
     "mm_mri_focal_lesions": CutoffRange(1, 50, 1, 10),
     "al_proteinuria": CutoffRange(0.05, 20, 0.2, 3, "Proteinuria is in g/24h (500 mg/24h = 0.5 g/24h)."),
+    "mm_flc_involved": CutoffRange(1, 10_000, 50, 500, "FLC are in mg/L (10 mg/dL = 100 mg/L)."),
+    "mde_marrow_plasma_cells": CutoffRange(1, 100, 30, 90),
+    "extent_limited_max_lesions": CutoffRange(1, 50, 1, 10),
 }
