@@ -303,12 +303,12 @@ class CaseForm(forms.Form):
     def _clean_fields(self) -> None:
         """Clean only what was given. Django's version builds a BoundField for each of
         ~140 fields on every live update; an empty field is simply "not given" here."""
-        data = self.data
-        for name, form_field in self.fields.items():
+        data, fields = self.data, self.fields
+        for name in data:
+            form_field = fields.get(name)
             raw = data.get(name)
-            if raw is None or raw == "":
-                self.cleaned_data[name] = ""
-                continue
+            if form_field is None or raw is None or raw == "":
+                continue  # unknown (ignored, as Django does) or not given
             try:
                 self.cleaned_data[name] = form_field.clean(raw)
             except forms.ValidationError as error:
@@ -318,13 +318,16 @@ class CaseForm(forms.Form):
         data = super().clean() or self.cleaned_data
         getlist = getattr(self.data, "getlist", None)
         if getlist is not None:
-            for name in self.fields:
-                if len(getlist(name)) > 1:
+            for name in self.data:
+                if name in self.fields and len(getlist(name)) > 1:
                     self.add_error(name, "Given twice; enter it once.")
         findings: dict[str, bool] = {}
         labs: dict[str, Any] = {}
-        for code, item in self.layout.items.items():
-            if code in self.errors:
+        items = self.layout.items
+        # Only what was given: a missing field is "not assessed", like an empty one.
+        for code in list(data):
+            item = items.get(code)
+            if item is None or code in self.errors:
                 continue
             raw = data.get(code)
             if item.kind == "finding":

@@ -224,6 +224,8 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
     """
     code = "thrombocytosis_polycythemia"
     labs = case.labs
+    if "platelets_10e9_l" not in labs and "hemoglobin_g_dl" not in labs and "hematocrit_pct" not in labs:
+        return CriterionResult(code, S_UNKNOWN, ["Not assessed: platelet count, haemoglobin or haematocrit."])
     sex = labs.get("sex")
     sexes: tuple[str, ...] = (str(sex),) if sex in _SEXES else _SEXES
     met_reasons: list[str] = []

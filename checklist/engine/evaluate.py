@@ -102,7 +102,7 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         differentials=differentials(ctx),
         cautions=cautions(ctx),
         treatment=treatment(case, book, derived) if chosen.met else None,
-        warnings=tuple(Issue(w.field, w.message) for w in case.warnings),
+        warnings=tuple([Issue(w.field, w.message) for w in case.warnings]) if case.warnings else (),
         disclaimer=book.disclaimer,
         comparison=_comparison(ordered) if case.compare else None,
     )
