@@ -127,7 +127,8 @@
     if (!button) { return; }
     var open = col.classList.contains("expanded");
     button.setAttribute("aria-expanded", open ? "true" : "false");
-    button.textContent = open ? "Hide full result" : "Full result";
+    // A fixed string, never case data.
+    button.innerHTML = open ? 'Close<span class="visually-hidden"> the full result</span>' : "Full result";
   }
   if (col) {
     col.addEventListener("click", function (event) {
