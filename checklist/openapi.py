@@ -98,7 +98,8 @@ def case_schema() -> dict[str, Any]:
             "criteria_set": {
                 "type": "string",
                 "nullable": True,
-                "description": "mayo-2007 (default), mayo-2003 or suichi-2019; missing or null: the default.",
+                # The slugs are content: listed by GET /api/v1/criteria-sets, not written here.
+                "description": "A set's slug (GET /api/v1/criteria-sets); missing or null: the default.",
             },
             "compare": {"type": "boolean", "description": "Also evaluate under every criteria set."},
             "findings": {
