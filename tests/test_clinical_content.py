@@ -283,3 +283,24 @@ def test_engine_reasons_cite_the_corrected_platelet_and_serum_sources(client, se
     assert "WHO thrombocytosis threshold" in platelets and "Arber 2016" in platelets
     assert "Dispenzieri" not in platelets
     assert "Springer 2023 chapter, secondary source" in reasons["vegf_elevated"]
+
+
+# ------------------------------------------------------------------ A1 wording and the README
+
+
+def test_no_content_or_readme_says_a_missing_qualifier_falls_back_to_one_threshold():
+    # §f.2 A1 replaced "use male thresholds if sex is unknown" and "serum, or specimen unknown".
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for text in (all_text(), readme):
+        assert "male (higher) thresholds are used" not in text
+        assert "used when the specimen is unknown" not in text.lower()
+    sex = one("checklist.labfield", code="sex")["help_text"]
+    assert "stays unknown" in sex
+
+
+def test_readme_decisions_section_covers_every_amendment():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("Decisions the spec leaves open") : readme.index("## JSON API")]
+    for amendment in ("(A1)", "(A2)", "(A3, A4)", "(A5)", "(A6)", "(A7)", "(A8)", "(A9)"):
+        assert amendment in section
+    assert "WHO thrombocytosis threshold" in section
