@@ -14,7 +14,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# The test EHR's node packages (FHIR server + OAuth server for the EHR integration tests).
+EHR_NODE := tests/ehr/node_modules/.package-lock.json
+$(EHR_NODE): tests/ehr/package.json tests/ehr/package-lock.json
+	cd tests/ehr && npm ci --no-audit --no-fund --loglevel=error
+
+setup: $(VENV)/.installed $(EHR_NODE)
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_content

@@ -801,3 +801,7 @@ class RegressionCaseAdmin(SimpleHistoryAdmin):
     @admin.action(description="Bring the selected cases back (checked before publishing)")
     def unarchive_selected(self, request: HttpRequest, queryset: QuerySet[models.RegressionCase]) -> None:
         self.message_user(request, f"Restored {queryset.update(archived=False)} cases.")
+
+
+# The EHR integration's admin (LOINC mapping) lives with the EHR code.
+from .ehr import admin as _ehr_admin  # noqa: E402, F401

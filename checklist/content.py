@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +168,8 @@ class Snapshot:
     thresholds: tuple[dict[str, Any], ...] = ()
     records: tuple[dict[str, Any], ...] = ()
     release_number: int | None = None
+    # LOINC code -> mapping fields, active rows only (the EHR integration reads these).
+    loinc: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _fields(records: list[dict[str, Any]], model: str) -> tuple[dict[str, Any], ...]:
@@ -204,6 +206,7 @@ def snapshot_of(
         thresholds=tuple(sorted(_fields(records, "threshold"), key=lambda f: (f["lab"], f["code"]))),
         records=tuple(records),
         release_number=release.number if release is not None else None,
+        loinc={f["loinc_code"]: f for f in _fields(records, "loincmapping") if f["active"]},
     )
 
 

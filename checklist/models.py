@@ -620,3 +620,8 @@ class RegressionCase(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The EHR integration's content model lives with the EHR code; imported here so
+# Django registers it with this app.
+from .ehr.models import LoincMapping as LoincMapping  # noqa: E402

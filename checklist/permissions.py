@@ -29,6 +29,7 @@ EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "sitetext": ("view", "change"),
     # Releases are made only by publishing (checked); nobody edits one by hand.
     "contentrelease": ("view", "publish"),
+    "loincmapping": ("view", "add", "change"),
     "regressioncase": ("view", "add", "change", "delete"),
 }
 

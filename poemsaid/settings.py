@@ -189,6 +189,23 @@ ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", "65536"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 262_144
 
+# EHR integration (design.md §3.8). CDS_HOOKS_CLIENTS is the path of a JSON file mapping each
+# trusted issuer to {"jwks": {...}} or {"jwks_url": "..."} (and optionally "fhir_servers": [...]);
+# CDS_HOOKS_BASE_URL is the public base URL a client's JWT must name in "aud".
+CDS_HOOKS_CLIENTS = os.environ.get("CDS_HOOKS_CLIENTS", "")
+CDS_HOOKS_BASE_URL = os.environ.get("CDS_HOOKS_BASE_URL", "").rstrip("/")
+CDS_HOOKS_ALLOWED_ORIGINS = env_list("CDS_HOOKS_ALLOWED_ORIGINS")
+CDS_HOOKS_MAX_BODY_BYTES = int(os.environ.get("CDS_HOOKS_MAX_BODY_BYTES", str(4 * 1024 * 1024)))
+SMART_CLIENT_ID = os.environ.get("SMART_CLIENT_ID", "poemsaid")
+SMART_ALLOWED_ISSUERS = env_list("SMART_ALLOWED_ISSUERS")
+SMART_DEFAULT_ISSUER = os.environ.get("SMART_DEFAULT_ISSUER", "")
+SMART_REDIRECT_URI = os.environ.get("SMART_REDIRECT_URI", "")
+_SMART_READS = "patient/Patient.rs patient/Observation.rs patient/Specimen.rs"
+SMART_SCOPES_EHR = os.environ.get("SMART_SCOPES_EHR", f"launch openid fhirUser {_SMART_READS}")
+SMART_SCOPES_STANDALONE = os.environ.get(
+    "SMART_SCOPES_STANDALONE", f"launch/patient openid fhirUser {_SMART_READS}"
+)
+
 # Security: strict by default, HTTPS features on when SECURE=1 (behind TLS).
 SECURE = env_bool("SECURE", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
@@ -276,5 +293,9 @@ LOGGING = {
         # at INFO, but pinning this one keeps those records off even when
         # someone turns "django" up to DEBUG to chase a problem.
         "django.template": {"level": "INFO"},
+        # httpx logs every request's URL at INFO; the EHR integration's FHIR reads carry a
+        # patient id in the URL (Patient/{id}, ?patient={id}), so only warnings get through.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

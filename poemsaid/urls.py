@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/vocabulary", api.vocabulary_view, name="api_vocabulary"),
     path("api/v1/openapi.json", api.openapi_view, name="api_openapi"),
     path("healthz", health.healthz, name="healthz"),
+    path("", include("checklist.ehr.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("checklist.urls")),
 ]

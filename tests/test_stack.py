@@ -98,6 +98,14 @@ class Stack:
         self.sockets = [base / f"gunicorn{i}.sock" for i in range(instances)]
         self.logs = []
         self.gunicorns = []
+        self.nginx = None
+        try:
+            self._start(base, env, workers)
+        except BaseException:
+            self.stop()  # never leave a gunicorn behind when the stack fails to come up
+            raise
+
+    def _start(self, base, env, workers):
         for i, sock in enumerate(self.sockets):
             out = open(base / f"gunicorn{i}.out", "wb")  # noqa: SIM115 (closed in stop)
             err = open(base / f"gunicorn{i}.err", "wb")  # noqa: SIM115
@@ -133,7 +141,7 @@ class Stack:
         return "\n".join(p.read_text(errors="replace") for p in names if p.exists())
 
     def stop(self):
-        stack.stop(self.nginx, *self.gunicorns)
+        stack.stop(*([self.nginx] if self.nginx else []), *self.gunicorns)
         for handle in self.logs:
             handle.close()
 

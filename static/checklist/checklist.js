@@ -20,6 +20,12 @@
 
   function restore() {
     var raw = null;
+    // A page pre-filled from the patient's record (SMART launch) must never be overwritten
+    // by a case kept earlier in this tab, which may be another patient's.
+    if (document.getElementById("from-record")) {
+      try { sessionStorage.removeItem(KEY); } catch (e) { /* nothing kept */ }
+      return false;
+    }
     try { raw = sessionStorage.getItem(KEY); } catch (e) { return false; }
     if (!raw) { return false; }
     var pairs;

@@ -13,10 +13,10 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from checklist.models import CriteriaSet
+from checklist.models import CriteriaSet, LoincMapping
 from checklist.publishing import publish_seed
 
-SEED_FIXTURES = ("checklist_content", "content_pages")
+SEED_FIXTURES = ("checklist_content", "content_pages", "loinc_mappings")
 
 
 class Command(BaseCommand):
@@ -29,6 +29,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if CriteriaSet.objects.exists() and not options["force"]:
+            if not LoincMapping.objects.exists():
+                # The LOINC mapping came after the first content; databases seeded before it get it once.
+                call_command("loaddata", "loinc_mappings", verbosity=0)
+                self.stdout.write("Loaded the seed LOINC mapping.")
             self.stdout.write("Content already present; not loading the seed (use --force to overwrite).")
             self._publish_seed()
             return

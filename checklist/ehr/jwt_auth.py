@@ -1,0 +1,182 @@
+"""Verify the CDS client's JWT on every call (CDS Hooks 2.0, "Trusting CDS Clients").
+
+The library is PyJWT with its ``crypto`` extra: it is the JWT library most
+Python services use, is maintained, verifies ES384/RS384 through
+``cryptography``, refuses ``none`` unless explicitly asked to, checks
+``exp``/``iat``/``aud``/``iss`` with one call, and fetches and caches a JWK
+Set by URL (``PyJWKClient``). What it does not do for us, we do here:
+
+- ``typ`` must be ``JWT`` and ``alg`` one of ``ALLOWED_ALGORITHMS``
+  (asymmetric only: never ``none`` or an HMAC, which would let anyone holding
+  a public key forge tokens);
+- the ``iss`` must be in ``CDS_HOOKS_CLIENTS`` and the ``kid`` in that
+  issuer's JWK Set; the key is never taken from a ``jku`` header or the token;
+- ``aud`` must equal the exact URL called, built from ``CDS_HOOKS_BASE_URL``
+  (a reverse proxy or a forged Host header cannot change it);
+- a ``jti`` is accepted once (Django's cache: Redis when ``CACHE_URL`` is set,
+  so every app server sees it) for as long as the token could be valid;
+- a token may live at most ``MAX_LIFETIME_SECONDS`` (the spec's five minutes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+
+ALLOWED_ALGORITHMS = ("ES384", "RS384")
+MAX_LIFETIME_SECONDS = 300
+LEEWAY_SECONDS = 30
+JTI_PREFIX = "poemsaid:cds-jti:"
+
+
+class JWTRejected(Exception):
+    """The token is missing or invalid. The message is safe to return (it names no key material)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    iss: str
+    jwks: dict[str, Any] | None
+    jwks_url: str | None
+    # FHIR base URLs this client may ask us to fetch from (fhirServer); none means no fetching.
+    fhir_servers: tuple[str, ...] = ()
+
+
+_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+_jwk_clients: dict[str, jwt.PyJWKClient] = {}
+
+
+def trusted_clients() -> dict[str, Client]:
+    """The issuers in the CDS_HOOKS_CLIENTS file, re-read when the file changes."""
+    path = getattr(settings, "CDS_HOOKS_CLIENTS", "")
+    if not path:
+        return {}
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except FileNotFoundError as exc:
+        raise ImproperlyConfigured(f"CDS_HOOKS_CLIENTS file {path!r} does not exist.") from exc
+    key = f"{path}:{mtime}"
+    if _clients.get("key") == key:
+        return _clients["value"]  # type: ignore[no-any-return]
+    with _lock:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ImproperlyConfigured(
+                "CDS_HOOKS_CLIENTS must map each issuer to {'jwks': ...} or {'jwks_url': ...}."
+            )
+        parsed: dict[str, Client] = {}
+        for iss, entry in raw.items():
+            if not isinstance(entry, dict) or ("jwks" in entry) == ("jwks_url" in entry):
+                raise ImproperlyConfigured(
+                    f"CDS_HOOKS_CLIENTS[{iss!r}] needs exactly one of 'jwks' or 'jwks_url'."
+                )
+            servers = entry.get("fhir_servers", [])
+            if not isinstance(servers, list) or not all(isinstance(u, str) for u in servers):
+                raise ImproperlyConfigured(
+                    f"CDS_HOOKS_CLIENTS[{iss!r}]['fhir_servers'] must be a list of URLs."
+                )
+            parsed[iss] = Client(
+                iss, entry.get("jwks"), entry.get("jwks_url"), tuple(u.rstrip("/") for u in servers)
+            )
+        _clients.update(key=key, value=parsed)
+        return parsed
+
+
+def _signing_key(client: Client, kid: str, alg: str) -> Any:
+    if client.jwks is not None:
+        try:
+            keyset = jwt.PyJWKSet.from_dict(client.jwks)
+        except jwt.PyJWKSetError as exc:
+            raise JWTRejected("the issuer's JWK Set is unusable") from exc
+        for key in keyset.keys:
+            if key.key_id == kid:
+                return _check_key(key, alg)
+        raise JWTRejected("kid is not in the issuer's JWK Set")
+    assert client.jwks_url is not None
+    fetcher = _jwk_clients.get(client.jwks_url)
+    if fetcher is None:
+        fetcher = jwt.PyJWKClient(client.jwks_url, cache_keys=True, lifespan=300, timeout=5)
+        _jwk_clients[client.jwks_url] = fetcher
+    try:
+        return _check_key(fetcher.get_signing_key(kid), alg)
+    except jwt.PyJWKClientError as exc:
+        raise JWTRejected("kid is not in the issuer's JWK Set") from exc
+
+
+def _check_key(key: jwt.PyJWK, alg: str) -> Any:
+    # A key published for one algorithm must not verify another (e.g. an RSA key used as HMAC secret).
+    declared = getattr(key, "_jwk_data", {}).get("alg")
+    if declared and declared != alg:
+        raise JWTRejected("the key's alg does not match the token's")
+    if key.key_type != ("EC" if alg.startswith("ES") else "RSA"):
+        raise JWTRejected(f"{alg} needs an {'EC' if alg.startswith('ES') else 'RSA'} key")
+    return key.key
+
+
+def verify(authorization: str | None, audience: str) -> tuple[Client, dict[str, Any]]:
+    """Return the trusted client and the verified claims, or raise JWTRejected saying what is wrong."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise JWTRejected("send Authorization: Bearer <JWT>")
+    token = authorization[len("Bearer ") :].strip()
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise JWTRejected("malformed JWT") from exc
+    if header.get("typ") != "JWT":
+        raise JWTRejected("typ must be JWT")
+    alg = header.get("alg")
+    if alg not in ALLOWED_ALGORITHMS:
+        raise JWTRejected(f"alg must be one of {', '.join(ALLOWED_ALGORITHMS)}")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise JWTRejected("kid is required")
+    iss = unverified.get("iss")
+    client = trusted_clients().get(iss) if isinstance(iss, str) else None
+    if client is None:
+        raise JWTRejected("iss is not a trusted CDS client")
+    key = _signing_key(client, kid, alg)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[alg],
+            audience=audience,
+            issuer=iss,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["iss", "aud", "exp", "iat", "jti"], "strict_aud": True},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise JWTRejected("the JWT has expired") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise JWTRejected("aud must be the URL called") from exc
+    except jwt.ImmatureSignatureError as exc:
+        raise JWTRejected("iat is in the future") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise JWTRejected(f"the {exc.claim} claim is required") from exc
+    except jwt.PyJWTError as exc:
+        raise JWTRejected("the JWT signature or claims are invalid") from exc
+    now = time.time()
+    if claims["exp"] - now > MAX_LIFETIME_SECONDS + LEEWAY_SECONDS:
+        raise JWTRejected(f"the JWT must expire within {MAX_LIFETIME_SECONDS} seconds")
+    jti = claims["jti"]
+    if not isinstance(jti, str) or not jti:
+        raise JWTRejected("jti must be a non-empty string")
+    # Hashed: cache keys stay short and safe whatever the client puts in jti.
+    digest = hashlib.sha256(f"{iss}\x00{jti}".encode()).hexdigest()
+    ttl = max(1, int(claims["exp"] - now + LEEWAY_SECONDS))
+    if not cache.add(JTI_PREFIX + digest, 1, timeout=ttl):
+        raise JWTRejected("this jti was already used")
+    return client, claims

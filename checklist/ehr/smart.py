@@ -1,0 +1,334 @@
+"""SMART App Launch 2.x: EHR launch and standalone launch, public client, PKCE S256.
+
+``GET /smart/launch?iss=...&launch=...`` (EHR launch; standalone: no ``launch``)
+discovers the EHR's endpoints at ``{iss}/.well-known/smart-configuration``,
+keeps the PKCE verifier and the ``state`` in a signed, short-lived cookie (the
+launch's session: no server-side row), and sends the browser to authorise.
+
+``GET /smart/callback?code=...&state=...`` checks the state, swaps the code
+(with the verifier) for an access token, uses the token once to read the
+Patient and their Observations, and answers with the checklist itself,
+pre-filled through the form contract of design.md §3.4 (field code -> value,
+``<code>__unit`` -> unit) and evaluated, each pre-filled value listed as from
+the record with its date and LOINC code. Nothing read from the EHR is stored
+or logged, the token is dropped after the reads, and no patient data goes into
+a URL: the page is the response to the callback, not a redirect.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .. import views
+from ..content import snapshot
+from . import fhir_map
+
+COOKIE = "poemsaid_smart_launch"
+COOKIE_SALT = "poemsaid.smart.launch"
+LAUNCH_MAX_AGE_SECONDS = 600
+HTTP_TIMEOUT_SECONDS = 5.0
+MAX_PENDING = 4  # launches open at once in one browser (tabs)
+
+
+class LaunchError(Exception):
+    """Shown to the clinician (status 400/502); never includes data from the record."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _error(request: HttpRequest, exc: LaunchError) -> HttpResponse:
+    response = render(request, "checklist/smart_error.html", {"message": str(exc)}, status=exc.status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _allowed_issuers() -> set[str]:
+    return {i.rstrip("/") for i in settings.SMART_ALLOWED_ISSUERS}
+
+
+def _redirect_uri(request: HttpRequest) -> str:
+    return settings.SMART_REDIRECT_URI or request.build_absolute_uri(reverse("smart_callback"))
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def discover(iss: str) -> dict[str, Any]:
+    try:
+        response = httpx.get(
+            f"{iss}/.well-known/smart-configuration",
+            timeout=HTTP_TIMEOUT_SECONDS,
+            headers={"Accept": "application/json"},
+        )
+        response.raise_for_status()
+        config = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise LaunchError("The EHR's SMART configuration could not be read.", 502) from exc
+    if not isinstance(config, dict):
+        raise LaunchError("The EHR's SMART configuration is not a JSON object.", 502)
+    for key in ("authorization_endpoint", "token_endpoint"):
+        if not isinstance(config.get(key), str) or not config[key].startswith(("https://", "http://")):
+            raise LaunchError(f"The EHR's SMART configuration has no {key}.", 502)
+    methods = config.get("code_challenge_methods_supported")
+    if not isinstance(methods, list) or "S256" not in methods:
+        # SMART 2 requires S256; without it the code could be swapped by whoever intercepts it.
+        raise LaunchError("The EHR does not support PKCE with S256, which this app requires.", 502)
+    return config
+
+
+def _read_pending(request: HttpRequest) -> dict[str, Any]:
+    try:
+        value = request.get_signed_cookie(COOKIE, salt=COOKIE_SALT, max_age=LAUNCH_MAX_AGE_SECONDS)
+        if value is None:
+            return {}
+        data = signing.loads(value, salt=COOKIE_SALT + ".payload")
+    except (KeyError, signing.BadSignature, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_pending(response: HttpResponse, pending: dict[str, Any]) -> None:
+    if not pending:
+        response.delete_cookie(COOKIE, path=reverse("smart_callback").rsplit("/", 1)[0] + "/")
+        return
+    # The cookie is signed (it cannot be forged) and holds no data from the record, only
+    # which EHR is being launched and the PKCE verifier the token request needs.
+    response.set_signed_cookie(
+        COOKIE,
+        signing.dumps(pending, salt=COOKIE_SALT + ".payload", compress=True),
+        salt=COOKIE_SALT,
+        max_age=LAUNCH_MAX_AGE_SECONDS,
+        path=reverse("smart_callback").rsplit("/", 1)[0] + "/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",  # sent on the top-level redirect back from the authorisation server
+    )
+
+
+@never_cache
+@require_GET
+def launch(request: HttpRequest) -> HttpResponse:
+    iss = (request.GET.get("iss") or settings.SMART_DEFAULT_ISSUER or "").rstrip("/")
+    launch_token = request.GET.get("launch")
+    try:
+        if not iss:
+            raise LaunchError(
+                "Launch from your EHR, or configure a default FHIR server for standalone launch."
+            )
+        if iss not in _allowed_issuers():
+            # Only registered EHRs: otherwise anyone could make this server fetch any URL.
+            raise LaunchError("This EHR (iss) is not registered with this app.")
+        config = discover(iss)
+    except LaunchError as exc:
+        return _error(request, exc)
+    state = secrets.token_urlsafe(32)
+    verifier = secrets.token_urlsafe(64)  # 86 characters, within RFC 7636's 43-128
+    challenge = _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+    scopes = settings.SMART_SCOPES_EHR if launch_token else settings.SMART_SCOPES_STANDALONE
+    params = {
+        "response_type": "code",
+        "client_id": settings.SMART_CLIENT_ID,
+        "redirect_uri": _redirect_uri(request),
+        "scope": scopes,
+        "state": state,
+        "aud": iss,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if launch_token:
+        params["launch"] = launch_token
+    pending = _read_pending(request)
+    pending = dict(sorted(pending.items(), key=lambda kv: kv[1].get("t", 0))[-(MAX_PENDING - 1) :])
+    pending[state] = {"iss": iss, "token": config["token_endpoint"], "v": verifier, "t": int(time.time())}
+    separator = "&" if "?" in config["authorization_endpoint"] else "?"
+    response = HttpResponseRedirect(
+        config["authorization_endpoint"] + separator + urlencode(params, quote_via=quote)
+    )
+    _write_pending(response, pending)
+    return response
+
+
+def _fhir_get(http: httpx.Client, url: str) -> Any:
+    response = http.get(url)
+    if response.status_code in (401, 403):
+        raise LaunchError("The EHR refused to share the record with this app.", 502)
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return response.json()
+
+
+def read_record(iss: str, token: str, patient_id: str) -> tuple[Any, list[Any], list[Any]]:
+    """Patient, Observations (the mapped LOINC codes) and Specimens, with one access token."""
+    codes = ",".join(quote(f"{fhir_map.LOINC}|{c}", safe="") for c in snapshot().loinc)
+    pid = quote(patient_id, safe="")
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+    try:
+        with httpx.Client(timeout=HTTP_TIMEOUT_SECONDS, headers=headers, follow_redirects=False) as http:
+            patient = _fhir_get(http, f"{iss}/Patient/{pid}")
+            observations = _fhir_get(http, f"{iss}/Observation?patient={pid}&code={codes}&_count=200")
+            specimens = _fhir_get(http, f"{iss}/Specimen?patient={pid}&_count=200")
+    except (httpx.HTTPError, ValueError) as exc:
+        raise LaunchError("The record could not be read from the EHR.", 502) from exc
+    return (
+        patient,
+        fhir_map.resources(observations, "Observation"),
+        fhir_map.resources(specimens, "Specimen"),
+    )
+
+
+def _number(value: float) -> str:
+    """A number as a person types it: no exponent, no thousands separator."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def form_data(extract: fhir_map.RecordExtract) -> QueryDict:
+    """The case as the checklist form posts it (design.md §3.4): field code -> value, code__unit -> unit."""
+    data = QueryDict(mutable=True)
+    for code, value in extract.labs.items():
+        if isinstance(value, dict):
+            data[code] = _number(value["value"])
+            data[f"{code}__unit"] = value["unit"]
+        elif isinstance(value, int | float):
+            data[code] = _number(value)
+        else:
+            data[code] = str(value)
+    for code, present in extract.findings.items():
+        data[code] = "yes" if present else "no"
+    return data
+
+
+def record_annotations(extract: fhir_map.RecordExtract, today: datetime.date) -> list[dict[str, Any]]:
+    """What the page says about each pre-filled value: where it came from, how old it is."""
+    rows = []
+    demographics = {"age_years": "Age (from the birth date)", "sex": "Sex (from the administrative gender)"}
+    for code, label in demographics.items():
+        if code in extract.labs:
+            rows.append(
+                {
+                    "code": code,
+                    "label": label,
+                    "shown": str(extract.labs[code]),
+                    "date": "",
+                    "loinc": "",
+                    "stale": False,
+                    "days_old": None,
+                    "used": True,
+                    "note": "",
+                    "specimen": "",
+                }
+            )
+    for v in extract.values:
+        rows.append(
+            {
+                "code": v.target,
+                "label": v.label,
+                "shown": v.shown,
+                "date": v.date.isoformat() if v.date else "",
+                "loinc": v.loinc,
+                "stale": v.stale,
+                "days_old": v.extra.get("days_old"),
+                "used": v.used,
+                "note": v.note,
+                "specimen": v.extra.get("specimen", ""),
+            }
+        )
+    return rows
+
+
+@never_cache
+@require_GET
+def callback(request: HttpRequest) -> HttpResponse:
+    pending = _read_pending(request)
+    state = request.GET.get("state", "")
+    entry = next((v for k, v in pending.items() if hmac.compare_digest(k, state)), None) if state else None
+    try:
+        if entry is None:
+            raise LaunchError(
+                "This launch has expired or was not started here. Launch the app again from the EHR."
+            )
+        if request.GET.get("error"):
+            raise LaunchError("The EHR did not authorise the app.")
+        code = request.GET.get("code")
+        if not code:
+            raise LaunchError("The EHR sent no authorisation code.")
+        token = _exchange(request, entry, code)
+        patient_id = token.get("patient")
+        if not isinstance(patient_id, str) or not patient_id:
+            raise LaunchError("The EHR gave no patient in context.", 502)
+        patient, observations, specimens = read_record(entry["iss"], token["access_token"], patient_id)
+    except LaunchError as exc:
+        response = _error(request, exc)
+        if entry is not None:
+            pending.pop(state, None)
+            _write_pending(response, pending)
+        return response
+    # The access token was used for the reads above and is not kept anywhere.
+    del token
+    today = datetime.date.today()
+    observations = [o for o in observations if _about(o, patient_id)]
+    extract = fhir_map.extract(patient, observations, specimens, snapshot().loinc, today)
+    # The checklist view renders the page from the posted form, exactly as when a clinician posts it.
+    request.method = "POST"
+    # Django types request.POST as immutable; the view only reads it.
+    request.POST = form_data(extract)  # type: ignore[assignment]
+    request.ehr_record = record_annotations(extract, today)  # type: ignore[attr-defined]
+    response = views.checklist(request)
+    pending.pop(state, None)
+    _write_pending(response, pending)  # the state is used once
+    return response
+
+
+def _about(resource: dict[str, Any], patient_id: str) -> bool:
+    ref = (resource.get("subject") or {}).get("reference")
+    return isinstance(ref, str) and ref.split("/_history")[0].rstrip("/").endswith(f"Patient/{patient_id}")
+
+
+def _exchange(request: HttpRequest, entry: dict[str, Any], code: str) -> dict[str, Any]:
+    """Swap the code for a token (public client: the PKCE verifier is the proof)."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": _redirect_uri(request),
+        "client_id": settings.SMART_CLIENT_ID,
+        "code_verifier": entry["v"],
+    }
+    try:
+        response = httpx.post(
+            entry["token"], data=form, timeout=HTTP_TIMEOUT_SECONDS, headers={"Accept": "application/json"}
+        )
+    except httpx.HTTPError as exc:
+        raise LaunchError("The EHR's token endpoint could not be reached.", 502) from exc
+    if response.status_code != 200:
+        raise LaunchError(
+            "The EHR refused the authorisation code (for example a PKCE verifier mismatch).", 403
+        )
+    try:
+        token = response.json()
+    except ValueError as exc:
+        raise LaunchError("The EHR's token response is not JSON.", 502) from exc
+    if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
+        raise LaunchError("The EHR's token response has no access token.", 502)
+    if str(token.get("token_type", "")).lower() != "bearer":
+        raise LaunchError("The EHR's token is not a bearer token.", 502)
+    return token
