@@ -8,7 +8,6 @@ Run: .venv/bin/python -m pytest tests/test_browser.py -p no:randomly -q -s
 Figures for the closing note land in bench/results/ (keyboard_walk.txt, axe.txt).
 """
 
-import os
 import re
 import time
 
@@ -18,12 +17,11 @@ from django.core.management import call_command
 from tests.browser_helpers import (
     AXE_OPTIONS,
     CASE_NUMBERS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     VIEWPORTS,
     axe_line,
+    chromium_browser,
     fill_case_with_mouse,
     focus_with_keyboard,
     focused_description,
@@ -43,24 +41,9 @@ LIVE_TIMEOUT_MS = 5_000
 
 @pytest.fixture(scope="module")
 def browser():
-    """One Chromium for this module (module scope: Playwright's event loop must not outlive it)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    # Playwright's sync API keeps an asyncio loop registered on this thread, which
-    # makes Django refuse ORM calls (loaddata, flush) from the test thread.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    pw = playwright_sync.sync_playwright().start()
-    chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    try:
+    """One Chromium for this module."""
+    with chromium_browser() as chromium:
         yield chromium
-    finally:
-        chromium.close()
-        pw.stop()
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

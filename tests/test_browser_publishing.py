@@ -3,14 +3,13 @@
 Screenshots of each admin state go to var/screenshots/ (git-ignored) for a person to look at.
 """
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP
+from tests.browser_helpers import DESKTOP, chromium_browser
 
 pytestmark = pytest.mark.browser
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -21,21 +20,8 @@ PASSWORD = "editor-pass-1234"
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    pw = playwright_sync.sync_playwright().start()
-    chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    try:
+    with chromium_browser() as chromium:
         yield chromium
-    finally:
-        chromium.close()
-        pw.stop()
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
@@ -99,7 +85,7 @@ def set_vegf_cutoff(page, value, *, confirm=False):
 def live_cutoff(page):
     page.goto(f"{page.base}/criteria")
     row = page.locator("tr", has_text="high-specificity plasma cut-off").first.inner_text()
-    return re.search(r">= ([\d.]+)", row).group(1)
+    return float(re.search(r">= ([\d.]+)", row).group(1))
 
 
 def test_editor_walk_edit_diff_refused_fix_publish_revert(page):
@@ -107,7 +93,7 @@ def test_editor_walk_edit_diff_refused_fix_publish_revert(page):
     page.fill("#id_username", "clinician")
     page.fill("#id_password", PASSWORD)
     submit(page, "input[type=submit]")
-    assert live_cutoff(page) == "200.0"
+    assert live_cutoff(page) == 200
 
     # 1. A likely unit slip must be confirmed; nothing is saved meanwhile.
     set_vegf_cutoff(page, "0.2")
@@ -124,7 +110,7 @@ def test_editor_walk_edit_diff_refused_fix_publish_revert(page):
         "VEGF elevation met -> not met" in messages
     )
     shot(page, "02-saved-to-draft")
-    assert live_cutoff(page) == "200.0"  # nothing public changed
+    assert live_cutoff(page) == 200  # nothing public changed
 
     # 3. The draft against the live release, then Publish: refused in clinical words.
     page.goto(f"{page.base}/admin/checklist/contentrelease/")
@@ -139,7 +125,7 @@ def test_editor_walk_edit_diff_refused_fix_publish_revert(page):
     problems = page.locator(".publish-problems").inner_text()
     assert "Case 'Plasma VEGF 450, Castleman absent' would change from Meets to Does not meet" in problems
     shot(page, "04-publish-refused")
-    assert live_cutoff(page) == "200.0"
+    assert live_cutoff(page) == 200
 
     # 4. Fix, publish: the live page changes and carries the new release.
     set_vegf_cutoff(page, "300")
@@ -150,7 +136,7 @@ def test_editor_walk_edit_diff_refused_fix_publish_revert(page):
     submit(page, "input[name=publish]")
     assert "Published release 2" in page.locator("ul.messagelist").inner_text()
     shot(page, "05-published")
-    assert live_cutoff(page) == "300.0"
+    assert live_cutoff(page) == 300
     assert "Plasma VEGF cut-off 300 pg/mL." in page.goto(f"{page.base}/changelog").text()
 
     # 5. Revert: publish release 1 again, as release 3.
@@ -167,4 +153,4 @@ def test_editor_walk_edit_diff_refused_fix_publish_revert(page):
     submit(page, "input[name=publish]")
     assert "Published release 3" in page.locator("ul.messagelist").inner_text()
     shot(page, "07-reverted")
-    assert live_cutoff(page) == "200.0"
+    assert live_cutoff(page) == 200
