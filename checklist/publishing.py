@@ -20,11 +20,17 @@ from django.utils import timezone
 
 from . import content
 from .engine import InputError, RuleBook, RuleBookError, evaluate, from_records, parse_case
+from .engine.result import Status, Verdict
 from .models import ContentRelease, RegressionCase
 from .plausibility import check_threshold
 
-_OVERALL = {"met": "Meets", "not_met": "Does not meet", "incomplete": "Incomplete"}
-_CRITERION = {"met": "met", "not_met": "not met", "unknown": "not assessed"}
+_OVERALL: dict[str, str] = {
+    Verdict.MET: "Meets",
+    Verdict.NOT_MET: "Does not meet",
+    Verdict.INCOMPLETE: "Incomplete",
+}
+# "unknown", not "not assessed": since §f.2 A1 a criterion with its value given can be unknown.
+_CRITERION: dict[str, str] = {Status.MET: "met", Status.NOT_MET: "not met", Status.UNKNOWN: "unknown"}
 
 
 @dataclass

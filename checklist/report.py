@@ -8,6 +8,7 @@ import datetime
 from typing import Any
 
 from .content import Snapshot
+from .engine.result import Level, Status
 from .templatetags.checklist_tags import criterion_word, status_headline
 
 
@@ -18,7 +19,7 @@ def _headline(result: dict[str, Any], major: list[dict[str, Any]]) -> str:
 
 def _major(result: dict[str, Any]) -> list[dict[str, Any]]:
     # A caution without a level is minor (clinical.md §f.2 A2).
-    return [c for c in result["cautions"] if c.get("level") == "major"]
+    return [c for c in result["cautions"] if c.get("level") == Level.MAJOR]
 
 
 def short_report(
@@ -26,7 +27,7 @@ def short_report(
 ) -> str:
     """About ten lines for a clinic note: headline, caveats, criteria, flags, versions, disclaimer."""
     names = snap.book.criterion_names
-    met = [c["name"] for c in result["criteria"] if c["status"] == "met"]
+    met = [c["name"] for c in result["criteria"] if c["status"] == Status.MET]
     lines = [
         f"POEMSaid {today.isoformat()} (decision support, NOT A DIAGNOSIS)",
         _headline(result, major),

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import models
 from .content import Snapshot, snapshot
 from .engine import evaluate
+from .engine.result import Level, Verdict
 from .engine.vocabulary import LABS
 from .forms import CaseForm, site_units
 from .report import plain_text_report, short_report
@@ -46,8 +47,8 @@ def _result_context(
     chosen = (result or {}).get("criteria_set", {}).get("slug") or snap.book.default_set
     cautions = (result or {}).get("cautions", [])
     # A caution without a level is minor (clinical.md §f.2 A2): only named ones lead.
-    major = [c for c in cautions if c.get("level") == "major"]
-    minor = [c for c in cautions if c.get("level") != "major"]
+    major = [c for c in cautions if c.get("level") == Level.MAJOR]
+    minor = [c for c in cautions if c.get("level") != Level.MAJOR]
     labels = {code: item.label for code, item in form.layout.items.items()}
     warnings = [
         {"code": code, "label": labels.get(code, code), "message": message}
@@ -136,9 +137,9 @@ def _treatment(result: dict[str, Any] | None, snap: Snapshot) -> dict[str, Any]:
     """Treatment pages keyed to disease extent when the set is met (clinical.md §f.2 A8)."""
     pages = {t["slug"]: t for t in snap.treatments}
     plan = (result or {}).get("treatment") or None
-    if result is None or result.get("status") != "met" or not isinstance(plan, dict):
+    if result is None or result.get("status") != Verdict.MET or not isinstance(plan, dict):
         return {
-            "met": bool(result and result.get("status") == "met"),
+            "met": bool(result and result.get("status") == Verdict.MET),
             "extent": "",
             "lead": [],
             "rest": snap.treatments,

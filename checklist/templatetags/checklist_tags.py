@@ -9,18 +9,23 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from ..engine.result import Status, Verdict
 from ..engine.rulebook import display_unit
+from ..engine.vocabulary import Group
 
 register = template.Library()
 
-_CRITERION = {"met": "met", "not_met": "not met", "unknown": "not assessed"}
-_HEADLINE = {
-    "met": "Meets the criteria",
-    "not_met": "Does not meet the criteria",
-    "incomplete": "Incomplete: cannot be decided yet",
+# Keyed by the engine's enums (StrEnum: they look up by the JSON strings too), so a status
+# word is defined once, in the engine. "Unknown" rather than "not assessed": since §f.2 A1 a
+# criterion can be unknown with its value given (the specimen or sex decides); the reason says why.
+_CRITERION: dict[str, str] = {Status.MET: "met", Status.NOT_MET: "not met", Status.UNKNOWN: "unknown"}
+_HEADLINE: dict[str, str] = {
+    Verdict.MET: "Meets the criteria",
+    Verdict.NOT_MET: "Does not meet the criteria",
+    Verdict.INCOMPLETE: "Incomplete: cannot be decided yet",
 }
-_SHORT = {"met": "Met", "not_met": "Not met", "incomplete": "Incomplete"}
-_GROUP = {"mandatory": "mandatory", "major": "other major", "minor": "minor"}
+_SHORT: dict[str, str] = {Verdict.MET: "Met", Verdict.NOT_MET: "Not met", Verdict.INCOMPLETE: "Incomplete"}
+_GROUP: dict[str, str] = {Group.MANDATORY: "mandatory", Group.MAJOR: "other major", Group.MINOR: "minor"}
 
 
 @register.filter
