@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .context import Context
 from .derive import S_MET
 from .imwg import DEFINING_EVENT_LABS, FLAG_ONLY_LABS, flc_finding, lab_hits
-from .result import Differential
+from .result import Differential, Verdict
 from .vocabulary import FINDING_GROUPS
 
 # Findings that raise the AL amyloidosis flag with a clone (§f). Not criterion
@@ -92,7 +92,11 @@ def _mgus(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
         or ctx.case.findings.get("amyloid_on_biopsy") is True
     ):
         return []
-    return ["Polyneuropathy with a monoclonal protein, and the POEMS criteria are not met."]
+    # "Not met" only when the rule can no longer be met; while criteria are still unknown the
+    # case may yet be POEMS, and a haematologist must not read the flag as an exclusion.
+    settled = ctx.chosen.status is Verdict.NOT_MET and ctx.default.status is Verdict.NOT_MET
+    state = "are not met" if settled else "are not (yet) met: criteria are still unknown"
+    return [f"Polyneuropathy with a monoclonal protein, and the POEMS criteria {state}."]
 
 
 def _igm_mag(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
