@@ -329,3 +329,15 @@ def test_no_log_of_the_stack_holds_what_a_client_sent(one_server):
     # nginx's error log quotes the request line of a request it refuses (never a body or a
     # header); none of the requests above is refused by nginx, so it holds no sentinel either.
     assert SENTINEL not in (one_server.base / "nginx.err").read_text()
+
+
+def test_nginx_body_limits_follow_the_app_per_path(one_server):
+    """A CDS Hooks prefetch Bundle (the app takes up to 4 MB there) passes nginx; the API's
+    64 KB limit is enforced by nginx before a worker is used."""
+    big = b'{"pad": "' + b"x" * 200_000 + b'"}'
+    headers = {"Content-Type": "application/json"}
+    status, _, _ = request(one_server.port, "POST", "/api/v1/evaluate", big, headers)
+    assert status == 413
+    status, body, _ = request(one_server.port, "POST", "/cds-services/poems-criteria", big, headers)
+    # Reached the app, which refuses the unsigned call itself.
+    assert status != 413 and b"nginx" not in body, (status, body[:200])
