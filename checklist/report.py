@@ -22,6 +22,15 @@ def _major(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in result["cautions"] if c.get("level") == Level.MAJOR]
 
 
+def _left_out(form: Any) -> list[str]:
+    """Values in error are left out of the evaluation (a bad value never blanks the answer), so
+    a report must say so: otherwise "VEGF not measured" would stand for a VEGF that was typed."""
+    return [
+        f"LEFT OUT, fix and re-run: {e['label'] or e['name']}: {e['message']}"
+        for e in (form.error_list() if form is not None and form.errors else [])
+    ]
+
+
 def short_report(
     form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date, major: list[dict[str, Any]]
 ) -> str:
@@ -33,6 +42,7 @@ def short_report(
         _headline(result, major),
     ]
     lines += [f"Major caveat: {c['message']}" for c in major]
+    lines += _left_out(form)
     lines.append("Met: " + (", ".join(met) if met else "none") + ".")
     if result["missing"]:
         lines.append("Still needed: " + ", ".join(names[c] for c in result["missing"]) + ".")
@@ -59,6 +69,7 @@ def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: 
         _headline(result, major),
     ]
     lines += [f"Major caveat: {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in major]
+    lines += _left_out(form)
     if result["missing"]:
         lines.append("Still needed: " + ", ".join(book.criterion_names[c] for c in result["missing"]) + ".")
     lines += ["", "Differentials to consider or exclude:"]

@@ -279,3 +279,30 @@ def test_references_page_names_its_list_once(client, seeded):
 def test_treatment_page_states_it_is_not_a_recommendation_once(client, seeded):
     html = client.get("/treatments/corticosteroids").content.decode()
     assert html.count("not a treatment recommendation") == 1
+
+
+def test_report_names_a_value_left_out_instead_of_reading_it_as_not_measured(client, seeded):
+    case = {
+        "polyneuropathy": "yes",
+        "m_protein_present": "yes",
+        "vegf_pg_ml": "-5",
+        "vegf_specimen": "plasma",
+    }
+    html = client.post("/report", case).content.decode()
+    assert "LEFT OUT, fix and re-run: VEGF" in html and "plausible range" in html
+    # The short note on the page carries it too (the copy-to-note text).
+    page = client.post("/", case).content.decode()
+    assert page.count("LEFT OUT, fix and re-run: VEGF") >= 2  # short and full notes
+
+
+def test_report_without_errors_has_no_left_out_line(client, seeded):
+    case = {
+        "polyneuropathy": "yes",
+        "m_protein_present": "yes",
+        "lymphadenopathy": "yes",
+        "vegf_pg_ml": "450",
+        "vegf_specimen": "plasma",
+    }
+    html = client.post("/report", case).content.decode()
+    assert "Meets the criteria" in html
+    assert "LEFT OUT" not in html
