@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from . import content
 from .engine import InputError, RuleBook, RuleBookError, evaluate, from_records, parse_case
+from .engine.golden import differences
 from .engine.result import Status, Verdict
 from .models import ContentRelease, RegressionCase
 from .plausibility import check_threshold
@@ -120,10 +121,20 @@ def run_case_on(case: RegressionCase, book: RuleBook) -> str | None:
     except InputError as exc:
         return f"Case '{case.name}' would no longer be accepted: {exc}"
     expected = case.expected if isinstance(case.expected, dict) else {}
+    # Pass or fail is the engine's golden comparison (every expectation key, unknown keys
+    # refused), so publishing checks exactly what the golden tests check. describe_change
+    # only words the common departures clinically; the rest are named as the engine names them.
     try:
-        return describe_change(case.name, expected, result, book)
+        diffs = differences(expected, result)
     except (AttributeError, TypeError) as exc:
-        return f"Case '{case.name}' has a malformed expectation ({exc})"
+        return f"Case '{case.name}' has a malformed expectation ({type(exc).__name__})"
+    if not diffs:
+        return None
+    try:
+        worded = describe_change(case.name, expected, result, book)
+    except (AttributeError, TypeError):
+        worded = None
+    return worded or f"Case '{case.name}' would change: " + "; ".join(diffs)
 
 
 def case_failures(book: RuleBook) -> tuple[int, list[str]]:

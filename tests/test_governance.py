@@ -496,3 +496,21 @@ def test_the_diff_names_rows_of_a_model_without_a_code():
     assert ("changed", "limited / asct", "note", "New words.") in changes
     assert ("added", "disseminated / asct", "", "") in changes
     assert len(changes) == 2
+
+
+def test_publishing_checks_every_expectation_key_not_only_statuses(seeded):
+    """A draft that keeps every status but changes what a case's reason says (here the
+    cut-off quoted) is refused: publishing runs the same comparison as the golden tests."""
+    RegressionCase.objects.create(
+        slug="vegf-450-reason",
+        name="Plasma VEGF 450 quotes the 200 cut-off",
+        case=VEGF_450,
+        expected={"status": "met", "reasons_contain": {"vegf_elevated": ["200 pg/mL"]}},
+        source="Dispenzieri 2012 plasma cut-off (PMID 22547581)",
+        author="test",
+    )
+    _set_vegf(300)  # 450 still meets it: status and criteria unchanged
+    code, out = _run("publish_content", "--note", "raise VEGF a little")
+    assert code == 1, out
+    assert "Plasma VEGF 450 quotes the 200 cut-off" in out and "200 pg/mL" in out
+    assert ContentRelease.objects.published().count() == 1
