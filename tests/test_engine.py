@@ -428,3 +428,14 @@ def test_every_caution_in_the_output_has_a_level(book):
     levels = [c["level"] for c in result["cautions"]]
     assert set(levels) == {"major", "minor"}
     assert levels == sorted(levels)  # major first
+
+
+def test_a_rule_book_without_the_lesion_limit_is_refused_not_a_500_later():
+    records = [
+        r
+        for r in fixture_records()
+        if not (r["model"] == "checklist.threshold" and r["fields"]["code"] == "extent_limited_max_lesions")
+    ]
+    with pytest.raises(RuleBookError) as caught:
+        from_records(records)
+    assert any("extent_limited_max_lesions" in p for p in caught.value.problems)

@@ -40,8 +40,9 @@ def treatment(case: Case, book: RuleBook, derived: Derived) -> Treatment:
         extent = Extent.UNKNOWN
         if not sclerotic or count == 0:
             reasons.append(
-                "No sclerotic bone lesion recorded: the literature's limited-disease path (radiation of "
-                "1-3 lesions) needs one; a marrow biopsy and PET-CT decide the extent."
+                # The lesion limit is content: quote it, never a number written here.
+                "No sclerotic bone lesion recorded: the literature's limited-disease path (radiation, "
+                f"{limit.describe()}) needs one; a marrow biopsy and PET-CT decide the extent."
             )
         if count is None and sclerotic:
             reasons.append("Lesion count not given: count the lesions on PET-CT.")

@@ -394,6 +394,7 @@ THRESHOLDS: tuple[str, ...] = (
     "mm_flc_involved",
     "mde_marrow_plasma_cells",
     "al_proteinuria",
+    "extent_limited_max_lesions",  # §f.2 A8: read by engine/treatment.py
 )
 
 
