@@ -25,6 +25,8 @@ EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "threshold": ("view", "change"),
     "differential": ("view", "change"),
     "treatment": ("view", "add", "change"),
+    # Which treatment pages lead for each disease extent (§f.2 A8): clinical content.
+    "treatmentbyextent": ("view", "add", "change", "delete"),
     "caution": ("view", "change"),
     "sitetext": ("view", "change"),
     # Releases are made only by publishing (checked); nobody edits one by hand.

@@ -387,3 +387,18 @@ def test_an_invalid_draft_breaks_neither_the_admin_nor_the_public_pages(client, 
     assert any(m.startswith("The draft is invalid and cannot be published:") for m in messages)
     for url in ("/", "/criteria", "/about", "/api/v1/criteria-sets"):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_editors_can_reach_every_content_model():
+    """A new content model without an Editors permission is content nobody can correct."""
+    from checklist.content import content_models
+    from checklist.permissions import EDITOR_PERMISSIONS
+
+    names = {m._meta.model_name for m in content_models()}
+    assert names - set(EDITOR_PERMISSIONS) == set()
+
+
+def test_an_editor_can_change_the_treatment_by_extent_mapping(client, editor):
+    client.force_login(editor)
+    assert client.get("/admin/checklist/treatmentbyextent/").status_code == 200
