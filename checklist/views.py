@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import models
 from .content import Snapshot, snapshot
 from .engine import evaluate
+from .engine.inputs import display_unit
 from .engine.result import Level, Verdict
 from .engine.vocabulary import LABS
 from .forms import CaseForm, site_units
@@ -300,8 +301,7 @@ def _thresholds(snap: Snapshot) -> list[dict[str, Any]]:
                 # A clinician reads "Platelets > 450 x10^9/L", not "platelets_10e9_l > 450.0".
                 "lab_label": labels.get(t["lab"], t["lab"]),
                 "value_display": f"{t['value']:g}",
-                # Cell counts are stored as "10^9/L"; read as a multiplier they need the "x".
-                "unit": ("x" + lab.unit if lab.unit.startswith("10^") else lab.unit) if lab else "",
+                "unit": display_unit(lab.unit) if lab else "",  # the engine's unit wording
             }
         )
     return out

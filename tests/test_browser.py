@@ -197,6 +197,8 @@ def test_keyboard_only_walk_completes_a_case(site, page):
     assert page.is_checked("input[name=organomegaly][value=yes]")
     expect(page.locator("#live-status")).to_have_text(re.compile(r"^Meets the criteria, "))
 
+    # 55 presses today (189 before the compact page): a return towards the long form fails.
+    assert presses <= 70, presses
     write_result(
         "keyboard_walk.txt",
         f"keyboard walk: {presses} key presses, {secs:.2f}s (headless Chromium, live server; "
@@ -348,7 +350,9 @@ def test_default_page_height(site, browser, device):
         height = page.evaluate("document.documentElement.scrollHeight")
         screenshot(page, f"{device}-default", full_page=True)
         write_result(f"page_height_{device}.txt", f"default page height at {device}: {height} px")
-        assert height < 3500, height
+        # The bar is 3,500 px; the page is 1,280 (laptop) and 2,093 (phone) today, so a
+        # regression well inside 3,500 still fails here.
+        assert height < {"laptop": 1600, "phone": 2600}[device], height
         # Touch targets of the segmented control: at least 24 x 24 px.
         for label in page.locator(".crit-line > .seg > .seg-btn").all():
             box = label.bounding_box()
