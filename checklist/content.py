@@ -15,7 +15,6 @@ worker could see the new stamp, read the old rows and keep them under it.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
 import threading
@@ -70,13 +69,6 @@ _CORE_ORDER: tuple[type[Any], ...] = (
 )
 # Not content: the releases themselves and the cases that guard them.
 NOT_CONTENT = frozenset({"contentrelease", "regressioncase"})
-_EXTRA: list[type[Any]] = []
-
-
-def register_content_model(model: type[Any]) -> None:
-    """Declare a model of another app as content (published, exported, imported)."""
-    if model not in _EXTRA:
-        _EXTRA.append(model)
 
 
 def content_models() -> tuple[type[Any], ...]:
@@ -87,7 +79,6 @@ def content_models() -> tuple[type[Any], ...]:
         if model in ordered or name in NOT_CONTENT or name.startswith("historical"):
             continue
         ordered.append(model)
-    ordered.extend(m for m in _EXTRA if m not in ordered)
     return tuple(ordered)
 
 
@@ -326,10 +317,3 @@ def _signal() -> None:
     else:
         _bump_file(_stamp_file())
     _local.pop("snapshot", None)
-
-
-def review_date(value: Any) -> datetime.date | None:
-    """A review date from a snapshot (a date) or from raw JSON (an ISO string)."""
-    if isinstance(value, str):
-        return parse_date(value)
-    return value if isinstance(value, datetime.date) else None

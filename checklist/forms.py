@@ -135,9 +135,6 @@ class Layout:
     sets: dict[str, tuple[SetGroup, ...]]  # the criteria's grouping under each set
     items: dict[str, Item] = field(default_factory=dict)
 
-    def codes(self) -> tuple[str, ...]:
-        return tuple(self.items)
-
 
 _ROLE_TITLES = {
     "mandatory": "Mandatory criteria",
@@ -145,9 +142,6 @@ _ROLE_TITLES = {
     "minor": "Minor criteria",
     "none": "Not counted in this set",
 }
-
-
-ROLES = ("mandatory", "major", "minor", "none")
 
 
 def _set_groups(snap: Snapshot, slug: str) -> tuple[SetGroup, ...]:

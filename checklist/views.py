@@ -360,21 +360,6 @@ def references(request: HttpRequest) -> HttpResponse:
     return render(request, "checklist/references.html", {"refs": refs})
 
 
-REVIEWED_MODELS = (
-    models.CriteriaSet,
-    models.Membership,
-    models.Criterion,
-    models.Finding,
-    models.LabField,
-    models.Threshold,
-    models.Caution,
-    models.Differential,
-    models.Treatment,
-    models.Reference,
-    models.SiteText,
-)
-
-
 @require_GET
 def about(request: HttpRequest) -> HttpResponse:
     snap = snapshot()

@@ -21,9 +21,6 @@ from .result import Comparison, CriterionOutcome, Evaluation, Issue
 from .rulebook import RuleBook
 from .sets import SetOutcome, apply_rule
 from .treatment import treatment
-from .vocabulary import Group
-
-_GROUPS = (Group.MANDATORY, Group.MAJOR, Group.MINOR)
 
 
 def _comparison(outcomes: dict[str, SetOutcome]) -> tuple[Comparison, ...]:
