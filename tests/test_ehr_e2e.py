@@ -411,6 +411,7 @@ def test_ehr_launch_lands_on_a_prefilled_checklist_matching_the_api(ehr, app, ca
     assert "Pre-filled from the record" in html
     assert "LOINC 75628-8" in html and "LOINC 777-3" in html and "LOINC 25700-6" in html
     assert "stale" in html  # the CSF protein is 150 days old
+    assert "Values older than 90 days are marked stale." in html  # the threshold the reader used
     fields = FormFields()
     fields.feed(html)
     assert fields.values["vegf_pg_ml"] == "1250"

@@ -288,7 +288,10 @@ def build_card(extract: fhir_map.RecordExtract, result: dict[str, Any]) -> dict[
         lines.append("- No criterion is decided by these labs alone.")
     used = [v for v in extract.values if v.used]
     unused = [v for v in extract.values if not v.used]
-    lines += ["", "**Values used** (newest per test; older than 90 days marked stale):"]
+    lines += [
+        "",
+        f"**Values used** (newest per test; older than {fhir_map.STALE_AFTER_DAYS} days marked stale):",
+    ]
     lines += [_value_line(v) for v in used] or ["- none"]
     if unused:
         lines += ["", "**Read but not used:**", *[_value_line(v) for v in unused]]

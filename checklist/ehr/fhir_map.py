@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.vocabulary import FINDINGS
+
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 SNOMED = "http://snomed.info/sct"
@@ -295,7 +297,7 @@ def extract(
         stale = days_old is None or days_old > STALE_AFTER_DAYS
         label = str(mapping.get("display") or code)
         extra: dict[str, Any] = {"days_old": days_old}
-        if target in ("m_protein_present",):
+        if target in FINDINGS:  # a finding is read as present/absent, not as a Quantity
             present, shown = _presence(obs)
             if present is None:
                 out.values.append(

@@ -293,6 +293,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     # Django types request.POST as immutable; the view only reads it.
     request.POST = form_data(extract)  # type: ignore[assignment]
     request.ehr_record = record_annotations(extract, today)  # type: ignore[attr-defined]
+    request.ehr_stale_days = fhir_map.STALE_AFTER_DAYS  # type: ignore[attr-defined]
     response = views.checklist(request)
     pending.pop(state, None)
     _write_pending(response, pending)  # the state is used once
