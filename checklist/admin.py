@@ -680,13 +680,13 @@ def case_summary_html(case: Any, criteria_set: str = "") -> str:
 def expectation_html(expected: Any) -> str:
     if not isinstance(expected, dict):
         return format_html("<p>{}</p>", "Expectation is not an object.")
-    from .publishing import _CRITERION, _OVERALL
+    from .templatetags.checklist_tags import criterion_word, verdict_verb
 
     items = []
     if expected.get("status"):
-        items.append(f"Overall: {_OVERALL.get(expected['status'], expected['status'])}")
+        items.append(f"Overall: {verdict_verb(expected['status'])}")
     for code, want in (expected.get("criteria") or {}).items():
-        items.append(f"{code.replace('_', ' ')}: {_CRITERION.get(want, want)}")
+        items.append(f"{code.replace('_', ' ')}: {criterion_word(want)}")
     for key, words in (
         ("differentials", "flagged"),
         ("not_differentials", "not flagged"),

@@ -21,17 +21,9 @@ from django.utils import timezone
 from . import content
 from .engine import InputError, RuleBook, RuleBookError, evaluate, from_records, parse_case
 from .engine.golden import differences
-from .engine.result import Status, Verdict
 from .models import ContentRelease, RegressionCase
 from .plausibility import check_threshold
-
-_OVERALL: dict[str, str] = {
-    Verdict.MET: "Meets",
-    Verdict.NOT_MET: "Does not meet",
-    Verdict.INCOMPLETE: "Incomplete",
-}
-# "unknown", not "not assessed": since §f.2 A1 a criterion with its value given can be unknown.
-_CRITERION: dict[str, str] = {Status.MET: "met", Status.NOT_MET: "not met", Status.UNKNOWN: "unknown"}
+from .templatetags.checklist_tags import criterion_word, verdict_verb
 
 
 @dataclass
@@ -79,8 +71,8 @@ def describe_change(
     for code, want in expected.get("criteria", {}).items():
         got = statuses.get(code)
         if got != want:
-            got_word = _CRITERION.get(got, "not in this set") if got else "not in this set"
-            parts.append(f"{_words(code, book.criterion_names)} {_CRITERION.get(want, want)} -> {got_word}")
+            got_word = criterion_word(got) if got else "not in this set"
+            parts.append(f"{_words(code, book.criterion_names)} {criterion_word(want)} -> {got_word}")
     if "missing" in expected and sorted(expected["missing"]) != sorted(result["missing"]):
         parts.append(
             "still to assess would be "
@@ -107,7 +99,7 @@ def describe_change(
     head = f"Case '{name}' would change"
     if status_changed:
         got_status = result["status"]
-        head += f" from {_OVERALL.get(want_status, want_status)} to {_OVERALL.get(got_status, got_status)}"
+        head += f" from {verdict_verb(want_status)} to {verdict_verb(got_status)}"
     return head + (": " + "; ".join(parts) if parts else "")
 
 

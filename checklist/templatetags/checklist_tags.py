@@ -24,8 +24,18 @@ _HEADLINE: dict[str, str] = {
     Verdict.NOT_MET: "Does not meet the criteria",
     Verdict.INCOMPLETE: "Incomplete: cannot be decided yet",
 }
+# How a case moves in a regression message: "from Meets to Does not meet".
+_VERB: dict[str, str] = {
+    Verdict.MET: "Meets",
+    Verdict.NOT_MET: "Does not meet",
+    Verdict.INCOMPLETE: "Incomplete",
+}
 _SHORT: dict[str, str] = {Verdict.MET: "Met", Verdict.NOT_MET: "Not met", Verdict.INCOMPLETE: "Incomplete"}
 _GROUP: dict[str, str] = {Group.MANDATORY: "mandatory", Group.MAJOR: "other major", Group.MINOR: "minor"}
+
+
+def verdict_verb(status: str) -> str:
+    return _VERB.get(status, status)
 
 
 @register.filter
