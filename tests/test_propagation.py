@@ -28,6 +28,10 @@ def _assert_no_stale(result):
 
 
 def test_three_gunicorn_workers_on_sqlite_with_the_stamp_file():
+    # Its own SQLite file either way: in the PostgreSQL suite it would only repeat the
+    # SQLite run (about 30 s), so there the PostgreSQL + Redis case below runs instead.
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.skip("runs in the SQLite suite (make test)")
     _assert_no_stale(run(ROOT))
 
 
