@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from .inputs import Case, display_unit
 from .result import Status
 from .rulebook import CriteriaSetRule, RuleBook, SubfindingList, Threshold
+from .vocabulary import ANY_OF_CRITERIA
 
 # Module-level aliases: attribute access on an Enum class is slow in Python 3.11,
 # and the engine reads these in every loop (see bench/ for the figures).
@@ -56,10 +57,10 @@ _SEX_WORDS = {"M": "male", "F": "female"}
 # D6: when any of these is given, the explicit endocrinopathy flag is ignored.
 _SUBFINDINGS_OVERRIDE_EXPLICIT = frozenset({"endocrinopathy"})
 
-# D4, D5, D6, D7: the criteria met by any one of their sub-findings (content lists them).
-_ANY_OF = ("organomegaly", "extravascular_volume_overload", "endocrinopathy", "skin_changes")
-# A criterion content gives no sub-findings: unknown unless flagged (never met by nothing).
-_NO_SUBS = {code: SubfindingList(code, (), (), (), "", frozenset(), "Not assessed.") for code in _ANY_OF}
+# An any-of criterion content gives no sub-findings: unknown unless flagged (never met by nothing).
+_NO_SUBS = {
+    code: SubfindingList(code, (), (), (), "", frozenset(), "Not assessed.") for code in ANY_OF_CRITERIA
+}
 
 
 def _explicit(case: Case, book: RuleBook, code: str) -> CriterionResult | None:
@@ -333,7 +334,7 @@ def derive(case: Case, book: RuleBook) -> Derived:
         "vegf_elevated": _vegf(case, book, cautions),
         "thrombocytosis_polycythemia": _thrombocytosis(case, book, cautions),
     }
-    for code in _ANY_OF:
+    for code in ANY_OF_CRITERIA:
         computed[code] = _any_of(case, book.subfinding_list(code) or _NO_SUBS[code], book)
 
     results: dict[str, CriterionResult] = {}

@@ -16,7 +16,7 @@ from typing import Any
 
 from .inputs import display_unit as display_unit  # re-exported: pages format units the same way
 from .result import SetRef
-from .vocabulary import CRITERIA, FINDINGS, LABS, THRESHOLDS, TREATMENT_SLOTS, Group
+from .vocabulary import ANY_OF_CRITERIA, CRITERIA, FINDINGS, LABS, THRESHOLDS, TREATMENT_SLOTS, Group
 
 _COMPARATORS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "gt": (operator.gt, ">"),
@@ -153,7 +153,7 @@ class RuleBook:
         return found.qualifying if found is not None else ()
 
     def subfinding_list(self, criterion: str, slug: str = "") -> SubfindingList | None:
-        """``criterion``'s sub-findings as set ``slug`` counts them (blank: the current lists)."""
+        """An any-of criterion's sub-findings as set ``slug`` counts them (blank: the current lists)."""
         for own in self._set_lists.get(slug, ()):
             if own.criterion == criterion:
                 return own
@@ -189,14 +189,18 @@ class RuleBook:
         # The current lists (the 2007 caveat applied, nothing left out) are derived once
         # per case; a set keeps its own list only for the criteria where it differs, so
         # only those are derived again for that set (derive.criteria_for).
-        lists = {c: self._list(c, subs, caveat=True, rule=None) for c, subs in self.subfindings.items()}
+        lists = {
+            c: self._list(c, subs, caveat=True, rule=None)
+            for c, subs in self.subfindings.items()
+            if c in ANY_OF_CRITERIA
+        }
         object.__setattr__(self, "_lists", lists)
         set_lists: dict[str, tuple[SubfindingList, ...]] = {}
         for slug, rule in self.sets.items():
             own = []
             for criterion in rule.codes:
                 subs = self.subfindings.get(criterion)
-                if not subs:
+                if not subs or criterion not in ANY_OF_CRITERIA:
                     continue
                 mine = self._list(criterion, subs, caveat=rule.apply_endocrine_caveat, rule=rule)
                 base = lists[criterion]
@@ -261,6 +265,12 @@ def from_records(records: Iterable[Mapping[str, Any]]) -> RuleBook:
             sub.setdefault(criterion, []).append((code, bool(f.get("qualifies", True))))
         for slug in f.get("not_in_sets") or ():
             not_counted.setdefault(_key(slug) or "", set()).add(code)
+            if criterion not in ANY_OF_CRITERIA:
+                # Only an any-of list can be narrowed; elsewhere the mark would do nothing.
+                problems.append(
+                    f"finding {code} is left out of criteria set {_key(slug)}, but only the "
+                    "sub-findings of " + ", ".join(ANY_OF_CRITERIA) + " can be"
+                )
 
     thresholds: dict[str, Threshold] = {}
     for f in by_model.get("checklist.threshold", []):

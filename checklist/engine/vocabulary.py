@@ -38,6 +38,15 @@ CRITERIA: dict[str, Group] = {
     "thrombocytosis_polycythemia": Group.MINOR,
 }
 
+# D4-D7: the criteria met by any one of their sub-findings (content lists them, and
+# a criteria set may leave some out). The others have their own derivation.
+ANY_OF_CRITERIA: tuple[str, ...] = (
+    "organomegaly",
+    "extravascular_volume_overload",
+    "endocrinopathy",
+    "skin_changes",
+)
+
 # §e.2: finding codes (booleans), grouped as the spec groups them. Criterion
 # codes are accepted as findings too: they are the clinician's explicit flags.
 FINDING_GROUPS: dict[str, tuple[str, ...]] = {
