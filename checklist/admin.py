@@ -210,7 +210,7 @@ class CriterionAdmin(ContentAdmin):
         (
             None,
             {
-                "fields": ("code", "name", "letter", "order"),
+                "fields": ("code", "name", "letter", "short_name", "order"),
                 "description": "The code is used by the engine and the API: never change it.",
             },
         ),

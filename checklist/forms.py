@@ -29,7 +29,7 @@ from django.http import HttpRequest
 from .content import Snapshot
 from .engine.inputs import Case, read_case
 from .engine.rulebook import display_unit
-from .engine.vocabulary import LABS, LabKind
+from .engine.vocabulary import CRITERION_LABS, LABS, LabKind
 
 NOT_ASSESSED, PRESENT, ABSENT = "", "yes", "no"
 TRI_STATE = [(PRESENT, "Present"), (ABSENT, "Absent"), (NOT_ASSESSED, "Not assessed")]
@@ -50,22 +50,13 @@ SECTION_HOME: dict[str, str] = {
     "vegf_confounders": "vegf_elevated",
 }
 
-# The labs a criterion's rule reads (checklist/engine/derive.py). They stay on
-# the criterion's line, always visible: the answer cannot be reached without them.
-CRITERION_LABS: dict[str, tuple[str, ...]] = {
-    "vegf_elevated": ("vegf_pg_ml", "vegf_specimen"),
-    "thrombocytosis_polycythemia": ("platelets_10e9_l", "hemoglobin_g_dl", "hematocrit_pct", "sex"),
-}
-# How many of those fit on the line itself; the rest open beneath it.
+# How many of a criterion's own labs (vocabulary.CRITERION_LABS) fit on its line; the rest
+# open beneath it.
 INLINE_LABS = 2
-
-# Units a clinician in an SI laboratory reads; the canonical units are the US ones.
-SI_UNITS = frozenset({"g/L", "mmol/L", "umol/L", "10^9/L", "L/L", "pg/mL", "mg/L", "ng/L"})
 
 
 def si_unit(code: str) -> str:
-    lab = LABS[code]
-    return next((u for u in lab.allowed_units if u in SI_UNITS), lab.unit)
+    return LABS[code].si
 
 
 def default_unit(code: str, system: str) -> str:

@@ -139,6 +139,12 @@ class Criterion(ReviewedContent):
     letter = models.CharField(
         max_length=1, choices=Letter.choices, blank=True, help_text="POEMS acronym letter, if any."
     )
+    short_name = models.CharField(
+        max_length=12,
+        blank=True,
+        help_text="One word for the answer bar's chip (e.g. 'Bone'); the letter, or the name's "
+        "first word, when blank. Keep it short: on a phone every chip shares one row.",
+    )
     order = models.PositiveSmallIntegerField(default=0)
     reference = models.ForeignKey(Reference, null=True, blank=True, on_delete=models.PROTECT)
 

@@ -122,7 +122,7 @@ def _chips(result: dict[str, Any] | None, snap: Snapshot, chosen: str) -> list[d
         code = criterion["code"]
         chip = {
             "code": code,
-            "short": criterion.get("letter") or criterion["name"].split()[0],
+            "short": criterion.get("letter") or criterion.get("short_name") or criterion["name"].split()[0],
             "name": criterion["name"],
             "status": status.get(code, "unknown"),
         }

@@ -165,3 +165,37 @@ def test_every_lab_accepts_its_own_canonical_unit_from_the_form(client, seeded):
             value = lab.soft_low if lab.soft_low is not None else (lab.minimum or 1)
             response = live(client, {code: str(value), f"{code}__unit": unit})
             assert f"{code}__unit" not in response.context["form"].errors, (code, unit)
+
+
+# What an SI laboratory reports each lab in (Système International; UK and European lab reports).
+SI_REPORTED = {
+    "hemoglobin_g_dl": "g/L",
+    "hematocrit_pct": "L/L",
+    "calcium_mg_dl": "mmol/L",
+    "creatinine_mg_dl": "umol/L",
+    "albumin_g_dl": "g/L",
+    "m_protein_g_dl": "g/L",
+    "vitamin_b12_pg_ml": "pmol/L",
+    "csf_protein_mg_dl": "g/L",
+    "platelets_10e9_l": "10^9/L",
+    "vegf_pg_ml": "pg/mL",
+}
+
+
+@pytest.mark.parametrize("code", sorted(SI_REPORTED))
+def test_each_lab_offers_its_si_and_us_units_and_the_site_default_picks_one(client, seeded, settings, code):
+    settings.LAB_UNITS = "SI"
+    page = client.get("/").content.decode()
+    chooser = page[page.index(f'id="id_{code}__unit"') :]
+    chooser = chooser[: chooser.index("</select>")]
+    assert f'data-si="{SI_REPORTED[code]}"' in chooser and f'data-us="{LABS[code].unit}"' in chooser
+    selected = chooser[chooser.index(" selected") - 40 : chooser.index(" selected")]
+    assert f'value="{SI_REPORTED[code]}"' in selected, selected
+    settings.LAB_UNITS = "US"
+    from checklist import views
+
+    views._EMPTY_PAGE.clear()  # the empty page is rendered once per content version
+    page = client.get("/").content.decode()
+    chooser = page[page.index(f'id="id_{code}__unit"') :]
+    selected = chooser[chooser.index(" selected") - 40 : chooser.index(" selected")]
+    assert f'value="{LABS[code].unit}"' in selected, selected

@@ -197,7 +197,7 @@ def test_export_and_import_carry_the_lists(seeded, tmp_path):
 
 
 def test_databases_seeded_before_the_field_get_the_2003_lists_once_in_the_draft(seeded):
-    migration = importlib.import_module("checklist.migrations.0006_mayo_2003_subfinding_lists")
+    migration = importlib.import_module("checklist.migrations.0007_mayo_2003_subfinding_lists")
     mayo_2003 = CriteriaSet.objects.get(slug="mayo-2003")
     mayo_2003.findings_not_counted.clear()
     migration.forwards(apps, None)

@@ -24,6 +24,6 @@ def forwards(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("checklist", "0005_finding_not_in_sets")]
+    dependencies = [("checklist", "0006_finding_not_in_sets")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

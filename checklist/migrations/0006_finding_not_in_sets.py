@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("checklist", "0004_loinc_mapping"),
+        ("checklist", "0005_criterion_short_name"),
     ]
 
     operations = [
