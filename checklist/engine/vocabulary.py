@@ -38,6 +38,15 @@ CRITERIA: dict[str, Group] = {
     "thrombocytosis_polycythemia": Group.MINOR,
 }
 
+# D4-D7: the criteria met by any one of their sub-findings (content lists them, and
+# a criteria set may leave some out). The others have their own derivation.
+ANY_OF_CRITERIA: tuple[str, ...] = (
+    "organomegaly",
+    "extravascular_volume_overload",
+    "endocrinopathy",
+    "skin_changes",
+)
+
 # The labs each criterion's rule reads (derive.py: _vegf, _thrombocytosis). A form
 # keeps them on the criterion's own line: the answer cannot be reached without them.
 CRITERION_LABS: dict[str, tuple[str, ...]] = {

@@ -232,3 +232,31 @@ def treatment_links(pages: list[dict[str, Any]]) -> str:
             _LINKS.clear()
         _LINKS[key] = built
     return mark_safe(built)  # every value escaped above
+
+
+@register.simple_tag
+def set_subfindings(rule: Any) -> list[dict[str, Any]]:
+    """The sub-findings each criterion of ``rule`` counts, as that set counts them (/criteria).
+
+    A set can leave sub-findings out (``Finding.not_in_sets``: acrocyanosis,
+    flushing and pericardial effusion under Mayo 2003) and can predate the
+    2007 diabetes/thyroid caveat; the page shows the set's own list, read
+    from the live release the view is showing.
+    """
+    from ..content import snapshot  # the live release's rule book, cached per process
+
+    book = snapshot().book
+    out = []
+    for code in rule.codes:
+        subs = book.subfinding_list(code, rule.slug)
+        if subs is None:
+            continue
+        out.append(
+            {
+                "name": rule.labels.get(code) or book.criterion_names.get(code, code),
+                "counted": [book.label(f) for f in subs.qualifying],
+                "alone_not": [book.label(f) for f in subs.non_qualifying],
+                "not_counted": [book.label(f) for f in subs.not_counted],
+            }
+        )
+    return out
