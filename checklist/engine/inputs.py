@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .slots import slot_init
 from .units import UnitError, resolve_unit
 from .vocabulary import FINDINGS, LABS, Lab, LabKind
 
@@ -47,6 +48,7 @@ class InputError(ValueError):
         return {"errors": [e.as_dict() for e in self.errors]}
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Entered:
     """A lab value as the clinician gave it, when it was not in the canonical unit."""
@@ -65,6 +67,7 @@ class LabReading:
     warning: str | None = None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Case:
     """A validated case. Labs are in canonical units; absent keys are not assessed."""
