@@ -152,6 +152,11 @@ def read_number_text(text: str) -> float | str:
     return float(cleaned.replace(",", "."))
 
 
+def _is_mapping(value: object) -> bool:
+    # Decoded JSON is a plain dict: checked first, as an ABC check costs ~0.3 us.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _is_number(value: object) -> bool:
     # bool is an int in Python; true/false is never a lab value.
     return isinstance(value, int | float) and not isinstance(value, bool)
@@ -253,7 +258,7 @@ def parse_lab(
         return None
     unit: Any = None
     value: Any = raw
-    if isinstance(raw, Mapping) and LABS[code].kind is not LabKind.CATEGORY:
+    if _is_mapping(raw) and LABS[code].kind is not LabKind.CATEGORY:
         extra = set(raw) - {"value", "unit"}
         if extra or "value" not in raw or "unit" not in raw:
             errors.append(
@@ -355,7 +360,7 @@ def read_case(
     """
     errors: list[FieldError] = []
     warnings: list[FieldError] = []
-    if not isinstance(data, Mapping):
+    if not _is_mapping(data):
         return Case(), (FieldError("(body)", "must be a JSON object."),)
     for key in data:
         if key not in TOP_LEVEL_KEYS:
@@ -382,7 +387,7 @@ def read_case(
     raw_findings = data.get("findings", {})
     if raw_findings is None:
         raw_findings = {}
-    if not isinstance(raw_findings, Mapping):
+    if not _is_mapping(raw_findings):
         errors.append(FieldError("findings", "must be an object of finding codes to true/false."))
         raw_findings = {}
     for code, value in raw_findings.items():
@@ -408,7 +413,7 @@ def read_case(
     raw_labs = data.get("labs", {})
     if raw_labs is None:
         raw_labs = {}
-    if not isinstance(raw_labs, Mapping):
+    if not _is_mapping(raw_labs):
         errors.append(FieldError("labs", "must be an object of lab codes to values."))
         raw_labs = {}
     for code, raw in raw_labs.items():
