@@ -193,6 +193,7 @@ class CriteriaSetAdmin(ContentAdmin):
 
 class FindingInline(admin.TabularInline):
     model = models.Finding
+    fk_name = "criterion"  # the findings it counts (not those only shown under it)
     extra = 0
     fields = ("code", "label", "qualifies")
     readonly_fields = ("code",)
@@ -228,18 +229,35 @@ class FindingAdmin(ContentAdmin):
         "code",
         "section",
         "criterion",
+        "shown_under",
         "qualifies",
         "not_counted_in",
         "order",
         "review_due",
     )
-    list_filter = ("section", "criterion", "qualifies", "not_in_sets", *ContentAdmin.list_filter)
+    list_filter = (
+        "section",
+        "criterion",
+        "shown_under",
+        "qualifies",
+        "not_in_sets",
+        *ContentAdmin.list_filter,
+    )
     search_fields = ("code", "label", "help_text")
     list_editable = ("order",)
+    list_select_related = ("criterion", "shown_under")
     ordering = ("section", "order")
     filter_horizontal = ("not_in_sets",)
     fieldsets = (
         (None, {"fields": ("code", "label", "help_text", "section", "order")}),
+        (
+            "On the checklist form",
+            {
+                "fields": ("shown_under",),
+                "description": "The criterion whose line this finding opens under, grouped by its section. "
+                "Blank: under the criterion it counts towards, else in its section's own disclosure after the criteria.",
+            },
+        ),
         (
             "Counts towards",
             {
@@ -265,8 +283,9 @@ class FindingAdmin(ContentAdmin):
 
 @admin.register(models.LabField)
 class LabFieldAdmin(ContentAdmin):
-    list_display = ("label", "code", "section", "order", "review_due")
-    list_filter = ("section", *ContentAdmin.list_filter)
+    list_display = ("label", "code", "section", "shown_under", "order", "review_due")
+    list_filter = ("section", "shown_under", *ContentAdmin.list_filter)
+    list_select_related = ("shown_under",)
     search_fields = ("code", "label", "help_text")
     ordering = ("section", "order")
     fieldsets = (
@@ -275,6 +294,14 @@ class LabFieldAdmin(ContentAdmin):
             {
                 "fields": ("code", "label", "help_text", "section", "order"),
                 "description": "Units and plausibility ranges are fixed in the engine; see the API vocabulary.",
+            },
+        ),
+        (
+            "On the checklist form",
+            {
+                "fields": ("shown_under",),
+                "description": "The criterion whose line this lab opens under, grouped by its section "
+                "(the first two labs a criterion reads sit on its line). Blank: in its section's own disclosure after the criteria.",
             },
         ),
         REVIEW_FIELDSET,

@@ -36,6 +36,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from . import models
 from .engine import RuleBook, RuleBookError, from_records
+from .legacy import shown_under_before_the_field
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +116,15 @@ def _as_json_values(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return values
 
 
+_PLACED = frozenset({"checklist.finding", "checklist.labfield"})
+
+
 def _revive(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Dates back to date objects (the pages compare review dates), per the model's fields."""
+    """Dates back to date objects (the pages compare review dates), per the model's fields.
+
+    A release published before ``shown_under`` existed is read with the placement
+    it was served with (releases are never rewritten; ``checklist.legacy``).
+    """
     kinds: dict[str, dict[str, str]] = {}
     out = []
     for record in records:
@@ -137,6 +145,11 @@ def _revive(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             value = fields.get(name)
             if isinstance(value, str):
                 fields[name] = parse_datetime(value) if kind == "DateTimeField" else parse_date(value)
+        if label in _PLACED and "shown_under" not in fields:
+            home = shown_under_before_the_field(
+                str(fields.get("code")), str(fields.get("section")), fields.get("criterion")
+            )
+            fields["shown_under"] = [home] if home else None
         out.append({**record, "fields": fields})
     return out
 

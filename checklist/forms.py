@@ -1,12 +1,14 @@
 """The checklist form: one compact line per criterion, everything else in place beneath it.
 
-Where each finding and lab appears comes from content: a finding that counts
-towards a criterion (``Finding.criterion``) sits under that criterion; every
-other finding and lab sits under the criterion its content section belongs to
-(``SECTION_HOME``), in content ``order``. Which criteria are mandatory, major or
-minor, and the minimums, come from the chosen criteria set. So an editor's
-reordering or regrouping shows on the next page load, and there is no second
-list of codes to keep in step.
+Where each finding and lab appears comes from content: under the criterion an
+editor chose (``shown_under``), else under the criterion it counts towards
+(``Finding.criterion``), else in its section's own disclosure after the
+criteria; grouped by content section, in content ``order``. The first labs a
+criterion reads (the engine's ``CRITERION_LABS``) sit on its line when they are
+shown under it. Which criteria are mandatory, major or minor, and the
+minimums, come from the chosen criteria set. So an editor's reordering or
+regrouping shows once the draft is published, and there is no second list of
+codes to keep in step.
 
 The form only puts posted fields into the API's input shape and hands them to
 the engine's ``read_case``, the reading the API and the CLI use; each problem
@@ -34,24 +36,8 @@ from .engine.vocabulary import CRITERION_LABS, LABS, LabKind
 NOT_ASSESSED, PRESENT, ABSENT = "", "yes", "no"
 TRI_STATE = [(PRESENT, "Present"), (ABSENT, "Absent"), (NOT_ASSESSED, "Not assessed")]
 
-# A content section's place on the form: the criterion whose line it opens
-# under. Sections not listed get their own disclosure after the criteria.
-SECTION_HOME: dict[str, str] = {
-    "neuropathy": "polyneuropathy",
-    "clone": "monoclonal_plasma_cell_disorder",
-    "paraprotein": "monoclonal_plasma_cell_disorder",
-    "al_flags": "monoclonal_plasma_cell_disorder",
-    "bone": "sclerotic_bone_lesions",
-    "organomegaly": "organomegaly",
-    "volume": "extravascular_volume_overload",
-    "endocrine": "endocrinopathy",
-    "skin": "skin_changes",
-    "vegf": "vegf_elevated",
-    "vegf_confounders": "vegf_elevated",
-}
-
 # How many of a criterion's own labs (vocabulary.CRITERION_LABS) fit on its line; the rest
-# open beneath it.
+# go where content shows them.
 INLINE_LABS = 2
 
 
@@ -184,11 +170,23 @@ def _item(code: str, words: dict[str, Any]) -> Item:
     )
 
 
+def _home(record: dict[str, Any], criteria: dict[str, Any]) -> str:
+    """The criterion an item opens under ("" = its section's disclosure after the criteria)."""
+    for name in ("shown_under", "criterion"):  # the editor's placement, else what it counts towards
+        linked = record.get(name)
+        if linked:
+            code = str(linked[0]) if isinstance(linked, list | tuple) else str(linked)
+            # A criterion missing from this release never hides an item: it goes after the criteria.
+            return code if code in criteria else ""
+    return ""
+
+
 def _build_layout(snap: Snapshot) -> Layout:
     criteria = {c["code"]: c for c in snap.criteria}
     section_names = dict(_section_choices())
-    inline_of = {lab: crit for crit, labs in CRITERION_LABS.items() for lab in labs[:INLINE_LABS]}
-    more_labs = {lab: crit for crit, labs in CRITERION_LABS.items() for lab in labs[INLINE_LABS:]}
+    # A criterion's first labs sit on its line, when content shows them under it.
+    line_of = {lab: crit for crit, labs in CRITERION_LABS.items() for lab in labs[:INLINE_LABS]}
+    on_line: set[str] = set()
     # (home criterion or "", section) -> items, in content order.
     placed: dict[tuple[str, str], list[Item]] = {}
     items: dict[str, Item] = {}
@@ -198,17 +196,11 @@ def _build_layout(snap: Snapshot) -> Layout:
             continue  # a criterion's own flag is the line itself
         item = _item(code, record)
         items[code] = item
-        if code in inline_of:
+        home = _home(record, criteria)
+        if home and line_of.get(code) == home:
+            on_line.add(code)
             continue
-        linked = record.get("criterion")
-        section = record.get("section", "")
-        if code in more_labs:
-            home = more_labs[code]
-        elif linked:
-            home = linked[0] if isinstance(linked, list | tuple) else str(linked)
-        else:
-            home = SECTION_HOME.get(section, "")
-        placed.setdefault((home, section), []).append(item)
+        placed.setdefault((home, record.get("section", "")), []).append(item)
     for key in placed:
         placed[key].sort(key=lambda i: _order(snap, i.code))
 
@@ -227,7 +219,7 @@ def _build_layout(snap: Snapshot) -> Layout:
             letter=crit.get("letter", ""),
             help=crit.get("help_text", ""),
             investigations=crit.get("investigations", ""),
-            inline=tuple(items[c] for c in CRITERION_LABS.get(code, ())[:INLINE_LABS] if c in items),
+            inline=tuple(items[c] for c in CRITERION_LABS.get(code, ())[:INLINE_LABS] if c in on_line),
             more=groups,
         )
     extra = tuple(

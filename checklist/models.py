@@ -254,7 +254,7 @@ class Membership(ReviewedContent):
 
 
 class Section(models.TextChoices):
-    """Where a finding or lab appears on the checklist form."""
+    """The titled group a finding or lab appears in on the checklist form (``shown_under`` says where)."""
 
     CRITERIA = "criteria", "Criteria"
     NEUROPATHY = "neuropathy", "Neuropathy"
@@ -303,6 +303,17 @@ class Finding(ReviewedContent):
         "not count towards its criterion (e.g. acrocyanosis under Mayo 2003). Blank: counts in "
         "every set. Say why, with the source, in the set's notes.",
     )
+    shown_under = models.ForeignKey(
+        Criterion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shown_%(class)ss",
+        verbose_name="shown under",
+        help_text="The criterion whose line this item opens under on the checklist form. "
+        "Blank: under the criterion it counts towards, if any, else in its section's own "
+        "disclosure after the criteria. Changes the page once the draft is published.",
+    )
     order = models.PositiveSmallIntegerField(default=0)
 
     objects = NaturalKeyManager()
@@ -325,6 +336,17 @@ class LabField(ReviewedContent):
     label = models.CharField(max_length=120)
     help_text = models.TextField(blank=True)
     section = models.CharField(max_length=20, choices=Section.choices)
+    shown_under = models.ForeignKey(
+        Criterion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shown_%(class)ss",
+        verbose_name="shown under",
+        help_text="The criterion whose line this lab opens under on the checklist form (the first "
+        "two labs a criterion reads sit on its line). Blank: in its section's own disclosure "
+        "after the criteria. Changes the page once the draft is published.",
+    )
     order = models.PositiveSmallIntegerField(default=0)
 
     objects = NaturalKeyManager()
