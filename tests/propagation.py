@@ -45,6 +45,7 @@ django.setup()
 from django.db import transaction
 from checklist.models import Finding, Threshold
 mode, rounds = sys.argv[1], int(sys.argv[2])
+sys.stdin.readline()  # started early (Django set up meanwhile); goes when the clients are busy
 for i in range(rounds):
     finding = Finding.objects.get(code="ascites")
     finding.label = f"Ascites (draft {i})"
@@ -165,6 +166,17 @@ def run(
             env["CACHE_KEY_PREFIX"] = f"propagation-{uuid.uuid4().hex}"
         # migrate and load_content in one process: one Django start-up instead of two.
         subprocess.run([python, "-c", SEED], env=env, cwd=repo, check=True, capture_output=True)
+        # The editor starts now and sets Django up while gunicorn starts; it waits for a line
+        # on stdin, so its start-up is not spent under the clients' load.
+        editor = subprocess.Popen(
+            [python, "-c", EDITOR, mode, "10"],
+            env=env,
+            cwd=repo,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         port = free_port()
         url = f"http://127.0.0.1:{port}/api/v1/evaluate"
         server = subprocess.Popen(
@@ -202,21 +214,19 @@ def run(
             for t in threads:
                 t.start()
             time.sleep(1.0)  # every worker warm, holding the old release
-            editor = subprocess.run(
-                [python, "-c", EDITOR, mode, "10"],
-                env=env,
-                cwd=repo,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            done = float(editor.stdout.split("DONE", 1)[1].split()[0])
-            publishing = float(editor.stdout.split("PUBLISH", 1)[1].split()[0])
+            out, err = editor.communicate("go\n", timeout=120)
+            if editor.returncode != 0:
+                raise RuntimeError(f"the editor process failed: {err[-2000:]}")
+            done = float(out.split("DONE", 1)[1].split()[0])
+            publishing = float(out.split("PUBLISH", 1)[1].split()[0])
             time.sleep(after_seconds)
             stop.set()
             for t in threads:
                 t.join(timeout=15)
         finally:
+            if editor.poll() is None:
+                editor.kill()
+                editor.wait()
             server.terminate()
             try:
                 server.wait(timeout=15)
