@@ -10,6 +10,17 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = [ROOT / "fixtures" / "checklist_content.json", ROOT / "fixtures" / "content_pages.json"]
 
 
+def pytest_configure(config):
+    # schemathesis makes one item per API operation, all with the same node id. pytest-xdist's
+    # loadscope, loadfile and loadgroup schedule by node id and run only one of them (the
+    # other operations' failures vanish, exit 0); load and worksteal schedule by position.
+    if getattr(config.option, "dist", "no") in ("loadscope", "loadfile", "loadgroup"):
+        raise pytest.UsageError(
+            f"--dist {config.option.dist} drops schemathesis items (one node id per operation); "
+            "use --dist worksteal (pyproject.toml) or load"
+        )
+
+
 def fixture_records():
     records = []
     for path in FIXTURES:
