@@ -1,8 +1,10 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
 
 from checklist.engine import from_records
 
@@ -19,6 +21,15 @@ def pytest_configure(config):
             f"--dist {config.option.dist} drops schemathesis items (one node id per operation); "
             "use --dist worksteal (pyproject.toml) or load"
         )
+
+
+# Hypothesis budgets. Without HYPOTHESIS_PROFILE, Hypothesis' built-in profile: 100 examples
+# per property ("ci", derandomised, when CI is set). HYPOTHESIS_PROFILE=ci-deep runs the engine
+# properties (tests/test_properties.py) with 1,000 each, for a deeper look before a release or
+# after a change to the rules. Loaded here, before the test modules build their settings.
+hypothesis_settings.register_profile("ci-deep", max_examples=1000)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 def fixture_records():
