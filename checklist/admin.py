@@ -210,7 +210,7 @@ class CriterionAdmin(ContentAdmin):
         (
             None,
             {
-                "fields": ("code", "name", "letter", "order"),
+                "fields": ("code", "name", "letter", "short_name", "order"),
                 "description": "The code is used by the engine and the API: never change it.",
             },
         ),
@@ -223,24 +223,44 @@ class CriterionAdmin(ContentAdmin):
 
 @admin.register(models.Finding)
 class FindingAdmin(ContentAdmin):
-    list_display = ("label", "code", "section", "criterion", "qualifies", "order", "review_due")
-    list_filter = ("section", "criterion", "qualifies", *ContentAdmin.list_filter)
+    list_display = (
+        "label",
+        "code",
+        "section",
+        "criterion",
+        "qualifies",
+        "not_counted_in",
+        "order",
+        "review_due",
+    )
+    list_filter = ("section", "criterion", "qualifies", "not_in_sets", *ContentAdmin.list_filter)
     search_fields = ("code", "label", "help_text")
     list_editable = ("order",)
     ordering = ("section", "order")
+    filter_horizontal = ("not_in_sets",)
     fieldsets = (
         (None, {"fields": ("code", "label", "help_text", "section", "order")}),
         (
             "Counts towards",
             {
-                "fields": ("criterion", "qualifies"),
-                "description": "Untick 'qualifies' when the finding on its own must not meet its criterion (diabetes, thyroid).",
+                "fields": ("criterion", "qualifies", "not_in_sets"),
+                "description": "Untick 'qualifies' when the finding on its own must not meet its criterion (diabetes, thyroid). "
+                "'Not counted in' lists the criteria sets whose own list left this finding out (acrocyanosis, flushing and pericardial effusion under Mayo 2003); "
+                "it changes answers only once the draft is published.",
             },
         ),
         REVIEW_FIELDSET,
     )
 
     readonly_on_change = ("code",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.Finding]:
+        queryset: QuerySet[models.Finding] = super().get_queryset(request)
+        return queryset.prefetch_related("not_in_sets")
+
+    @admin.display(description="Not counted in")
+    def not_counted_in(self, obj: models.Finding) -> str:
+        return ", ".join(s.slug for s in obj.not_in_sets.all()) or "-"
 
 
 @admin.register(models.LabField)

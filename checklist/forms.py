@@ -8,26 +8,28 @@ minor, and the minimums, come from the chosen criteria set. So an editor's
 reordering or regrouping shows on the next page load, and there is no second
 list of codes to keep in step.
 
-The form only turns posted fields into the engine's case: each lab goes
-through the engine's own per-field check (``parse_lab``, the function the API
-and CLI reach through ``parse_case``), so a message is attached to the field
-it concerns by construction, and a bad value is left out of the evaluation
-instead of blanking it.
+The form only puts posted fields into the API's input shape and hands them to
+the engine's ``read_case``, the reading the API and the CLI use; each problem
+comes back naming its code, so a message lands on the field it concerns, and a
+bad value is left out of the evaluation instead of blanking it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
+from django.forms.utils import ErrorDict
+from django.http import HttpRequest
 
 from .content import Snapshot
-from .engine import InputError, parse_case
-from .engine.inputs import Case, FieldError, parse_lab
+from .engine.inputs import Case, read_case
 from .engine.rulebook import display_unit
-from .engine.vocabulary import LABS, LabKind
+from .engine.vocabulary import CRITERION_LABS, LABS, LabKind
 
 NOT_ASSESSED, PRESENT, ABSENT = "", "yes", "no"
 TRI_STATE = [(PRESENT, "Present"), (ABSENT, "Absent"), (NOT_ASSESSED, "Not assessed")]
@@ -48,22 +50,13 @@ SECTION_HOME: dict[str, str] = {
     "vegf_confounders": "vegf_elevated",
 }
 
-# The labs a criterion's rule reads (checklist/engine/derive.py). They stay on
-# the criterion's line, always visible: the answer cannot be reached without them.
-CRITERION_LABS: dict[str, tuple[str, ...]] = {
-    "vegf_elevated": ("vegf_pg_ml", "vegf_specimen"),
-    "thrombocytosis_polycythemia": ("platelets_10e9_l", "hemoglobin_g_dl", "hematocrit_pct", "sex"),
-}
-# How many of those fit on the line itself; the rest open beneath it.
+# How many of a criterion's own labs (vocabulary.CRITERION_LABS) fit on its line; the rest
+# open beneath it.
 INLINE_LABS = 2
-
-# Units a clinician in an SI laboratory reads; the canonical units are the US ones.
-SI_UNITS = frozenset({"g/L", "mmol/L", "umol/L", "10^9/L", "L/L", "pg/mL", "mg/L", "ng/L"})
 
 
 def si_unit(code: str) -> str:
-    lab = LABS[code]
-    return next((u for u in lab.allowed_units if u in SI_UNITS), lab.unit)
+    return LABS[code].si
 
 
 def default_unit(code: str, system: str) -> str:
@@ -134,6 +127,7 @@ class Layout:
     extra: tuple[Group, ...]  # after the criteria: other signs, other labs
     sets: dict[str, tuple[SetGroup, ...]]  # the criteria's grouping under each set
     items: dict[str, Item] = field(default_factory=dict)
+    position: dict[str, int] = field(default_factory=dict)  # each code's place on the page
 
 
 _ROLE_TITLES = {
@@ -242,7 +236,13 @@ def _build_layout(snap: Snapshot) -> Layout:
         if not home
     )
     sets = {s["slug"]: _set_groups(snap, s["slug"]) for s in snap.criteria_sets}
-    return Layout(rows=rows, extra=extra, sets=sets, items=items)
+    # Page order: each criterion's line, its labs, what opens beneath it; then the rest.
+    order = [c for row in rows.values() for c in (row.code, *(i.code for i in row.inline), *row.codes)]
+    order += [i.code for g in extra for i in g.items]
+    position = {code: n for n, code in enumerate(dict.fromkeys(order))}
+    for code in items:  # anything not placed (none today) sorts last, never raises
+        position.setdefault(code, len(position))
+    return Layout(rows=rows, extra=extra, sets=sets, items=items, position=position)
 
 
 def _order(snap: Snapshot, code: str) -> tuple[int, str]:
@@ -276,95 +276,148 @@ def site_units() -> str:
     return "US" if str(getattr(settings, "LAB_UNITS", "SI")).upper() == "US" else "SI"
 
 
+class FormData(dict[str, str]):
+    """Posted form fields: the last value of each name, and the names given more than once.
+
+    Read straight from the urlencoded body (``read_posted``): Django's QueryDict
+    costs about 3 us per field, and the live result is posted on every click.
+    """
+
+    twice: frozenset[str] = frozenset()
+
+
+def form_data(pairs: list[tuple[str, str]]) -> FormData:
+    data = FormData(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        repeated: set[str] = set()
+        for name, _value in pairs:
+            (repeated if name in seen else seen).add(name)
+        data.twice = frozenset(repeated)
+    return data
+
+
+def read_posted(request: HttpRequest) -> Any:
+    """The posted checklist fields, or None when nothing was posted.
+
+    An urlencoded body (what the page and htmx send) is split here; anything
+    else goes through Django's parser. Django's limits hold either way:
+    ``request.body`` refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE, and more
+    fields than DATA_UPLOAD_MAX_NUMBER_FIELDS is refused as Django would (400).
+    """
+    if request.method != "POST":
+        return None
+    if request.content_type != "application/x-www-form-urlencoded":
+        return request.POST or None
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    try:
+        pairs = parse_qsl(
+            request.body.decode(request.encoding or "utf-8", "replace"),
+            keep_blank_values=True,
+            max_num_fields=limit,
+        )
+    except ValueError:
+        raise TooManyFieldsSent(f"The number of fields exceeded {limit}.") from None
+    return form_data(pairs) or None
+
+
+# Longer than any number or unit anyone types; the page's inputs say the same (maxlength).
+MAX_TEXT = 32
+
+
 class CaseForm(forms.Form):
     """Binds the posted checklist. After ``is_valid()``, ``case`` holds every valid field.
 
-    ``case`` is set even when some fields are in error: those fields are left
-    out, so the answer never goes blank because of one bad value.
+    The posted fields are put in the API's input shape (design.md §3.2: findings
+    true/false, each lab ``{"value": text as typed, "unit": ...}``) and read by
+    the engine's ``read_case``, the reading the API and the CLI use: each
+    problem comes back naming its code, and lands on that field. ``case`` is
+    set even when some fields are in error: those are left out, so the answer
+    never goes blank because of one bad value.
     """
 
-    def __init__(self, *args: Any, snapshot: Snapshot, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, *, snapshot: Snapshot) -> None:
+        super().__init__(data)
         self.snapshot = snapshot
         self.layout = layout_for(snapshot)
         self.case: Case | None = None
-        self.payload: dict[str, Any] = {}
         self.warnings: dict[str, str] = {}
         # Fields depend only on content: built once per content version and
-        # shared (never mutated per request; errors live on the form).
+        # shared (never mutated per request; errors live on the form). They name
+        # what may be posted and label the error summary.
         self.fields = dict(_fields_for(snapshot, self.layout))
 
-    def _clean_fields(self) -> None:
-        """Clean only what was given. Django's version builds a BoundField for each of
-        ~140 fields on every live update; an empty field is simply "not given" here."""
-        data, fields = self.data, self.fields
-        for name in data:
-            form_field = fields.get(name)
-            raw = data.get(name)
-            if form_field is None or raw is None or raw == "":
-                continue  # unknown (ignored, as Django does) or not given
-            try:
-                self.cleaned_data[name] = form_field.clean(raw)
-            except forms.ValidationError as error:
-                self.add_error(name, error)
+    def full_clean(self) -> None:
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
+        if self.is_bound:
+            self._read(self.data)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or self.cleaned_data
-        getlist = getattr(self.data, "getlist", None)
-        if getlist is not None:
-            for name in self.data:
-                if name in self.fields and len(getlist(name)) > 1:
-                    self.add_error(name, "Given twice; enter it once.")
-        findings: dict[str, bool] = {}
+    def _read(self, data: Any) -> None:
+        items, fields = self.layout.items, self.fields
+        twice = getattr(data, "twice", None)
+        if twice is None and hasattr(data, "getlist"):  # a QueryDict (the no-JS page, staff views)
+            twice = {name for name in data if len(data.getlist(name)) > 1}
+        # Only what was given: a missing or empty field is "not assessed".
+        findings: dict[str, Any] = {}
         labs: dict[str, Any] = {}
-        items = self.layout.items
-        # Only what was given: a missing field is "not assessed", like an empty one.
-        for code in list(data):
-            item = items.get(code)
-            if item is None or code in self.errors:
-                continue
-            raw = data.get(code)
-            if item.kind == "finding":
-                if raw == PRESENT:
-                    findings[code] = True
-                elif raw == ABSENT:
-                    findings[code] = False
-                continue
-            if raw in (None, ""):
-                continue
-            value: Any = raw
-            if item.kind == "number":
-                if unit_field(code) in self.errors:
-                    continue
-                # The text as typed: the engine reads it (decimal comma, thousands
-                # separators refused), the one reading for the form, API and CLI.
-                value = {"value": str(raw), "unit": data.get(unit_field(code)) or LABS[code].unit}
-            errors: list[FieldError] = []
-            warnings: list[FieldError] = []
-            reading = parse_lab(code, value, errors, warnings, text=True)
-            if errors:
-                for error in errors:
-                    message = error.message[0].upper() + error.message[1:]
-                    self.add_error(unit_field(code) if error.field.endswith(".unit") else code, message)
-                continue
-            if warnings:
-                self.warnings[code] = warnings[0].message
-            if item.kind == "number" and reading is not None:
-                # The number as read, in the unit entered: the API's input shape.
-                number = reading.entered.value if reading.entered is not None else reading.value
-                value = {"value": number, "unit": value["unit"]}
-            labs[code] = value
         payload: dict[str, Any] = {"findings": findings, "labs": labs, "compare": True}
-        if data.get("criteria_set"):
-            payload["criteria_set"] = data["criteria_set"]
-        self.payload = payload  # the API-shaped input: staff can keep it as a regression case
-        try:
-            self.case = parse_case(payload, self.snapshot.book.sets, text=True)
-        except InputError as exc:  # not expected: every field was checked above
-            for error in exc.errors:
-                self.add_error(None, error.message)
-            self.case = parse_case({"compare": True}, self.snapshot.book.sets)
-        return data
+        for name in data:
+            if name not in fields:
+                continue  # not a case field ("units", the page's own controls): ignored
+            raw = data.get(name)
+            if twice and name in twice:
+                self.add_error(name, "Given twice; enter it once.")
+                continue
+            if not raw:
+                continue
+            if name == "criteria_set":
+                payload["criteria_set"] = raw
+                continue
+            item = items.get(name)
+            if item is None:
+                continue  # a unit: read with its value below
+            if item.kind == "finding":
+                if raw in (PRESENT, ABSENT):
+                    findings[name] = raw == PRESENT
+                else:
+                    self.add_error(name, "Choose Present, Absent or Not assessed.")
+            elif len(raw) > MAX_TEXT:
+                self.add_error(name, f"At most {MAX_TEXT} characters.")
+            elif item.kind == "number":
+                unit = data.get(unit_field(name)) or LABS[name].unit
+                if len(unit) > MAX_TEXT:
+                    self.add_error(unit_field(name), f"At most {MAX_TEXT} characters.")
+                    continue
+                labs[name] = {"value": raw, "unit": unit}
+            else:
+                labs[name] = raw
+        case, errors = read_case(payload, self.snapshot.book.sets, text=True)
+        for error in errors:
+            name = error.code + ("__unit" if error.part == "unit" else "")
+            self.add_error(name if name in fields else None, error.message[0].upper() + error.message[1:])
+        self.warnings = {w.code: w.message for w in case.warnings}
+        self.case = case
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The case in the API's input shape, numbers as entered: staff keep it as a regression case."""
+        case = self.case
+        if case is None:
+            return {}
+        labs: dict[str, Any] = {}
+        for code, value in case.labs.items():
+            given = case.entered.get(code)
+            if given is not None:
+                labs[code] = {"value": given.value, "unit": given.unit}
+            elif isinstance(value, str):
+                labs[code] = value
+            else:  # the form always posts a unit; so does the saved case
+                labs[code] = {"value": value, "unit": LABS[code].unit}
+        out: dict[str, Any] = {"findings": dict(case.findings), "labs": labs, "compare": True}
+        if case.criteria_set:
+            out["criteria_set"] = case.criteria_set
+        return out
 
     def error_list(self) -> list[dict[str, str]]:
         """Each error with the field's label and the id to link to (error summary)."""
@@ -382,29 +435,31 @@ class CaseForm(forms.Form):
         return out
 
     def entered(self) -> list[dict[str, str]]:
-        """What was entered, as entered (value and unit as typed), for the report."""
+        """What was entered, as entered (value and unit as typed), in the page's order, for the report."""
         cached: list[dict[str, str]] | None = getattr(self, "_entered", None)
         if cached is not None:
             return cached
-        out: list[dict[str, str]] = []
-        self._entered = out
-        if not self.is_bound:
-            return out
-        for code, item in self.layout.items.items():
-            raw = self.data.get(code, "")
-            if raw in ("", None) or code in self.errors:
-                continue
-            if item.kind == "finding":
-                shown = {"yes": "present", "no": "absent"}.get(raw, "")
-                if not shown:
+        out: list[tuple[int, dict[str, str]]] = []
+        if self.is_bound:
+            items, position, data, errors = self.layout.items, self.layout.position, self.data, self.errors
+            for code in data:
+                item = items.get(code)
+                raw = data.get(code)
+                if item is None or not raw or code in errors:
                     continue
-            elif item.kind == "number":
-                unit = self.data.get(unit_field(code)) or LABS[code].unit
-                shown = f"{raw} {display_unit(unit).strip()}".strip()
-            else:
-                shown = str(raw).replace("_", " ")
-            out.append({"code": code, "label": item.label, "value": shown})
-        return out
+                if item.kind == "finding":
+                    shown = {"yes": "present", "no": "absent"}.get(raw, "")
+                    if not shown:
+                        continue
+                elif item.kind == "number":
+                    unit = data.get(unit_field(code)) or LABS[code].unit
+                    shown = f"{raw} {display_unit(unit).strip()}".strip()
+                else:
+                    shown = str(raw).replace("_", " ")
+                out.append((position[code], {"code": code, "label": item.label, "value": shown}))
+        out.sort(key=lambda pair: pair[0])
+        self._entered = [entry for _position, entry in out]
+        return self._entered
 
 
 _FIELDS: dict[str, dict[str, forms.Field]] = {}

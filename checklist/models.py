@@ -139,6 +139,12 @@ class Criterion(ReviewedContent):
     letter = models.CharField(
         max_length=1, choices=Letter.choices, blank=True, help_text="POEMS acronym letter, if any."
     )
+    short_name = models.CharField(
+        max_length=12,
+        blank=True,
+        help_text="One word for the answer bar's chip (e.g. 'Bone'); the letter, or the name's "
+        "first word, when blank. Keep it short: on a phone every chip shares one row.",
+    )
     order = models.PositiveSmallIntegerField(default=0)
     reference = models.ForeignKey(Reference, null=True, blank=True, on_delete=models.PROTECT)
 
@@ -288,10 +294,19 @@ class Finding(ReviewedContent):
         help_text="Untick when the finding alone must not meet its criterion "
         "(e.g. diabetes for endocrinopathy).",
     )
+    not_in_sets = models.ManyToManyField(
+        CriteriaSet,
+        blank=True,
+        related_name="findings_not_counted",
+        verbose_name="not counted in",
+        help_text="Criteria sets whose own list of sub-findings left this one out: there it does "
+        "not count towards its criterion (e.g. acrocyanosis under Mayo 2003). Blank: counts in "
+        "every set. Say why, with the source, in the set's notes.",
+    )
     order = models.PositiveSmallIntegerField(default=0)
 
     objects = NaturalKeyManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[not_in_sets])
 
     class Meta:
         ordering = ["section", "order", "code"]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from .content import snapshot
 from .engine import evaluate
-from .forms import CaseForm
+from .forms import CaseForm, read_posted
 from .models import RegressionCase
 
 
@@ -38,7 +38,7 @@ def expectation_from(result: dict[str, Any]) -> dict[str, Any]:
 def save_case(request: HttpRequest) -> HttpResponse:
     user: Any = request.user  # a staff User here (the decorator saw to it)
     snap = snapshot()
-    form = CaseForm(request.POST, snapshot=snap)
+    form = CaseForm(read_posted(request), snapshot=snap)
     form.is_valid()
     if form.case is None or form.errors:
         return HttpResponse("Fix the values marked on the form first.", status=400, content_type="text/plain")

@@ -26,14 +26,14 @@ from .engine import evaluate
 from .engine.inputs import display_unit
 from .engine.result import Level, Verdict
 from .engine.vocabulary import LABS
-from .forms import CaseForm, site_units
+from .forms import CaseForm, read_posted, site_units
 from .report import plain_text_report, short_report
 from .templatetags.checklist_tags import status_headline
 
 
 def _evaluate_form(request: HttpRequest, snap: Snapshot) -> tuple[CaseForm, dict[str, Any] | None]:
     """Bind and evaluate. Fields in error are left out; the rest is still evaluated."""
-    form = CaseForm(request.POST or None, snapshot=snap)
+    form = CaseForm(read_posted(request), snapshot=snap)
     result = None
     if request.method == "POST":
         form.is_valid()
@@ -122,7 +122,7 @@ def _chips(result: dict[str, Any] | None, snap: Snapshot, chosen: str) -> list[d
         code = criterion["code"]
         chip = {
             "code": code,
-            "short": criterion.get("letter") or criterion["name"].split()[0],
+            "short": criterion.get("letter") or criterion.get("short_name") or criterion["name"].split()[0],
             "name": criterion["name"],
             "status": status.get(code, "unknown"),
         }
@@ -219,10 +219,13 @@ def _empty_checklist(request: HttpRequest, snap: Snapshot) -> HttpResponse:
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def checklist(request: HttpRequest, partial: bool = False) -> HttpResponse:
-    """The checklist page, or (for htmx, and at /result) just its result.
+def checklist(request: HttpRequest) -> HttpResponse:
+    """The checklist page, or (for htmx, and at /result) just its result."""
+    return _checklist(request, partial=False)
 
-    The partial carries the field messages as out-of-band swaps in the body:
+
+def _checklist(request: HttpRequest, partial: bool) -> HttpResponse:
+    """The partial carries the field messages as out-of-band swaps in the body:
     nothing a clinician typed ever goes into a response header.
     """
     snap = snapshot()
@@ -245,7 +248,7 @@ def checklist(request: HttpRequest, partial: bool = False) -> HttpResponse:
 @require_http_methods(["POST"])
 def result_fragment(request: HttpRequest) -> HttpResponse:
     """The result alone: the same view as the page, asked for its partial."""
-    return checklist(request, partial=True)
+    return _checklist(request, partial=True)
 
 
 @csrf_exempt

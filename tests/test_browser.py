@@ -16,7 +16,9 @@ from django.core.management import call_command
 
 from tests.browser_helpers import (
     AXE_OPTIONS,
+    CASE_FINDINGS,
     CASE_NUMBERS,
+    CASE_SELECTS,
     DESKTOP,
     PHONE,
     VIEWPORTS,
@@ -357,6 +359,50 @@ def test_default_page_height(site, browser, device):
         for label in page.locator(".crit-line > .seg > .seg-btn").all():
             box = label.bounding_box()
             assert box and box["width"] >= 24 and box["height"] >= 24, box
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("criteria_set", ["mayo-2007", "suichi-2019"])
+def test_phone_bar_is_one_headline_and_one_row_of_letters(site, browser, criteria_set):
+    """Collapsed, the phone's answer bar takes at most 10% of the screen, and opens in place."""
+    ctx = browser.new_context(viewport=PHONE)
+    try:
+        page = ctx.new_page()
+        page.goto(site + "/")
+        page.select_option("select[name=criteria_set]", criteria_set)
+        fill_case_with_mouse(page, CASE_FINDINGS, CASE_SELECTS, CASE_NUMBERS)
+        expect(page.locator("#result .headline")).not_to_contain_text(
+            "Nothing entered", timeout=LIVE_TIMEOUT_MS
+        )
+        page.wait_for_function("() => !document.querySelector('.htmx-request')")
+        bar = page.locator(".result-col").bounding_box()
+        assert bar is not None
+        write_result(
+            f"phone_bar_{criteria_set}.txt", f"collapsed phone bar, {criteria_set}: {bar['height']:.0f} px"
+        )
+        assert bar["height"] <= 0.10 * PHONE["height"], bar
+        assert bar["y"] + bar["height"] <= PHONE["height"] + 1
+        # The letters and the set's other major criteria sit on one row.
+        tops = {
+            round(c["y"])
+            for c in page.evaluate(
+                "() => [...document.querySelectorAll('#result .chip')]"
+                ".map(c => c.getBoundingClientRect().toJSON())"
+            )
+        }
+        assert len(tops) == 1, tops
+        # ... and the whole row fits the width, so no criterion's state is scrolled out of sight.
+        overflow = page.evaluate(
+            "() => { const r = document.querySelector('#result .chips');"
+            " return r.scrollWidth - r.clientWidth; }"
+        )
+        assert overflow <= 0, overflow
+        screenshot(page, f"phone-bar-{criteria_set}")
+        page.locator(".result-toggle").click()
+        expect(page.locator(".result-col")).to_have_class(re.compile("expanded"))
+        expect(page.locator("#result-detail")).to_be_visible()
+        screenshot(page, f"phone-bar-{criteria_set}-expanded")
     finally:
         ctx.close()
 

@@ -7,7 +7,7 @@ Use ``parse_case`` to validate input, then ``evaluate`` with a ``RuleBook``
 from __future__ import annotations
 
 from .evaluate import evaluate
-from .inputs import Case, FieldError, InputError, parse_case
+from .inputs import Case, FieldError, InputError, parse_case, read_case
 from .rulebook import RuleBook, RuleBookError, from_records
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "evaluate",
     "from_records",
     "parse_case",
+    "read_case",
 ]

@@ -94,7 +94,7 @@ def _caveat_not_applied(ctx: Context) -> str | None:
     if (
         not rule.apply_endocrine_caveat
         and "endocrinopathy" in rule.codes
-        and ctx.derived.endocrinopathy_no_caveat.status is S_MET
+        and ctx.chosen.results["endocrinopathy"].status is S_MET
         and ctx.derived.criteria["endocrinopathy"].status is not S_MET
     ):
         return ""

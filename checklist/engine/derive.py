@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from .inputs import Case, display_unit
 from .result import Status
-from .rulebook import RuleBook, Threshold
+from .rulebook import CriteriaSetRule, RuleBook, SubfindingList, Threshold
+from .vocabulary import ANY_OF_CRITERIA
 
 # Module-level aliases: attribute access on an Enum class is slow in Python 3.11,
 # and the engine reads these in every loop (see bench/ for the figures).
@@ -31,12 +32,16 @@ class CriterionResult:
 class Derived:
     """Criterion results for one case, before any criteria set's rule is applied."""
 
+    # Under the current sub-finding lists; a set with its own lists reads ``criteria_for``.
     criteria: dict[str, CriterionResult]
-    # Endocrinopathy without the 2007 diabetes/thyroid caveat, for sets that predate it.
-    endocrinopathy_no_caveat: CriterionResult
+    case: Case
+    # Criteria decided by the clinician's explicit flag: the same answer in every set.
+    explicit: frozenset[str] = frozenset()
     # Notes for the cautions registry, made where the fact is found: (code, detail).
     notes: list[tuple[str, str]] = field(default_factory=list)
     flc_ratio: float | None = None
+    # criteria_for's results per criteria set slug, made on first use.
+    by_set: dict[str, dict[str, CriterionResult]] = field(default_factory=dict)
 
 
 def _num(value: float) -> str:
@@ -52,6 +57,11 @@ _SEX_WORDS = {"M": "male", "F": "female"}
 # D6: when any of these is given, the explicit endocrinopathy flag is ignored.
 _SUBFINDINGS_OVERRIDE_EXPLICIT = frozenset({"endocrinopathy"})
 
+# An any-of criterion content gives no sub-findings: unknown unless flagged (never met by nothing).
+_NO_SUBS = {
+    code: SubfindingList(code, (), (), (), "", frozenset(), "Not assessed.") for code in ANY_OF_CRITERIA
+}
+
 
 def _explicit(case: Case, book: RuleBook, code: str) -> CriterionResult | None:
     value = case.findings.get(code)
@@ -62,33 +72,37 @@ def _explicit(case: Case, book: RuleBook, code: str) -> CriterionResult | None:
     return CriterionResult(code, status, [f"Recorded by the clinician as {word}."])
 
 
-def _any_of(case: Case, book: RuleBook, code: str, *, caveat: bool = True) -> CriterionResult:
+def _any_of(case: Case, subs: SubfindingList, book: RuleBook) -> CriterionResult:
     """D4, D5, D6, D7: met if a qualifying sub-finding is present.
 
     Not met only when every qualifying sub-finding was assessed absent; with
-    any of them not assessed the answer is unknown. With ``caveat`` off, the
-    non-qualifying sub-findings (diabetes, thyroid) count as qualifying, as in
-    the 2003 criteria.
+    any of them not assessed the answer is unknown. ``subs`` is the list of
+    one criteria set: a set that predates the 2007 caveat counts diabetes and
+    thyroid disease as qualifying, and a set can leave sub-findings out (the
+    2003 lists had no acrocyanosis, flushing or pericardial effusion).
     """
-    subs = book.subfindings.get(code, ())
-    qualifying = book.qualifying(code, caveat=caveat)
+    code = subs.criterion
+    qualifying = subs.qualifying
     findings = case.findings
-    if findings.keys().isdisjoint(book.sub_codes(code)):
+    if findings.keys().isdisjoint(subs.codes):
         # The common case in clinic: nothing entered for this criterion yet.
-        return CriterionResult(
-            code, S_UNKNOWN, [book.not_assessed_text(code, caveat=caveat)] if qualifying else []
-        )
+        return CriterionResult(code, S_UNKNOWN, [subs.not_assessed] if qualifying else [])
     present = [f for f in qualifying if findings.get(f) is True]
     if present:
         names = ", ".join(book.label(f) for f in present)
         return CriterionResult(code, S_MET, [f"Present: {names}."])
     reasons: list[str] = []
-    non_qualifying_present = [f for f, q in subs if not q and findings.get(f) is True]
+    non_qualifying_present = [f for f in subs.non_qualifying if findings.get(f) is True]
     if non_qualifying_present:
         names = " and ".join(book.label(f) for f in non_qualifying_present)
         reasons.append(
             f"{names} alone does not meet this criterion (2007 caveat; judgement call for both together)."
         )
+    left_out = [f for f in subs.not_counted if findings.get(f) is True]
+    if left_out:
+        names = " and ".join(book.label(f) for f in left_out)
+        verb = "is" if len(left_out) == 1 else "are"
+        reasons.append(f"{names} {verb} not in the {subs.set_name} list and not counted here.")
     if qualifying and all(findings.get(f) is False for f in qualifying):
         reasons.append("All qualifying findings recorded as absent.")
         return CriterionResult(code, S_NOT_MET, reasons)
@@ -320,13 +334,14 @@ def derive(case: Case, book: RuleBook) -> Derived:
         "vegf_elevated": _vegf(case, book, cautions),
         "thrombocytosis_polycythemia": _thrombocytosis(case, book, cautions),
     }
-    for code in ("organomegaly", "extravascular_volume_overload", "endocrinopathy", "skin_changes"):
-        computed[code] = _any_of(case, book, code)
+    for code in ANY_OF_CRITERIA:
+        computed[code] = _any_of(case, book.subfinding_list(code) or _NO_SUBS[code], book)
 
     results: dict[str, CriterionResult] = {}
     for code in ("polyneuropathy", "castleman_disease", "sclerotic_bone_lesions", "papilledema"):
         results[code] = _explicit_only(case, book, code)
     endocrine_subs_given = any(f in case.findings for f, _ in book.subfindings.get("endocrinopathy", ()))
+    explicit_used: list[str] = []
     for code, derived in computed.items():
         explicit = _explicit(case, book, code)
         if explicit is None or (code in _SUBFINDINGS_OVERRIDE_EXPLICIT and endocrine_subs_given):
@@ -345,11 +360,7 @@ def derive(case: Case, book: RuleBook) -> Derived:
             cautions.append(("conflicting_input", detail))
             explicit.reasons.append(detail)
         results[code] = explicit
-
-    no_caveat = _any_of(case, book, "endocrinopathy", caveat=False)
-    explicit_endo = _explicit(case, book, "endocrinopathy")
-    if explicit_endo is not None and not endocrine_subs_given:
-        no_caveat = explicit_endo
+        explicit_used.append(code)
 
     endo = results["endocrinopathy"]
     if endo.status is not S_MET and any(
@@ -363,7 +374,29 @@ def derive(case: Case, book: RuleBook) -> Derived:
         flc_ratio = kappa / lam
     return Derived(
         criteria=results,
-        endocrinopathy_no_caveat=no_caveat,
+        case=case,
+        explicit=frozenset(explicit_used),
         notes=cautions,
         flc_ratio=flc_ratio if isinstance(flc_ratio, float) else None,
     )
+
+
+def criteria_for(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> dict[str, CriterionResult]:
+    """The criterion results as ``rule`` reads them.
+
+    Most sets count the current sub-finding lists: the shared results, no
+    work. A set with its own lists (Mayo 2003: no diabetes/thyroid caveat,
+    narrower skin and oedema lists) gets only those criteria derived again,
+    once per evaluation. An explicit flag the derivation used stands in every set.
+    """
+    own = book.set_lists(rule.slug)
+    if not own:
+        return derived.criteria
+    results = derived.by_set.get(rule.slug)
+    if results is None:
+        results = dict(derived.criteria)
+        for subs in own:
+            if subs.criterion not in derived.explicit:
+                results[subs.criterion] = _any_of(derived.case, subs, book)
+        derived.by_set[rule.slug] = results
+    return results

@@ -21,8 +21,16 @@ TOP_LEVEL_KEYS = ("criteria_set", "findings", "labs", "compare")
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
+    """A problem with one field. ``field`` is its path in the JSON case ("labs.x.unit").
+
+    ``code`` and ``part`` say the same for a form, which names fields by code:
+    the finding or lab code, and "unit" when the unit (not the value) is wrong.
+    """
+
     field: str
     message: str
+    code: str = ""
+    part: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message}
@@ -177,25 +185,27 @@ def read_lab(
     if lab.kind is LabKind.CATEGORY:
         if isinstance(value, str) and value in lab.choices:
             return LabReading(code, value)
-        return FieldError(name, f"{value!r} is not allowed; use one of: {', '.join(lab.choices)}.")
+        return FieldError(name, f"{value!r} is not allowed; use one of: {', '.join(lab.choices)}.", code)
 
     if text and isinstance(value, str):
         typed = read_number_text(value)
         if isinstance(typed, str):
-            return FieldError(name, typed)
+            return FieldError(name, typed, code)
         value = typed
     if not _is_number(value):
-        return FieldError(name, f"must be a number in {lab.unit}; got {type(value).__name__}.")
+        return FieldError(name, f"must be a number in {lab.unit}; got {type(value).__name__}.", code)
     number = float(value)  # type: ignore[arg-type]
     if not math.isfinite(number):
-        return FieldError(name, "must be a finite number.")
+        return FieldError(name, "must be a finite number.", code)
 
     given, factor = lab.unit, 1.0
     if unit is not None and unit != lab.unit:
         try:
             given, factor = resolve_unit(code, unit)
         except UnitError as exc:
-            return FieldError(f"{name}.unit", f"unknown unit {unit!r}; allowed: {', '.join(exc.allowed)}.")
+            return FieldError(
+                f"{name}.unit", f"unknown unit {unit!r}; allowed: {', '.join(exc.allowed)}.", code, "unit"
+            )
     canonical = number if factor == 1.0 else number * factor
     low, high = lab.minimum, lab.maximum
     if (low is not None and canonical < low) or (high is not None and canonical > high):
@@ -209,9 +219,10 @@ def read_lab(
             name,
             f"{shown}{unit_text} is outside the plausible range {lo}-{hi}{unit_text}; "
             f"{_slip(code, number, given, soft=False)}",
+            code,
         )
     if lab.kind is LabKind.INTEGER and canonical != int(canonical):
-        return FieldError(name, "must be a whole number.")
+        return FieldError(name, "must be a whole number.", code)
 
     warning = None
     if (lab.soft_low is not None and canonical < lab.soft_low) or (
@@ -242,18 +253,20 @@ def parse_lab(
     if isinstance(raw, Mapping) and LABS[code].kind is not LabKind.CATEGORY:
         extra = set(raw) - {"value", "unit"}
         if extra or "value" not in raw or "unit" not in raw:
-            errors.append(FieldError(name, 'give a number, or an object {"value": number, "unit": string}.'))
+            errors.append(
+                FieldError(name, 'give a number, or an object {"value": number, "unit": string}.', code)
+            )
             return None
         value, unit = raw["value"], raw["unit"]
         if not isinstance(unit, str):
-            errors.append(FieldError(f"{name}.unit", "must be a string."))
+            errors.append(FieldError(f"{name}.unit", "must be a string.", code, "unit"))
             return None
     reading = read_lab(code, value, unit, text=text)
     if isinstance(reading, FieldError):
         errors.append(reading)
         return None
     if reading.warning:
-        warnings.append(FieldError(name, reading.warning))
+        warnings.append(FieldError(name, reading.warning, code))
     return reading
 
 
@@ -322,10 +335,25 @@ def parse_case(data: Any, criteria_sets: Iterable[str], *, text: bool = False) -
 
     With ``text`` (the form), lab values may be typed strings ("0,45").
     """
+    case, errors = read_case(data, criteria_sets, text=text)
+    if errors:
+        raise InputError(list(errors))
+    return case
+
+
+def read_case(
+    data: Any, criteria_sets: Iterable[str], *, text: bool = False
+) -> tuple[Case, tuple[FieldError, ...]]:
+    """The one reading of a case: the valid part of it, and every problem found.
+
+    A field in error is left out of the case, so a caller that can show the
+    problems next to the answer (the form) still evaluates the rest; the API
+    and the CLI refuse the whole case instead (``parse_case``).
+    """
     errors: list[FieldError] = []
     warnings: list[FieldError] = []
     if not isinstance(data, Mapping):
-        raise InputError([FieldError("(body)", "must be a JSON object.")])
+        return Case(), (FieldError("(body)", "must be a JSON object."),)
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             errors.append(FieldError(str(key), f"unknown key; allowed: {', '.join(TOP_LEVEL_KEYS)}."))
@@ -334,7 +362,11 @@ def parse_case(data: Any, criteria_sets: Iterable[str], *, text: bool = False) -
     criteria_set = data.get("criteria_set")
     if criteria_set is not None and criteria_set not in slugs:
         errors.append(
-            FieldError("criteria_set", f"{criteria_set!r} is not known; use one of: {', '.join(slugs)}.")
+            FieldError(
+                "criteria_set",
+                f"{criteria_set!r} is not known; use one of: {', '.join(slugs)}.",
+                "criteria_set",
+            )
         )
         criteria_set = None
 
@@ -352,13 +384,17 @@ def parse_case(data: Any, criteria_sets: Iterable[str], *, text: bool = False) -
         raw_findings = {}
     for code, value in raw_findings.items():
         if code not in FINDINGS:
-            errors.append(FieldError(f"findings.{code}", "unknown finding code; see GET /api/v1/vocabulary."))
+            errors.append(
+                FieldError(f"findings.{code}", "unknown finding code; see GET /api/v1/vocabulary.", str(code))
+            )
         elif value is None:
             continue  # explicitly not assessed
         elif not isinstance(value, bool):
             errors.append(
                 FieldError(
-                    f"findings.{code}", "must be true (present), false (absent) or null (not assessed)."
+                    f"findings.{code}",
+                    "must be true (present), false (absent) or null (not assessed).",
+                    code,
                 )
             )
         else:
@@ -375,7 +411,9 @@ def parse_case(data: Any, criteria_sets: Iterable[str], *, text: bool = False) -
     for code, raw in raw_labs.items():
         lab = LABS.get(code)
         if lab is None:
-            errors.append(FieldError(f"labs.{code}", "unknown lab code; see GET /api/v1/vocabulary."))
+            errors.append(
+                FieldError(f"labs.{code}", "unknown lab code; see GET /api/v1/vocabulary.", str(code))
+            )
             continue
         # Shortcut for the common case, a plain number in the canonical unit that
         # needs no message: what read_lab would answer, without building a reading.
@@ -390,9 +428,7 @@ def parse_case(data: Any, criteria_sets: Iterable[str], *, text: bool = False) -
             if reading.entered is not None:
                 entered[code] = reading.entered
 
-    if errors:
-        raise InputError(errors)
-    return Case(
+    case = Case(
         findings=findings,
         labs=labs,
         criteria_set=criteria_set,
@@ -400,3 +436,4 @@ def parse_case(data: Any, criteria_sets: Iterable[str], *, text: bool = False) -
         warnings=tuple(warnings),
         entered=entered,
     )
+    return case, tuple(errors)

@@ -16,7 +16,7 @@ from typing import Any
 
 from .inputs import display_unit as display_unit  # re-exported: pages format units the same way
 from .result import SetRef
-from .vocabulary import CRITERIA, FINDINGS, LABS, THRESHOLDS, TREATMENT_SLOTS, Group
+from .vocabulary import ANY_OF_CRITERIA, CRITERIA, FINDINGS, LABS, THRESHOLDS, TREATMENT_SLOTS, Group
 
 _COMPARATORS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "gt": (operator.gt, ">"),
@@ -76,6 +76,9 @@ class CriteriaSetRule:
     is_default: bool = False
     is_historical: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Sub-findings this set does not count towards their criterion (content:
+    # ``Finding.not_in_sets``), e.g. acrocyanosis, absent from the 2003 skin list.
+    not_counted: frozenset[str] = frozenset()
 
     def role(self, code: str) -> Group | None:
         if code in self.mandatory:
@@ -89,6 +92,23 @@ class CriteriaSetRule:
     @property
     def codes(self) -> tuple[str, ...]:
         return self.mandatory + self.major + self.minor
+
+
+@dataclass(frozen=True, slots=True)
+class SubfindingList:
+    """One criterion's sub-findings as one criteria set counts them, precomputed for the engine."""
+
+    criterion: str
+    # Present, any one meets the criterion.
+    qualifying: tuple[str, ...]
+    # Present alone, they do not meet it (the 2007 diabetes/thyroid caveat); empty without the caveat.
+    non_qualifying: tuple[str, ...]
+    # Sub-findings of the criterion this set does not count at all, and the set's name for the reason.
+    not_counted: tuple[str, ...]
+    set_name: str
+    # Every sub-finding code of the criterion: nothing of these entered is the fast path.
+    codes: frozenset[str]
+    not_assessed: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +128,10 @@ class RuleBook:
     # Treatment pages to show first for each disease extent, then "supportive"
     # pages after any of them (clinical.md §f.2 A8). Content: an editor maps them.
     treatment_pages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    _qualifying: Mapping[tuple[str, bool], tuple[str, ...]] = field(
+    _lists: Mapping[str, SubfindingList] = field(default_factory=dict, repr=False, compare=False)
+    _set_lists: Mapping[str, tuple[SubfindingList, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    _not_assessed: Mapping[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
-    _sub_codes: Mapping[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
     _rows: Mapping[str, tuple[tuple[Group, str, str], ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -128,31 +147,68 @@ class RuleBook:
     def label(self, finding: str) -> str:
         return self.finding_labels.get(finding) or self.criterion_names.get(finding) or finding
 
-    def qualifying(self, criterion: str, *, caveat: bool = True) -> tuple[str, ...]:
-        """Sub-findings that meet ``criterion``; without the caveat, all of them count."""
-        return self._qualifying.get((criterion, caveat), ())
+    def qualifying(self, criterion: str) -> tuple[str, ...]:
+        """Sub-findings that meet ``criterion`` under the current lists (the caveat applied)."""
+        found = self._lists.get(criterion)
+        return found.qualifying if found is not None else ()
 
-    def sub_codes(self, criterion: str) -> frozenset[str]:
-        """Every sub-finding code of ``criterion``, qualifying or not."""
-        return self._sub_codes.get(criterion, frozenset())
+    def subfinding_list(self, criterion: str, slug: str = "") -> SubfindingList | None:
+        """An any-of criterion's sub-findings as set ``slug`` counts them (blank: the current lists)."""
+        for own in self._set_lists.get(slug, ()):
+            if own.criterion == criterion:
+                return own
+        return self._lists.get(criterion)
 
-    def not_assessed_text(self, criterion: str, *, caveat: bool = True) -> str:
-        return self._not_assessed[(criterion, caveat)]
+    def set_lists(self, slug: str) -> tuple[SubfindingList, ...]:
+        """The lists of set ``slug`` that differ from the current ones (most sets: none)."""
+        return self._set_lists.get(slug, ())
+
+    def _list(
+        self,
+        criterion: str,
+        subs: tuple[tuple[str, bool], ...],
+        *,
+        caveat: bool,
+        rule: CriteriaSetRule | None,
+    ) -> SubfindingList:
+        skip = rule.not_counted if rule is not None else frozenset()
+        counted = [(f, q) for f, q in subs if f not in skip]
+        qualifying = tuple(f for f, q in counted if q or not caveat)
+        return SubfindingList(
+            criterion=criterion,
+            qualifying=qualifying,
+            non_qualifying=tuple(f for f, q in counted if not (q or not caveat)),
+            not_counted=tuple(f for f, _q in subs if f in skip),
+            set_name=rule.name if rule is not None else "",
+            codes=frozenset(f for f, _q in subs),
+            not_assessed="Not assessed: " + ", ".join(self.label(f) for f in qualifying) + ".",
+        )
 
     def __post_init__(self) -> None:
         # Precomputed once per content version: the engine reads these for every case.
-        qualifying: dict[tuple[str, bool], tuple[str, ...]] = {}
-        texts: dict[tuple[str, bool], str] = {}
-        for criterion, subs in self.subfindings.items():
-            for caveat in (True, False):
-                codes = tuple(f for f, q in subs if q or not caveat)
-                qualifying[(criterion, caveat)] = codes
-                texts[(criterion, caveat)] = "Not assessed: " + ", ".join(self.label(f) for f in codes) + "."
-        object.__setattr__(self, "_qualifying", qualifying)
-        object.__setattr__(
-            self, "_sub_codes", {c: frozenset(f for f, _q in subs) for c, subs in self.subfindings.items()}
-        )
-        object.__setattr__(self, "_not_assessed", texts)
+        # The current lists (the 2007 caveat applied, nothing left out) are derived once
+        # per case; a set keeps its own list only for the criteria where it differs, so
+        # only those are derived again for that set (derive.criteria_for).
+        lists = {
+            c: self._list(c, subs, caveat=True, rule=None)
+            for c, subs in self.subfindings.items()
+            if c in ANY_OF_CRITERIA
+        }
+        object.__setattr__(self, "_lists", lists)
+        set_lists: dict[str, tuple[SubfindingList, ...]] = {}
+        for slug, rule in self.sets.items():
+            own = []
+            for criterion in rule.codes:
+                subs = self.subfindings.get(criterion)
+                if not subs or criterion not in ANY_OF_CRITERIA:
+                    continue
+                mine = self._list(criterion, subs, caveat=rule.apply_endocrine_caveat, rule=rule)
+                base = lists[criterion]
+                if (mine.qualifying, mine.non_qualifying) != (base.qualifying, base.non_qualifying):
+                    own.append(mine)
+            if own:
+                set_lists[slug] = tuple(own)
+        object.__setattr__(self, "_set_lists", set_lists)
         rows = {}
         for slug, rule in self.sets.items():
             rows[slug] = tuple(
@@ -198,6 +254,7 @@ def from_records(records: Iterable[Mapping[str, Any]]) -> RuleBook:
 
     finding_labels: dict[str, str] = {}
     sub: dict[str, list[tuple[str, bool]]] = {}
+    not_counted: dict[str, set[str]] = {}  # set slug -> sub-findings it does not count
     for f in sorted(by_model.get("checklist.finding", []), key=lambda f: f.get("order", 0)):
         code = f["code"]
         if code not in FINDINGS:
@@ -206,6 +263,14 @@ def from_records(records: Iterable[Mapping[str, Any]]) -> RuleBook:
         criterion = _key(f.get("criterion"))
         if criterion:
             sub.setdefault(criterion, []).append((code, bool(f.get("qualifies", True))))
+        for slug in f.get("not_in_sets") or ():
+            not_counted.setdefault(_key(slug) or "", set()).add(code)
+            if criterion not in ANY_OF_CRITERIA:
+                # Only an any-of list can be narrowed; elsewhere the mark would do nothing.
+                problems.append(
+                    f"finding {code} is left out of criteria set {_key(slug)}, but only the "
+                    "sub-findings of " + ", ".join(ANY_OF_CRITERIA) + " can be"
+                )
 
     thresholds: dict[str, Threshold] = {}
     for f in by_model.get("checklist.threshold", []):
@@ -260,7 +325,12 @@ def from_records(records: Iterable[Mapping[str, Any]]) -> RuleBook:
             is_default=bool(f.get("is_default", False)),
             is_historical=bool(f.get("is_historical", False)),
             labels=labels.get(slug, {}),
+            not_counted=frozenset(not_counted.get(slug, ())),
         )
+        for code in rule.codes:
+            subs = sub.get(code, [])
+            if subs and all(f in rule.not_counted for f, _q in subs):
+                problems.append(f"criteria set {slug} counts {code} but none of its sub-findings")
         if rule.major_min > len(rule.major) or rule.minor_min > len(rule.minor):
             problems.append(f"criteria set {slug} asks for more criteria than it lists")
         for code in rule.codes:
@@ -271,6 +341,8 @@ def from_records(records: Iterable[Mapping[str, Any]]) -> RuleBook:
             if default_set:
                 problems.append("more than one default criteria set")
             default_set = slug
+    for slug in not_counted.keys() - sets.keys():
+        problems.append(f"findings are left out of criteria set {slug}, which is not in content")
     if not sets:
         problems.append("no criteria set in content")
     elif not default_set:

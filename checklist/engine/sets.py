@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .derive import S_MET, S_NOT_MET, S_UNKNOWN, CriterionResult, Derived
+from .derive import S_MET, S_NOT_MET, S_UNKNOWN, CriterionResult, Derived, criteria_for
 from .result import Verdict
 from .rulebook import CriteriaSetRule, RuleBook
 
@@ -57,14 +57,9 @@ class SetOutcome:
         return out
 
 
-def _results_for(rule: CriteriaSetRule, derived: Derived) -> dict[str, CriterionResult]:
-    if rule.apply_endocrine_caveat:
-        return derived.criteria
-    return {**derived.criteria, "endocrinopathy": derived.endocrinopathy_no_caveat}
-
-
 def apply_rule(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> SetOutcome:
-    results = _results_for(rule, derived)
+    # The set's own sub-finding lists where they differ (no 2007 caveat, narrower 2003 lists).
+    results = criteria_for(rule, derived, book)
     missing: list[str] = []
     gaps: list[Gap] = []
     impossible = False

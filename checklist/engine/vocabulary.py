@@ -38,6 +38,22 @@ CRITERIA: dict[str, Group] = {
     "thrombocytosis_polycythemia": Group.MINOR,
 }
 
+# D4-D7: the criteria met by any one of their sub-findings (content lists them, and
+# a criteria set may leave some out). The others have their own derivation.
+ANY_OF_CRITERIA: tuple[str, ...] = (
+    "organomegaly",
+    "extravascular_volume_overload",
+    "endocrinopathy",
+    "skin_changes",
+)
+
+# The labs each criterion's rule reads (derive.py: _vegf, _thrombocytosis). A form
+# keeps them on the criterion's own line: the answer cannot be reached without them.
+CRITERION_LABS: dict[str, tuple[str, ...]] = {
+    "vegf_elevated": ("vegf_pg_ml", "vegf_specimen"),
+    "thrombocytosis_polycythemia": ("platelets_10e9_l", "hemoglobin_g_dl", "hematocrit_pct", "sex"),
+}
+
 # §e.2: finding codes (booleans), grouped as the spec groups them. Criterion
 # codes are accepted as findings too: they are the clinician's explicit flags.
 FINDING_GROUPS: dict[str, tuple[str, ...]] = {
@@ -147,10 +163,16 @@ class Lab:
     # Other spellings of the same units, as {spelling: unit}. Spelling is
     # compared after normalise_unit (case, spaces, µ, ×, superscripts folded).
     aliases: dict[str, str] = field(default_factory=dict)
+    # The unit an SI laboratory reports in, when it is not the canonical (US) one.
+    si_unit: str = ""
 
     @property
     def allowed_units(self) -> tuple[str, ...]:
         return (self.unit, *self.units)
+
+    @property
+    def si(self) -> str:
+        return self.si_unit or self.unit
 
     def precision_of(self, unit: str) -> int:
         return self.precision if unit == self.unit else self.unit_precision.get(unit, self.precision)
@@ -205,7 +227,7 @@ _LABS: tuple[Lab, ...] = (
         aliases=_COUNT_ALIASES,
         soft_low=20,
         soft_high=1500,
-        soft_hint="Platelets are usually 150-450 x10^9/L.",
+        soft_hint="A platelet count below 20 or above 1500 x10^9/L is rare.",
     ),
     Lab(
         "hemoglobin_g_dl",
@@ -219,6 +241,7 @@ _LABS: tuple[Lab, ...] = (
         soft_low=5,
         soft_high=20,
         soft_hint="A haemoglobin outside 5-20 g/dL is rare.",
+        si_unit="g/L",
     ),
     Lab(
         "hematocrit_pct",
@@ -232,6 +255,7 @@ _LABS: tuple[Lab, ...] = (
         soft_low=15,
         soft_high=65,
         soft_hint="A haematocrit outside 15-65% is rare.",
+        si_unit="L/L",
     ),
     Lab(
         "calcium_mg_dl",
@@ -245,6 +269,7 @@ _LABS: tuple[Lab, ...] = (
         soft_low=6,
         soft_high=16,
         soft_hint="A calcium outside 6-16 mg/dL is rare.",
+        si_unit="mmol/L",
     ),
     Lab(
         "creatinine_mg_dl",
@@ -257,6 +282,7 @@ _LABS: tuple[Lab, ...] = (
         precision=2,
         soft_high=15,
         soft_hint="A creatinine above 15 mg/dL is rare.",
+        si_unit="umol/L",
     ),
     Lab("egfr_ml_min_1_73m2", LabKind.NUMBER, "mL/min/1.73m2", 1, 200),
     Lab("creatinine_clearance_ml_min", LabKind.NUMBER, "mL/min", 1, 250),
@@ -272,6 +298,7 @@ _LABS: tuple[Lab, ...] = (
         unit_precision={"g/L": 1},
         soft_high=8,
         soft_hint="An M-protein above 8 g/dL is rare.",
+        si_unit="g/L",
     ),
     Lab("heavy_chain_type", LabKind.CATEGORY, choices=HEAVY_CHAINS),
     Lab("light_chain_type", LabKind.CATEGORY, choices=LIGHT_CHAINS),
@@ -306,6 +333,7 @@ _LABS: tuple[Lab, ...] = (
         precision=1,
         soft_low=1.5,
         soft_hint="An albumin below 1.5 g/dL is rare.",
+        si_unit="g/L",
     ),
     Lab(
         "vitamin_b12_pg_ml",
@@ -314,6 +342,7 @@ _LABS: tuple[Lab, ...] = (
         0,
         10_000,
         units={"pmol/L": 1.355, "ng/L": 1.0},
+        si_unit="pmol/L",
     ),
     Lab(
         "csf_protein_mg_dl",
@@ -323,6 +352,7 @@ _LABS: tuple[Lab, ...] = (
         2_000,
         units={"g/L": 100.0},
         unit_precision={"g/L": 2},
+        si_unit="g/L",
     ),
     Lab(
         "proteinuria_g_24h",

@@ -156,6 +156,65 @@ def chip_items(chips: list[dict[str, str]]) -> str:
     )
 
 
+# Content codes to their page address: reverse() costs ~20 us, and the codes are few.
+_DIFFERENTIAL_URLS: dict[str, str] = {}
+
+
+def _differential_url(code: str) -> str:
+    url = _DIFFERENTIAL_URLS.get(code)
+    if url is None:
+        url = _DIFFERENTIAL_URLS[code] = reverse("checklist:differential", args=[code])
+    return url
+
+
+@register.simple_tag
+def differential_items(differentials: list[dict[str, Any]]) -> str:
+    """Each flagged differential: a link to its page, then why it was flagged."""
+    return mark_safe(
+        "".join(
+            f'<li><a href="{_e(_differential_url(d["code"]))}">{_e(d["name"])}</a>: '
+            f"{_e(' '.join(d['reasons']))}</li>"
+            for d in differentials
+        )
+    )
+
+
+@register.simple_tag
+def missing_items(criteria: list[dict[str, Any]], missing: list[str]) -> str:
+    """The criteria still needed, in the set's order, each linked to its line on the form."""
+    wanted = set(missing)
+    out = []
+    for c in criteria:
+        if c["code"] in wanted:
+            settle = f": {_e(c['to_settle'])}" if c.get("to_settle") else ""
+            out.append(f'<li><a href="#id_{_e(c["code"])}_0">{_e(c["name"])}</a>{settle}</li>')
+    return mark_safe("".join(out))
+
+
+@register.simple_tag
+def comparison_rows(rows: list[dict[str, Any]]) -> str:
+    """The case under each criteria set: one table row per set."""
+    return mark_safe(
+        "".join(
+            f'<tr class="status-{_e(r["status"])}"><th scope="row">{_e(r["name"])}</th>'
+            f"<td>{_e(status_short(r['status']))}</td><td>{_e(r['explanation'])}</td></tr>"
+            for r in rows
+        )
+    )
+
+
+@register.simple_tag
+def reference_items(refs: list[dict[str, Any]]) -> str:
+    """References in short form, with the PMID, else the DOI."""
+    out = []
+    for r in refs:
+        ident = (
+            f" (PMID {_e(r['pmid'])})" if r.get("pmid") else f" (doi {_e(r['doi'])})" if r.get("doi") else ""
+        )
+        out.append(f"<li>{_e(r['short'])}{ident}</li>")
+    return mark_safe("".join(out))
+
+
 _LINKS: dict[tuple[tuple[str, str], ...], str] = {}
 
 
@@ -173,3 +232,31 @@ def treatment_links(pages: list[dict[str, Any]]) -> str:
             _LINKS.clear()
         _LINKS[key] = built
     return mark_safe(built)  # every value escaped above
+
+
+@register.simple_tag
+def set_subfindings(rule: Any) -> list[dict[str, Any]]:
+    """The sub-findings each criterion of ``rule`` counts, as that set counts them (/criteria).
+
+    A set can leave sub-findings out (``Finding.not_in_sets``: acrocyanosis,
+    flushing and pericardial effusion under Mayo 2003) and can predate the
+    2007 diabetes/thyroid caveat; the page shows the set's own list, read
+    from the live release the view is showing.
+    """
+    from ..content import snapshot  # the live release's rule book, cached per process
+
+    book = snapshot().book
+    out = []
+    for code in rule.codes:
+        subs = book.subfinding_list(code, rule.slug)
+        if subs is None:
+            continue
+        out.append(
+            {
+                "name": rule.labels.get(code) or book.criterion_names.get(code, code),
+                "counted": [book.label(f) for f in subs.qualifying],
+                "alone_not": [book.label(f) for f in subs.non_qualifying],
+                "not_counted": [book.label(f) for f in subs.not_counted],
+            }
+        )
+    return out
