@@ -38,6 +38,12 @@ def _noted(code: str) -> Callable[[Context], str | None]:
     return trigger
 
 
+def _conflicting(ctx: Context) -> str | None:
+    """An explicit flag its findings contradict, read in the chosen set's own sub-finding lists."""
+    found = ctx.derived.conflicts_in(ctx.chosen.rule.slug)
+    return " ".join(found.values()) if found else None
+
+
 def _kappa(ctx: Context) -> str | None:
     return "" if ctx.case.labs.get("light_chain_type") == "kappa" else None
 
@@ -117,7 +123,7 @@ RULES: tuple[CautionRule, ...] = (
     CautionRule("igm_heavy_chain", MAJOR, _igm),
     CautionRule("myeloma_defining_events", MAJOR, _myeloma_events),
     CautionRule("met_only_under_older_rules", MAJOR, _older_rules),
-    CautionRule("conflicting_input", MAJOR, _noted("conflicting_input")),
+    CautionRule("conflicting_input", MAJOR, _conflicting),
     CautionRule("castleman_node_double_counted", MAJOR, _node_counted_twice),
     CautionRule("borderline_vegf", MINOR, _noted("borderline_vegf"), level_of=_vegf_level),
     CautionRule("borderline_platelets", MINOR, _noted("borderline_platelets")),

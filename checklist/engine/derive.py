@@ -42,6 +42,14 @@ class Derived:
     flc_ratio: float | None = None
     # criteria_for's results per criteria set slug, made on first use.
     by_set: dict[str, dict[str, CriterionResult]] = field(default_factory=dict)
+    # Explicit flags the findings contradict, criterion code -> detail, under the current
+    # lists; a set with its own lists gets its own in ``conflicts_by_set`` (criteria_for).
+    conflicts: dict[str, str] = field(default_factory=dict)
+    conflicts_by_set: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def conflicts_in(self, slug: str) -> dict[str, str]:
+        """The contradicted explicit flags as set ``slug`` reads the findings (after criteria_for)."""
+        return self.conflicts_by_set.get(slug, self.conflicts)
 
 
 def _num(value: float) -> str:
@@ -326,6 +334,17 @@ def _explicit_only(case: Case, book: RuleBook, code: str) -> CriterionResult:
     return result
 
 
+def _conflict(book: RuleBook, explicit: CriterionResult, derived: CriterionResult) -> str:
+    """The detail when the findings contradict the recorded answer, else ""."""
+    if derived.status is S_UNKNOWN or derived.status is explicit.status:
+        return ""
+    return (
+        f"{book.criterion_names.get(explicit.code, explicit.code)} was recorded as "
+        f"{'present' if explicit.status is S_MET else 'absent'}, but the findings say "
+        f"{'met' if derived.status is S_MET else 'not met'}: the recorded answer is used."
+    )
+
+
 def derive(case: Case, book: RuleBook) -> Derived:
     """Apply D1-D8. An explicit criterion flag wins, except for D6 (endocrinopathy)."""
     cautions: list[tuple[str, str]] = []
@@ -342,6 +361,7 @@ def derive(case: Case, book: RuleBook) -> Derived:
         results[code] = _explicit_only(case, book, code)
     endocrine_subs_given = any(f in case.findings for f, _ in book.subfindings.get("endocrinopathy", ()))
     explicit_used: list[str] = []
+    conflicts: dict[str, str] = {}
     for code, derived in computed.items():
         explicit = _explicit(case, book, code)
         if explicit is None or (code in _SUBFINDINGS_OVERRIDE_EXPLICIT and endocrine_subs_given):
@@ -351,13 +371,10 @@ def derive(case: Case, book: RuleBook) -> Derived:
                 )
             results[code] = derived
             continue
-        if derived.status is not S_UNKNOWN and derived.status is not explicit.status:
-            detail = (
-                f"{book.criterion_names.get(code, code)} was recorded as "
-                f"{'present' if explicit.status is S_MET else 'absent'}, but the findings say "
-                f"{'met' if derived.status is S_MET else 'not met'}: the recorded answer is used."
-            )
-            cautions.append(("conflicting_input", detail))
+        detail = _conflict(book, explicit, derived)
+        if detail:
+            # Under the current lists; a set with its own lists decides again (criteria_for).
+            conflicts[code] = detail
             explicit.reasons.append(detail)
         results[code] = explicit
         explicit_used.append(code)
@@ -378,6 +395,7 @@ def derive(case: Case, book: RuleBook) -> Derived:
         explicit=frozenset(explicit_used),
         notes=cautions,
         flc_ratio=flc_ratio if isinstance(flc_ratio, float) else None,
+        conflicts=conflicts,
     )
 
 
@@ -387,7 +405,9 @@ def criteria_for(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> dic
     Most sets count the current sub-finding lists: the shared results, no
     work. A set with its own lists (Mayo 2003: no diabetes/thyroid caveat,
     narrower skin and oedema lists) gets only those criteria derived again,
-    once per evaluation. An explicit flag the derivation used stands in every set.
+    once per evaluation. An explicit flag the derivation used stands in every set,
+    but whether the findings contradict it is read in the set's own lists: under
+    Mayo 2003, acrocyanosis does not contradict "skin changes: absent".
     """
     own = book.set_lists(rule.slug)
     if not own:
@@ -395,8 +415,27 @@ def criteria_for(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> dic
     results = derived.by_set.get(rule.slug)
     if results is None:
         results = dict(derived.criteria)
+        conflicts = derived.conflicts
         for subs in own:
-            if subs.criterion not in derived.explicit:
-                results[subs.criterion] = _any_of(derived.case, subs, book)
+            code = subs.criterion
+            from_lists = _any_of(derived.case, subs, book)
+            # A fresh result for an explicit flag: the shared one carries the current lists' conflict.
+            explicit = _explicit(derived.case, book, code) if code in derived.explicit else None
+            if explicit is None:
+                results[code] = from_lists
+                continue
+            detail = _conflict(book, explicit, from_lists)
+            if detail:
+                explicit.reasons.append(detail)
+            results[code] = explicit
+            if detail != conflicts.get(code, ""):
+                if conflicts is derived.conflicts:
+                    conflicts = dict(conflicts)
+                if detail:
+                    conflicts[code] = detail
+                else:
+                    del conflicts[code]
         derived.by_set[rule.slug] = results
+        if conflicts is not derived.conflicts:
+            derived.conflicts_by_set[rule.slug] = conflicts
     return results

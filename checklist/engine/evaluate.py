@@ -14,11 +14,11 @@ from typing import Any
 
 from .cautions import cautions
 from .context import Context
-from .derive import S_MET, S_UNKNOWN, derive
+from .derive import S_MET, S_UNKNOWN, CriterionResult, derive
 from .differentials import differentials
 from .inputs import Case
 from .result import Comparison, CriterionOutcome, Evaluation, Issue
-from .rulebook import RuleBook
+from .rulebook import CriteriaSetRule, RuleBook
 from .sets import SetOutcome, apply_rule
 from .treatment import treatment
 
@@ -44,6 +44,11 @@ def _notes(notes: list[tuple[str, str]]) -> dict[str, str]:
     return {code: " ".join(details) for code, details in by_code.items()}
 
 
+def _may_be_met(rule: CriteriaSetRule, criteria: dict[str, CriterionResult], book: RuleBook) -> bool:
+    own = {subs.criterion for subs in book.set_lists(rule.slug)}
+    return all(criteria[c].status is S_MET or c in own for c in rule.mandatory)
+
+
 def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
     """Evaluate a validated case under its criteria set (or the default). Pure; no I/O."""
     derived = derive(case, book)
@@ -56,12 +61,21 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
     default = chosen
     if slug != book.default_set:
         default = outcomes[book.default_set] = apply_rule(book.sets[book.default_set], derived, book)
+    criteria = derived.criteria
     for other, rule in book.sets.items():
-        if other not in outcomes and (case.compare or (rule.is_historical and not default.met)):
+        if other in outcomes:
+            continue
+        if case.compare or (
+            rule.is_historical
+            and not default.met
+            # A set whose mandatory criteria are not all met cannot be met, and only a met
+            # superseded set matters to the caution: most cases stop here. A criterion the
+            # set derives from its own lists is not judged by the shared result.
+            and _may_be_met(rule, criteria, book)
+        ):
             outcomes[other] = apply_rule(rule, derived, book)
     ordered = {s: outcomes[s] for s in book.sets if s in outcomes}
     rule, results = chosen.rule, chosen.results
-    criteria = derived.criteria
     ctx = Context(
         case=case,
         book=book,

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .slots import slot_init
 from .units import UnitError, resolve_unit
 from .vocabulary import FINDINGS, LABS, Lab, LabKind
 
@@ -47,6 +48,7 @@ class InputError(ValueError):
         return {"errors": [e.as_dict() for e in self.errors]}
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Entered:
     """A lab value as the clinician gave it, when it was not in the canonical unit."""
@@ -65,6 +67,7 @@ class LabReading:
     warning: str | None = None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Case:
     """A validated case. Labs are in canonical units; absent keys are not assessed."""
@@ -147,6 +150,11 @@ def read_number_text(text: str) -> float | str:
     if not _DECIMAL.fullmatch(cleaned):
         return "enter a number, e.g. 450 or 0.45 (digits and one decimal point or comma)."
     return float(cleaned.replace(",", "."))
+
+
+def _is_mapping(value: object) -> bool:
+    # Decoded JSON is a plain dict: checked first, as an ABC check costs ~0.3 us.
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _is_number(value: object) -> bool:
@@ -250,7 +258,7 @@ def parse_lab(
         return None
     unit: Any = None
     value: Any = raw
-    if isinstance(raw, Mapping) and LABS[code].kind is not LabKind.CATEGORY:
+    if _is_mapping(raw) and LABS[code].kind is not LabKind.CATEGORY:
         extra = set(raw) - {"value", "unit"}
         if extra or "value" not in raw or "unit" not in raw:
             errors.append(
@@ -352,7 +360,7 @@ def read_case(
     """
     errors: list[FieldError] = []
     warnings: list[FieldError] = []
-    if not isinstance(data, Mapping):
+    if not _is_mapping(data):
         return Case(), (FieldError("(body)", "must be a JSON object."),)
     for key in data:
         if key not in TOP_LEVEL_KEYS:
@@ -379,7 +387,7 @@ def read_case(
     raw_findings = data.get("findings", {})
     if raw_findings is None:
         raw_findings = {}
-    if not isinstance(raw_findings, Mapping):
+    if not _is_mapping(raw_findings):
         errors.append(FieldError("findings", "must be an object of finding codes to true/false."))
         raw_findings = {}
     for code, value in raw_findings.items():
@@ -405,7 +413,7 @@ def read_case(
     raw_labs = data.get("labs", {})
     if raw_labs is None:
         raw_labs = {}
-    if not isinstance(raw_labs, Mapping):
+    if not _is_mapping(raw_labs):
         errors.append(FieldError("labs", "must be an object of lab codes to values."))
         raw_labs = {}
     for code, raw in raw_labs.items():

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from .slots import slot_init
 from .vocabulary import Extent, Group
 
 __all__ = [
@@ -59,6 +60,7 @@ class Level(StrEnum):
 _TEXT: dict[StrEnum, str] = {m: m.value for e in (Status, Verdict, Level, Extent, Group) for m in e}
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class SetRef:
     slug: str
@@ -66,6 +68,7 @@ class SetRef:
     version: str
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class CriterionOutcome:
     code: str
@@ -76,6 +79,7 @@ class CriterionOutcome:
     to_settle: str | None = None  # only for an unknown criterion
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Differential:
     code: str
@@ -83,6 +87,7 @@ class Differential:
     reasons: tuple[str, ...]
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Caution:
     code: str
@@ -91,6 +96,7 @@ class Caution:
     detail: str | None = None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Treatment:
     """What the literature keys treatment to (§f.2 A8), and the pages to show first."""
@@ -100,6 +106,7 @@ class Treatment:
     reasons: tuple[str, ...]
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Issue:
     """An input problem or warning, naming the field."""
@@ -108,6 +115,7 @@ class Issue:
     message: str
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Comparison:
     criteria_set: str
@@ -118,6 +126,7 @@ class Comparison:
     explanation: str
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     criteria_set: SetRef
