@@ -72,12 +72,20 @@ def decode_json(text: str | bytes) -> Any:
         may_hold_surrogates = "\\u" in text
     else:
         may_hold_surrogates = True  # text from a file or stdin may carry escaped bytes
+    duplicated: list[bool] = []
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = object_without_duplicates(pairs)
+        if len(obj) != len(pairs):
+            duplicated.append(True)
+        return obj
+
     try:
         value = json.loads(
             text,
             parse_constant=_reject_constant,
             parse_int=_parse_int,
-            object_pairs_hook=object_without_duplicates,
+            object_pairs_hook=pairs_hook,
         )
     except RecursionError:
         raise _malformed("JSON is nested too deeply.") from None
@@ -88,9 +96,9 @@ def decode_json(text: str | bytes) -> Any:
     if may_hold_surrogates and _has_lone_surrogate(value):
         raise _malformed("a \\u escape encodes half a character (a lone surrogate); send valid Unicode.")
     # A key given twice is an error, never "last wins" (clinical.md §f.2 A7).
-    duplicates = duplicate_key_errors(value)
-    if duplicates:
-        raise InputError(duplicates)
+    # The walk that names each duplicate's path runs only when the decoder saw one.
+    if duplicated:
+        raise InputError(duplicate_key_errors(value))
     return value
 
 

@@ -19,18 +19,9 @@ from django.views.decorators.http import require_POST
 
 from .content import snapshot
 from .engine import evaluate
+from .engine.golden import expectation_from
 from .forms import CaseForm, read_posted
 from .models import RegressionCase
-
-
-def expectation_from(result: dict[str, Any]) -> dict[str, Any]:
-    """What a regression case expects, read off an answer: status, criteria, flags."""
-    return {
-        "status": result["status"],
-        "criteria": {c["code"]: c["status"] for c in result["criteria"]},
-        "differentials": [d["code"] for d in result["differentials"]],
-        "cautions": [c["code"] for c in result["cautions"]],
-    }
 
 
 @staff_member_required

@@ -463,3 +463,27 @@ def test_oversized_body_is_413_before_it_is_read(client, cds, settings):
 def test_detail_names_criteria_as_the_page_does(client, cds):
     (card,) = poems_call(client).json()["cards"]
     assert "VEGF" in card["detail"] and "vegf_elevated" not in card["detail"]
+
+
+@pytest.mark.parametrize(
+    "url, accepted",
+    [
+        ("https://ehr.example.org/.well-known/jwks.json", True),
+        ("http://127.0.0.1:9000/jwks.json", True),
+        ("http://localhost/jwks.json", True),
+        ("http://ehr.example.org/jwks.json", False),  # keys over plain http can be swapped in transit
+        ("ftp://ehr.example.org/jwks.json", False),
+        ("https:///jwks.json", False),
+    ],
+)
+def test_a_jwks_url_must_be_https_unless_on_loopback(tmp_path, settings, url, accepted):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from checklist.ehr import jwt_auth
+
+    settings.CDS_HOOKS_CLIENTS = clients_file(tmp_path, [], jwks_url=url)
+    if accepted:
+        assert jwt_auth.trusted_clients()
+    else:
+        with pytest.raises(ImproperlyConfigured, match="https"):
+            jwt_auth.trusted_clients()

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from django.conf import settings
@@ -82,6 +83,12 @@ def trusted_clients() -> dict[str, Client]:
                 raise ImproperlyConfigured(
                     f"CDS_HOOKS_CLIENTS[{iss!r}] needs exactly one of 'jwks' or 'jwks_url'."
                 )
+            jwks_url = entry.get("jwks_url")
+            if jwks_url is not None and not _trusted_transport(jwks_url):
+                raise ImproperlyConfigured(
+                    f"CDS_HOOKS_CLIENTS[{iss!r}]['jwks_url'] must be an https:// URL (http:// only "
+                    "on this machine's loopback): the keys it serves decide whose requests are trusted."
+                )
             servers = entry.get("fhir_servers", [])
             if not isinstance(servers, list) or not all(isinstance(u, str) for u in servers):
                 raise ImproperlyConfigured(
@@ -92,6 +99,16 @@ def trusted_clients() -> dict[str, Client]:
             )
         _clients.update(key=key, value=parsed)
         return parsed
+
+
+def _trusted_transport(url: object) -> bool:
+    """https, or plain http to this machine itself (a test EHR, a sidecar): nothing in between."""
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def _signing_key(client: Client, kid: str, alg: str) -> Any:

@@ -40,6 +40,18 @@ def _texts_missing(label: str, wanted: Mapping[str, Any], got: Mapping[str, list
     return out
 
 
+def expectation_from(result: Mapping[str, Any]) -> dict[str, Any]:
+    """What a case expects, read off an answer (a staff member keeping the page's case):
+    status, every criterion's status, the flags and cautions shown. ``differences`` of
+    this and the same answer is empty."""
+    return {
+        "status": result["status"],
+        "criteria": {c["code"]: c["status"] for c in result["criteria"]},
+        "differentials": [d["code"] for d in result["differentials"]],
+        "cautions": [c["code"] for c in result["cautions"]],
+    }
+
+
 def differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[str]:
     """Every way ``result`` departs from ``expected``; empty when it matches."""
     out: list[str] = []
