@@ -1,13 +1,35 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
 
 from checklist.engine import from_records
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = [ROOT / "fixtures" / "checklist_content.json", ROOT / "fixtures" / "content_pages.json"]
+
+
+def pytest_configure(config):
+    # schemathesis makes one item per API operation, all with the same node id. pytest-xdist's
+    # loadscope, loadfile and loadgroup schedule by node id and run only one of them (the
+    # other operations' failures vanish, exit 0); load and worksteal schedule by position.
+    if getattr(config.option, "dist", "no") in ("loadscope", "loadfile", "loadgroup"):
+        raise pytest.UsageError(
+            f"--dist {config.option.dist} drops schemathesis items (one node id per operation); "
+            "use --dist worksteal (pyproject.toml) or load"
+        )
+
+
+# Hypothesis budgets. Without HYPOTHESIS_PROFILE, Hypothesis' built-in profile: 100 examples
+# per property ("ci", derandomised, when CI is set). HYPOTHESIS_PROFILE=ci-deep runs the engine
+# properties (tests/test_properties.py) with 1,000 each, for a deeper look before a release or
+# after a change to the rules. Loaded here, before the test modules build their settings.
+hypothesis_settings.register_profile("ci-deep", max_examples=1000)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 def fixture_records():

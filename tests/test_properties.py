@@ -33,8 +33,9 @@ from checklist.engine.vocabulary import (
 )
 from checklist.openapi import EVALUATION
 
+# Examples per property come from the Hypothesis profile (tests/conftest.py): 100 by
+# default (Hypothesis' own default; was 200 here), 1,000 with HYPOTHESIS_PROFILE=ci-deep.
 SETTINGS = settings(
-    max_examples=200,
     deadline=None,
     # `book` is session-scoped; the function-scoped fixtures are conftest's autouse
     # ones (password hasher, content cache), which the pure engine never touches.
@@ -54,8 +55,21 @@ CATEGORY_LABS = sorted(code for code, lab in LABS.items() if lab.kind is LabKind
 # --- strategies -------------------------------------------------------------------------
 
 
+# Strategies are built once and reused: building them afresh for every example (a new
+# sampled_from, one_of and dictionaries per draw) cost more than the engine runs they feed.
+# The values drawn are the same either way.
+_IN_RANGE_CACHE = {}
+
+
 def _in_range(code, book):
     """A value inside the lab's plausibility range, often right at a content threshold."""
+    key = (code, id(book))
+    if key not in _IN_RANGE_CACHE:
+        _IN_RANGE_CACHE[key] = _build_in_range(code, book)
+    return _IN_RANGE_CACHE[key]
+
+
+def _build_in_range(code, book):
     lab = LABS[code]
     if lab.kind is LabKind.CATEGORY:
         return st.sampled_from(lab.choices)
@@ -71,26 +85,43 @@ def _in_range(code, book):
     return st.one_of(anywhere, st.sampled_from(edges)) if edges else anywhere
 
 
+# Criterion flags lean towards "present" so that every status turns up often.
+_FLAG = st.sampled_from([None, None, True, True, False])
+_SUB_FINDINGS = st.dictionaries(st.sampled_from(SUB_CODES), st.booleans(), max_size=20)
+_LAB_CODES = st.sets(st.sampled_from(sorted(LABS)), max_size=12)
+_SET_CACHE = {}
+
+
 @st.composite
-def case_data(draw, book):
-    """A well-formed case as decoded JSON (the API's input shape)."""
+def _case_data(draw, book):
     findings = {}
-    # Criterion flags lean towards "present" so that every status turns up often.
     for code in CRITERION_CODES:
-        value = draw(st.sampled_from([None, None, True, True, False]))
+        value = draw(_FLAG)
         if value is not None:
             findings[code] = value
-    findings.update(draw(st.dictionaries(st.sampled_from(SUB_CODES), st.booleans(), max_size=20)))
+    findings.update(draw(_SUB_FINDINGS))
     labs = {}
-    for code in draw(st.sets(st.sampled_from(sorted(LABS)), max_size=12)):
+    for code in draw(_LAB_CODES):
         labs[code] = draw(_in_range(code, book))
     data = {"findings": findings, "labs": labs}
-    criteria_set = draw(st.sampled_from([None, *sorted(book.sets)]))
+    if id(book) not in _SET_CACHE:
+        _SET_CACHE[id(book)] = st.sampled_from([None, *sorted(book.sets)])
+    criteria_set = draw(_SET_CACHE[id(book)])
     if criteria_set is not None:
         data["criteria_set"] = criteria_set
     if draw(st.booleans()):
         data["compare"] = True
     return data
+
+
+_CASE_CACHE = {}
+
+
+def case_data(book):
+    """A well-formed case as decoded JSON (the API's input shape)."""
+    if id(book) not in _CASE_CACHE:
+        _CASE_CACHE[id(book)] = _case_data(book)
+    return _CASE_CACHE[id(book)]
 
 
 def run(book, data):

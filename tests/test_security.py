@@ -223,16 +223,23 @@ def test_security_headers(client, seeded, path):
     assert response.headers["Referrer-Policy"] in ("same-origin", "no-referrer", "strict-origin")
 
 
-@pytest.fixture
-def production_https(settings):
-    """This process, with the HTTPS settings a production environment really produces."""
+@pytest.fixture(scope="module")
+def production_https_values():
+    """The HTTPS settings a production environment really produces, read once per module
+    (a Django start-up in a fresh process; the environment is the same for every test)."""
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "
         f"print(json.dumps({{k: getattr(s, k) for k in {SECURE_SETTINGS!r}}}))"
     )
     result = run_python(code, production_env())
     assert result.returncode == 0, result.stderr
-    values = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def production_https(settings, production_https_values):
+    """This process, with the HTTPS settings a production environment really produces."""
+    values = dict(production_https_values)
     assert values["DEBUG"] is False
     for key, value in values.items():
         if key != "DEBUG":
