@@ -68,6 +68,8 @@ class Item:
     si_unit: str = ""
     us_unit: str = ""
     choices: tuple[tuple[str, str], ...] = ()
+    # Criteria sets that do not count this sub-finding (``Finding.not_in_sets``), by slug.
+    not_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,9 @@ class Layout:
     sets: dict[str, tuple[SetGroup, ...]]  # the criteria's grouping under each set
     items: dict[str, Item] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)  # each code's place on the page
+    # Per set: the sub-findings it does not count, and the note shown next to them.
+    not_counted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    not_counted_notes: dict[str, str] = field(default_factory=dict)
 
 
 _ROLE_TITLES = {
@@ -150,7 +155,11 @@ def _item(code: str, words: dict[str, Any]) -> Item:
     label, help_text = words.get("label", code), words.get("help_text", "")
     lab = LABS.get(code)
     if lab is None:
-        return Item(code, "finding", label, help_text)
+        # Natural keys: [["mayo-2003"]] in records; a bare slug is read the same way.
+        not_in = tuple(
+            str(s[0] if isinstance(s, list | tuple) else s) for s in words.get("not_in_sets") or ()
+        )
+        return Item(code, "finding", label, help_text, not_in=not_in)
     if lab.kind is LabKind.CATEGORY:
         return Item(
             code,
@@ -228,13 +237,23 @@ def _build_layout(snap: Snapshot) -> Layout:
         if not home
     )
     sets = {s["slug"]: _set_groups(snap, s["slug"]) for s in snap.criteria_sets}
+    not_counted = {slug: tuple(code for code, item in items.items() if slug in item.not_in) for slug in sets}
+    notes = {s["slug"]: f"Not counted in {s['name']}" for s in snap.criteria_sets}
     # Page order: each criterion's line, its labs, what opens beneath it; then the rest.
     order = [c for row in rows.values() for c in (row.code, *(i.code for i in row.inline), *row.codes)]
     order += [i.code for g in extra for i in g.items]
     position = {code: n for n, code in enumerate(dict.fromkeys(order))}
     for code in items:  # anything not placed (none today) sorts last, never raises
         position.setdefault(code, len(position))
-    return Layout(rows=rows, extra=extra, sets=sets, items=items, position=position)
+    return Layout(
+        rows=rows,
+        extra=extra,
+        sets=sets,
+        items=items,
+        position=position,
+        not_counted=not_counted,
+        not_counted_notes=notes,
+    )
 
 
 def _order(snap: Snapshot, code: str) -> tuple[int, str]:

@@ -176,6 +176,7 @@ def _page_context(
         "chosen_set": chosen,
         "unit_system": units if units in ("SI", "US") else site_units(),
         "set_groups_json": _set_groups_json(form.layout),
+        "not_counted_note": form.layout.not_counted_notes.get(chosen, ""),
         "criteria_sets": snap.criteria_sets,
         "values": form.data if form.is_bound else {},
         "field_errors": {m["code"]: m["text"] for m in context_messages if m["kind"] == "error"},
@@ -184,13 +185,18 @@ def _page_context(
 
 
 def _set_groups_json(layout: Any) -> str:
-    """The criteria's grouping under every set, for the page to regroup without a request."""
+    """Per set: the criteria's grouping and the sub-findings it does not count (with the note
+    shown next to them), for the page to follow a change of set without a request."""
     return json.dumps(
         {
-            slug: [
-                {"role": g.role, "title": g.title, "intro": g.intro, "criteria": list(g.criteria)}
-                for g in groups
-            ]
+            slug: {
+                "groups": [
+                    {"role": g.role, "title": g.title, "intro": g.intro, "criteria": list(g.criteria)}
+                    for g in groups
+                ],
+                "not_counted": list(layout.not_counted.get(slug, ())),
+                "note": layout.not_counted_notes.get(slug, ""),
+            }
             for slug, groups in layout.sets.items()
         }
     )

@@ -27,6 +27,7 @@ from tests.browser_helpers import (
     fill_case_with_mouse,
     focus_with_keyboard,
     focused_description,
+    reveal,
     screenshot,
     set_finding,
     write_result,
@@ -417,6 +418,60 @@ def test_switching_the_set_changes_the_groups(site, page):
     expect(page.locator("#part-none")).to_be_visible()
     expect(page.locator("#part-none #row-castleman_disease")).to_have_count(1)
     expect(page.locator("#result")).to_contain_text("Suichi", timeout=LIVE_TIMEOUT_MS)
+
+
+NOT_IN_2003 = ("skin_acrocyanosis", "skin_flushing", "pericardial_effusion")
+NOT_COUNTED_2003 = "Not counted in Mayo (Dispenzieri) 2003"
+
+
+@pytest.mark.parametrize("device", ["laptop", "phone"])
+def test_switching_to_mayo_2003_marks_what_it_does_not_count(site, browser, device):
+    """The note follows the set on the page (no request), is read with the finding, and passes axe."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    ctx = browser.new_context(viewport=VIEWPORTS[device])
+    ctx.set_default_timeout(10_000)
+    try:
+        page = ctx.new_page()
+        requests = []
+        page.goto(site + "/")
+        for code in NOT_IN_2003:
+            reveal(page, f"#id_{code}_0")
+        notes = page.locator(".not-counted")
+        expect(notes).to_have_count(3)
+        for i in range(3):
+            expect(notes.nth(i)).to_be_hidden()
+
+        page.on("request", lambda r: requests.append(r.url) if "/result" not in r.url else None)
+        page.select_option("select[name=criteria_set]", "mayo-2003")
+        for code in NOT_IN_2003:
+            note = page.locator(f'.not-counted[data-code="{code}"]')
+            expect(note).to_be_visible()
+            expect(note).to_contain_text(NOT_COUNTED_2003)
+        # Read with the finding's name (the fieldset's legend), and only where 2003 left it out.
+        named = re.compile(rf"^Acrocyanosis\s*:\s*{re.escape(NOT_COUNTED_2003)}$")
+        expect(page.get_by_role("group", name=named)).to_have_count(1)
+        expect(page.locator("#row-skin_changes .not-counted:visible")).to_have_count(2)
+        expect(page.locator("#row-extravascular_volume_overload .not-counted:visible")).to_have_count(1)
+        expect(page.locator("#result .headline .under")).to_contain_text("2003", timeout=LIVE_TIMEOUT_MS)
+        results = Axe().run(page, options=AXE_OPTIONS)
+        assert not results.violations_count, results.generate_report()
+        page.locator("#row-skin_changes").scroll_into_view_if_needed()
+        screenshot(page, f"{device}-mayo-2003-not-counted")
+        page.locator("#row-extravascular_volume_overload").scroll_into_view_if_needed()
+        screenshot(page, f"{device}-mayo-2003-not-counted-volume")
+
+        page.select_option("select[name=criteria_set]", "mayo-2007")
+        for i in range(3):
+            expect(notes.nth(i)).to_be_hidden()
+        expect(page.get_by_role("group", name="Acrocyanosis", exact=True)).to_have_count(1)
+        # The live answer follows too (its headline names the set), before the screenshot.
+        expect(page.locator("#result .headline .under")).to_contain_text("2007-2023", timeout=LIVE_TIMEOUT_MS)
+        page.locator("#row-skin_changes").scroll_into_view_if_needed()
+        screenshot(page, f"{device}-mayo-2007-counted")
+        assert requests == [], requests  # the live answer's own post aside, nothing was fetched
+    finally:
+        ctx.close()
 
 
 def test_disclosures_open_when_they_hold_a_value_and_units_flip(site, page):

@@ -9,6 +9,8 @@ these tests cover the path from the admin to the served answer.
 import importlib
 import io
 import json
+import re
+from html import unescape
 
 import pytest
 from django.apps import apps
@@ -206,3 +208,48 @@ def test_databases_seeded_before_the_field_get_the_2003_lists_once_in_the_draft(
     mayo_2003.findings_not_counted.set(Finding.objects.filter(code="skin_flushing"))
     migration.forwards(apps, None)
     assert set(mayo_2003.findings_not_counted.values_list("code", flat=True)) == {"skin_flushing"}
+
+
+# -- the form: what the chosen set does not count is said next to the item ---------------
+
+NOTE = re.compile(
+    r'<span class="not-counted" data-code="([a-z_]+)"( hidden)?>'
+    r'<span class="visually-hidden">: </span><span class="not-counted-text">([^<]*)</span>'
+)
+
+
+def _notes(html):
+    return {code: (not hidden, text) for code, hidden, text in NOTE.findall(html)}
+
+
+def _set_data(html):
+    raw = re.search(r'data-set-groups="([^"]*)"', html).group(1)
+    return json.loads(unescape(raw))
+
+
+def test_the_form_says_which_sub_findings_the_chosen_set_does_not_count(client, seeded, publish_draft):
+    page = client.get("/").content.decode()
+    # Under the default set every sub-finding counts: the notes are there, hidden and empty.
+    assert _notes(page) == dict.fromkeys(NOT_IN_2003, (False, ""))
+    # The page switches sets without a request: each set's list and note travel with its groups.
+    data = _set_data(page)
+    assert set(data["mayo-2003"]["not_counted"]) == NOT_IN_2003
+    assert data["mayo-2003"]["note"] == "Not counted in Mayo (Dispenzieri) 2003"
+    assert data["mayo-2007"]["not_counted"] == [] and data["suichi-2019"]["not_counted"] == []
+    assert [g["role"] for g in data["mayo-2007"]["groups"]] == ["mandatory", "major", "minor", "none"]
+
+    # The whole page posted with the 2003 set (no JavaScript): the notes show, in the legend.
+    page = client.post("/", {"criteria_set": "mayo-2003"}).content.decode()
+    assert _notes(page) == dict.fromkeys(NOT_IN_2003, (True, "Not counted in Mayo (Dispenzieri) 2003"))
+    assert re.search(r"<legend[^>]*>Acrocyanosis<span class=\"not-counted\"", page)
+    assert _notes(client.post("/", {"criteria_set": "suichi-2019"}).content.decode()) == dict.fromkeys(
+        NOT_IN_2003, (False, "")
+    )
+
+    # Content decides: once acrocyanosis counts in 2003 again and that is published, no note.
+    Finding.objects.get(code="skin_acrocyanosis").not_in_sets.clear()
+    publish_draft("Acrocyanosis counted under Mayo 2003.")
+    page = client.post("/", {"criteria_set": "mayo-2003"}).content.decode()
+    assert _notes(page) == dict.fromkeys(
+        NOT_IN_2003 - {"skin_acrocyanosis"}, (True, "Not counted in Mayo (Dispenzieri) 2003")
+    )

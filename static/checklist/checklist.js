@@ -53,12 +53,20 @@
     });
   }
 
-  // --- The criteria set decides the groups, their headings and minimums. ---
+  // --- The criteria set decides the groups, their headings and minimums, and which
+  // sub-findings it does not count (a note next to each). ---
   function arrange() {
     var select = form.elements.criteria_set;
     var wanted = select && groups[select.value];
     if (!wanted) { return; }
-    wanted.forEach(function (g) {
+    var off = wanted.not_counted || [];
+    form.querySelectorAll(".not-counted").forEach(function (el) {
+      var shown = off.indexOf(el.getAttribute("data-code")) !== -1;
+      var text = el.querySelector(".not-counted-text");
+      if (text) { text.textContent = shown ? wanted.note : ""; }
+      el.hidden = !shown;
+    });
+    (wanted.groups || []).forEach(function (g) {
       var part = document.getElementById("part-" + g.role);
       if (!part) { return; }
       part.querySelector(".part-title").textContent = g.title;
