@@ -179,6 +179,8 @@ def _page_context(
         "not_counted_note": form.layout.not_counted_notes.get(chosen, ""),
         "criteria_sets": snap.criteria_sets,
         "values": form.data if form.is_bound else {},
+        # Each criterion's status, for the line whose own control is "Not assessed".
+        "derived": {c["code"]: c["status"] for c in result["criteria"]} if result else {},
         "field_errors": {m["code"]: m["text"] for m in context_messages if m["kind"] == "error"},
         "warnings_by_code": {m["code"]: m["text"] for m in context_messages if m["kind"] == "warning"},
     }

@@ -408,6 +408,33 @@ def test_phone_bar_is_one_headline_and_one_row_of_letters(site, browser, criteri
         ctx.close()
 
 
+@pytest.mark.parametrize("device", ["laptop", "phone"])
+def test_a_line_left_not_assessed_shows_what_its_details_decide(site, browser, device):
+    """Splenomegaly ticked under Organomegaly: the line itself says "Met, from the details below"
+    while its own control is "Not assessed"; recording the line itself replaces the note."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    ctx = browser.new_context(viewport=VIEWPORTS[device])
+    try:
+        page = ctx.new_page()
+        page.goto(site + "/")
+        note = page.locator('.derived[data-code="organomegaly"] .derived-text')
+        expect(note).to_be_hidden()
+        set_finding(page, "splenomegaly", "yes")
+        expect(note).to_have_text("Met, from the details below", timeout=LIVE_TIMEOUT_MS)
+        expect(note).to_be_visible()
+        results = Axe().run(page, options=AXE_OPTIONS)
+        assert results.violations_count == 0, results.generate_report()
+        page.locator('label[for="id_organomegaly_0"]').scroll_into_view_if_needed()
+        screenshot(page, f"{device}-derived-note")
+        set_finding(page, "organomegaly", "no")
+        expect(note).to_be_hidden(timeout=LIVE_TIMEOUT_MS)
+        set_finding(page, "organomegaly", "")
+        expect(note).to_have_text("Met, from the details below", timeout=LIVE_TIMEOUT_MS)
+    finally:
+        ctx.close()
+
+
 def test_switching_the_set_changes_the_groups(site, page):
     page.goto(site + "/")
     mandatory = page.locator("#part-mandatory")

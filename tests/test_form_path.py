@@ -199,3 +199,41 @@ def test_each_lab_offers_its_si_and_us_units_and_the_site_default_picks_one(clie
     chooser = page[page.index(f'id="id_{code}__unit"') :]
     selected = chooser[chooser.index(" selected") - 40 : chooser.index(" selected")]
     assert f'value="{LABS[code].unit}"' in selected, selected
+
+
+def _derived_label(html: str, code: str) -> str:
+    """The criterion line's own note: its text, or "" when hidden."""
+    start = html.index(f'<span class="derived" data-code="{code}"')
+    tag = html[start : html.index(">", start)]
+    text = html[html.index('<span class="derived-text">', start) + 27 : html.index("</span></span>", start)]
+    return "" if " hidden" in tag else text
+
+
+def test_a_line_left_not_assessed_says_when_its_details_decide_it(client, seeded):
+    # Splenomegaly alone makes organomegaly met; its own line is still "Not assessed".
+    html = client.post("/", {"splenomegaly": "yes", "skin_hyperpigmentation": "no"}).content.decode()
+    assert _derived_label(html, "organomegaly") == "Met, from the details below"
+    assert _derived_label(html, "polyneuropathy") == ""  # nothing decides it
+    # Recorded on its own line, the line speaks for itself.
+    html = client.post("/", {"splenomegaly": "yes", "organomegaly": "no"}).content.decode()
+    assert _derived_label(html, "organomegaly") == ""
+    # Every qualifying skin finding absent: not met, from the details.
+    absent = dict.fromkeys(
+        (
+            "skin_hyperpigmentation",
+            "skin_hypertrichosis",
+            "skin_hemangiomata",
+            "skin_plethora",
+            "skin_acrocyanosis",
+            "skin_flushing",
+            "skin_white_nails",
+        ),
+        "no",
+    )
+    html = client.post("/", absent).content.decode()
+    assert _derived_label(html, "skin_changes") == "Not met, from the details below"
+
+
+def test_the_live_result_carries_each_criterion_status_for_the_lines(client, seeded):
+    body = client.post("/result", {"splenomegaly": "yes"}).content.decode()
+    assert 'data-code="organomegaly" data-status="met"' in body

@@ -124,12 +124,26 @@ def criteria_items(criteria: list[dict[str, Any]]) -> str:
     for c in criteria:
         reasons = "".join(f"<li>{_e(r)}</li>" for r in c["reasons"])
         out.append(
-            f'<li class="crit status-{_e(c["status"])}"><span class="badge-status">'
+            f'<li class="crit status-{_e(c["status"])}" data-code="{_e(c["code"])}" '
+            f'data-status="{_e(c["status"])}"><span class="badge-status">'
             f'{_e(criterion_word(c["status"]))}</span> <span class="crit-name">{_e(c["name"])}</span>'
             f' <span class="crit-group">({_e(group_word(c["group"]))})</span>'
             f'<ul class="reasons">{reasons}</ul></li>'
         )
     return mark_safe("".join(out))  # every value escaped above
+
+
+# What a criterion line says when its own control is "Not assessed" and the details
+# beneath it (sub-findings, labs) decide it anyway.
+_DERIVED: dict[str, str] = {
+    Status.MET: "Met, from the details below",
+    Status.NOT_MET: "Not met, from the details below",
+}
+
+
+@register.filter
+def derived_word(status: str) -> str:
+    return _DERIVED.get(status, "")
 
 
 @register.simple_tag

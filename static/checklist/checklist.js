@@ -126,7 +126,30 @@
     if (!event.detail.target || event.detail.target.id !== "result") { return; }
     form.querySelectorAll(".field-msg").forEach(function (p) { p.textContent = ""; p.className = "field-msg"; });
   });
+  // A criterion line left at "Not assessed" says when the details beneath it decide it
+  // anyway (a sub-finding, a lab), so the line never looks undecided beside a met answer.
+  var DERIVED = { met: "Met, from the details below", not_met: "Not met, from the details below" };
+  function markDerived() {
+    var statuses = {};
+    document.querySelectorAll("#result .criteria-list > li[data-code]").forEach(function (li) {
+      statuses[li.getAttribute("data-code")] = li.getAttribute("data-status");
+    });
+    form.querySelectorAll(".derived").forEach(function (el) {
+      var code = el.getAttribute("data-code");
+      var own = form.querySelector('input[name="' + code + '"]:checked');
+      var text = (own && own.value !== "") ? "" : (DERIVED[statuses[code]] || "");
+      el.querySelector(".derived-text").textContent = text;
+      el.setAttribute("data-status", text ? statuses[code] : "");
+      el.hidden = !text;
+    });
+  }
+  form.addEventListener("change", function (event) {
+    var t = event.target;
+    if (t && t.type === "radio" && t.closest(".crit-line")) { markDerived(); }
+  });
+
   document.body.addEventListener("htmx:afterSettle", function () {
+    markDerived();
     form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
     form.querySelectorAll(".field-msg.is-error").forEach(function (p) {
       var input = document.getElementById("id_" + p.id.slice(4));
