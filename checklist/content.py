@@ -119,6 +119,17 @@ def _as_json_values(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 _PLACED = frozenset({"checklist.finding", "checklist.labfield"})
 
 
+def with_placement(label: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A finding or lab written before ``shown_under`` existed (an old release or export),
+    given the placement it was served with (``checklist.legacy``); others unchanged."""
+    if label not in _PLACED or "shown_under" in fields:
+        return fields
+    home = shown_under_before_the_field(
+        str(fields.get("code")), str(fields.get("section")), fields.get("criterion")
+    )
+    return {**fields, "shown_under": [home] if home else None}
+
+
 def _revive(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Dates back to date objects (the pages compare review dates), per the model's fields.
 
@@ -145,12 +156,7 @@ def _revive(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             value = fields.get(name)
             if isinstance(value, str):
                 fields[name] = parse_datetime(value) if kind == "DateTimeField" else parse_date(value)
-        if label in _PLACED and "shown_under" not in fields:
-            home = shown_under_before_the_field(
-                str(fields.get("code")), str(fields.get("section")), fields.get("criterion")
-            )
-            fields["shown_under"] = [home] if home else None
-        out.append({**record, "fields": fields})
+        out.append({**record, "fields": with_placement(label, fields)})
     return out
 
 

@@ -1,8 +1,9 @@
 """How content published before a field existed was served. Frozen: never edit these values.
 
 A release is immutable (design.md §3.7), so one published before a field
-existed is read as it was served, not rewritten (``content.snapshot_of``), and
-the data migration that brought the field into the draft writes the same values.
+existed is read as it was served, not rewritten (``content.with_placement``, also
+for an old export being imported), and the data migration that brought the field
+into the draft writes the same values.
 """
 
 from __future__ import annotations

@@ -405,6 +405,21 @@ def test_export_and_import_carry_the_placement(seeded, tmp_path):
     assert LabField.objects.get(code="sex").shown_under.code == "thrombocytosis_polycythemia"
 
 
+def test_an_export_made_before_the_field_imports_with_its_old_placement(seeded, tmp_path):
+    path = tmp_path / "old.json"
+    call_command("export_content", str(path), stderr=io.StringIO())
+    records = json.loads(path.read_text())
+    for r in records:
+        r["fields"].pop("shown_under", None)  # as exported before migration 0008
+    path.write_text(json.dumps(records))
+    Finding.objects.filter(code="lytic_bone_lesions").update(shown_under=None)
+    LabField.objects.filter(code="sex").update(shown_under=None)
+    call_command("import_content", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    assert Finding.objects.get(code="lytic_bone_lesions").shown_under.code == "sclerotic_bone_lesions"
+    assert LabField.objects.get(code="sex").shown_under.code == "thrombocytosis_polycythemia"
+    assert Finding.objects.get(code="clubbing").shown_under is None
+
+
 def test_databases_seeded_before_the_field_get_the_placement_once_in_the_draft(seeded):
     migration = importlib.import_module("checklist.migrations.0009_shown_under_placement")
     seeded_homes = {

@@ -5,7 +5,7 @@ content an editor owns. A fresh install gets it from the seed fixture; an
 existing draft gets the placement the form already used (``checklist.legacy``,
 frozen), so the page is unchanged. Only the draft changes, and only items not
 yet placed; published releases are immutable and are read with the same
-placement (``content.snapshot_of``).
+placement (``content.with_placement``).
 """
 
 from typing import Any

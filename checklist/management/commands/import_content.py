@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, transaction
 
-from checklist.content import CONTENT_LABELS, content_records
+from checklist.content import CONTENT_LABELS, content_records, with_placement
 from checklist.plausibility import check_threshold
 from checklist.publishing import rule_book_problems
 
@@ -125,6 +125,9 @@ class Command(BaseCommand):
     def _load_one(
         self, record: dict[str, Any], name: str, user: Any, reason: str, confirm: bool
     ) -> list[str]:
+        # An export made before a field existed keeps what it meant: without this, an
+        # old file would blank every finding's place on the form.
+        record = {**record, "fields": with_placement(str(record["model"]).lower(), record["fields"])}
         try:
             objects = list(serializers.deserialize("python", [record], ignorenonexistent=False))
         except DeserializationError as exc:
