@@ -263,7 +263,7 @@ class FindingAdmin(ContentAdmin):
             {
                 "fields": ("criterion", "qualifies", "not_in_sets"),
                 "description": "Untick 'qualifies' when the finding on its own must not meet its criterion (diabetes, thyroid). "
-                "'Not counted in' lists the criteria sets whose own list left this finding out (acrocyanosis, flushing and pericardial effusion under Mayo 2003); "
+                "'Not counted in' lists the criteria sets whose own list leaves this finding out; "
                 "it changes answers only once the draft is published.",
             },
         ),

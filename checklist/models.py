@@ -142,8 +142,9 @@ class Criterion(ReviewedContent):
     short_name = models.CharField(
         max_length=12,
         blank=True,
-        help_text="One word for the answer bar's chip (e.g. 'Bone'); the letter, or the name's "
-        "first word, when blank. Keep it short: on a phone every chip shares one row.",
+        help_text="One word for the answer bar's chip (e.g. 'Bone'), for a criterion without a "
+        "POEMS letter (the letter is the chip otherwise); the name's first word when blank. "
+        "Keep it short: on a phone every chip shares one row.",
     )
     order = models.PositiveSmallIntegerField(default=0)
     reference = models.ForeignKey(Reference, null=True, blank=True, on_delete=models.PROTECT)
