@@ -45,10 +45,6 @@ def si_unit(code: str) -> str:
     return LABS[code].si
 
 
-def default_unit(code: str, system: str) -> str:
-    return si_unit(code) if system == "SI" else LABS[code].unit
-
-
 def unit_field(code: str) -> str:
     return f"{code}__unit"
 

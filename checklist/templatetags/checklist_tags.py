@@ -117,22 +117,6 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-@register.simple_tag
-def criteria_items(criteria: list[dict[str, Any]]) -> str:
-    """The criteria with their reasons (the collapsed "Criteria, with reasons" list)."""
-    out = []
-    for c in criteria:
-        reasons = "".join(f"<li>{_e(r)}</li>" for r in c["reasons"])
-        out.append(
-            f'<li class="crit status-{_e(c["status"])}" data-code="{_e(c["code"])}" '
-            f'data-status="{_e(c["status"])}"><span class="badge-status">'
-            f'{_e(criterion_word(c["status"]))}</span> <span class="crit-name">{_e(c["name"])}</span>'
-            f' <span class="crit-group">({_e(group_word(c["group"]))})</span>'
-            f'<ul class="reasons">{reasons}</ul></li>'
-        )
-    return mark_safe("".join(out))  # every value escaped above
-
-
 # What a criterion line says when its own control is "Not assessed" and the details
 # beneath it (sub-findings, labs) decide it anyway.
 _DERIVED: dict[str, str] = {
@@ -144,6 +128,23 @@ _DERIVED: dict[str, str] = {
 @register.filter
 def derived_word(status: str) -> str:
     return _DERIVED.get(status, "")
+
+
+@register.simple_tag
+def criteria_items(criteria: list[dict[str, Any]]) -> str:
+    """The criteria with their reasons (the collapsed "Criteria, with reasons" list)."""
+    out = []
+    for c in criteria:
+        reasons = "".join(f"<li>{_e(r)}</li>" for r in c["reasons"])
+        out.append(
+            f'<li class="crit status-{_e(c["status"])}" data-code="{_e(c["code"])}" '
+            f'data-status="{_e(c["status"])}" data-derived="{_e(derived_word(c["status"]))}">'
+            f'<span class="badge-status">'
+            f'{_e(criterion_word(c["status"]))}</span> <span class="crit-name">{_e(c["name"])}</span>'
+            f' <span class="crit-group">({_e(group_word(c["group"]))})</span>'
+            f'<ul class="reasons">{reasons}</ul></li>'
+        )
+    return mark_safe("".join(out))  # every value escaped above
 
 
 @register.simple_tag

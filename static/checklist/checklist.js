@@ -128,16 +128,18 @@
   });
   // A criterion line left at "Not assessed" says when the details beneath it decide it
   // anyway (a sub-finding, a lab), so the line never looks undecided beside a met answer.
-  var DERIVED = { met: "Met, from the details below", not_met: "Not met, from the details below" };
+  // The words come with the result (data-derived), written once on the server.
   function markDerived() {
     var statuses = {};
+    var words = {};
     document.querySelectorAll("#result .criteria-list > li[data-code]").forEach(function (li) {
       statuses[li.getAttribute("data-code")] = li.getAttribute("data-status");
+      words[li.getAttribute("data-code")] = li.getAttribute("data-derived") || "";
     });
     form.querySelectorAll(".derived").forEach(function (el) {
       var code = el.getAttribute("data-code");
       var own = form.querySelector('input[name="' + code + '"]:checked');
-      var text = (own && own.value !== "") ? "" : (DERIVED[statuses[code]] || "");
+      var text = (own && own.value !== "") ? "" : (words[code] || "");
       el.querySelector(".derived-text").textContent = text;
       el.setAttribute("data-status", text ? statuses[code] : "");
       el.hidden = !text;
