@@ -439,3 +439,27 @@ def test_a_rule_book_without_the_lesion_limit_is_refused_not_a_500_later():
     with pytest.raises(RuleBookError) as caught:
         from_records(records)
     assert any("extent_limited_max_lesions" in p for p in caught.value.problems)
+
+
+def test_slot_init_keeps_the_value_objects_frozen_dataclasses():
+    """engine/slots.py replaces __init__ for speed; what a frozen dataclass promises must hold."""
+    import dataclasses
+
+    from checklist.engine.inputs import Case
+    from checklist.engine.result import CriterionOutcome, Status
+    from checklist.engine.vocabulary import Group
+
+    row = CriterionOutcome("papilledema", "Papilloedema", Group.MINOR, Status.UNKNOWN, ("Not assessed.",))
+    assert row.to_settle is None  # the default
+    assert row == CriterionOutcome(
+        "papilledema", "Papilloedema", Group.MINOR, Status.UNKNOWN, ("Not assessed.",)
+    )
+    assert hash(row) == hash(dataclasses.replace(row))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.status = Status.MET  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        CriterionOutcome("papilledema")  # type: ignore[call-arg]  # required fields stay required
+    # default_factory fields: a fresh dict per object, never one shared.
+    a, b = Case(), Case()
+    assert a.findings == {} and a.findings is not b.findings
+    assert Case(findings={"polyneuropathy": True}).findings == {"polyneuropathy": True}
