@@ -463,3 +463,39 @@ def test_slot_init_keeps_the_value_objects_frozen_dataclasses():
     a, b = Case(), Case()
     assert a.findings == {} and a.findings is not b.findings
     assert Case(findings={"polyneuropathy": True}).findings == {"polyneuropathy": True}
+
+
+@pytest.mark.parametrize("slug", ["mayo-2007", "mayo-2003"])
+def test_an_overridden_endocrinopathy_flag_is_named_under_every_set(book, slug):
+    # Mayo 2003 derives endocrinopathy from its own list (no diabetes/thyroid caveat); the
+    # reason that the clinician's flag was set aside must not get lost there.
+    case = parse_case(
+        {"criteria_set": slug, "findings": {"endocrinopathy": True, "endo_diabetes_mellitus": False}},
+        book.sets,
+    )
+    endo = next(c for c in evaluate(case, book)["criteria"] if c["code"] == "endocrinopathy")
+    assert "The explicit endocrinopathy flag is ignored when endocrine findings are given." in endo["reasons"]
+
+
+def test_slot_init_refuses_what_its_init_would_skip():
+    from dataclasses import dataclass, field
+
+    from checklist.engine.slots import slot_init
+
+    with pytest.raises(TypeError, match="__post_init__"):
+
+        @slot_init
+        @dataclass(frozen=True, slots=True)
+        class WithPostInit:
+            a: int
+
+            def __post_init__(self) -> None:
+                pass
+
+    with pytest.raises(TypeError, match="init=False"):
+
+        @slot_init
+        @dataclass(frozen=True, slots=True)
+        class WithComputed:
+            a: int
+            b: int = field(init=False, default=0)

@@ -365,10 +365,7 @@ def derive(case: Case, book: RuleBook) -> Derived:
     for code, derived in computed.items():
         explicit = _explicit(case, book, code)
         if explicit is None or (code in _SUBFINDINGS_OVERRIDE_EXPLICIT and endocrine_subs_given):
-            if explicit is not None and explicit.status is not derived.status:
-                derived.reasons.append(
-                    "The explicit endocrinopathy flag is ignored when endocrine findings are given."
-                )
+            _note_overridden(explicit, derived)
             results[code] = derived
             continue
         detail = _conflict(book, explicit, derived)
@@ -399,6 +396,14 @@ def derive(case: Case, book: RuleBook) -> Derived:
     )
 
 
+def _note_overridden(explicit: CriterionResult | None, derived: CriterionResult) -> None:
+    """D6: an explicit endocrinopathy flag that the endocrine findings override is named, not hidden."""
+    if explicit is not None and explicit.status is not derived.status:
+        derived.reasons.append(
+            "The explicit endocrinopathy flag is ignored when endocrine findings are given."
+        )
+
+
 def criteria_for(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> dict[str, CriterionResult]:
     """The criterion results as ``rule`` reads them.
 
@@ -422,6 +427,8 @@ def criteria_for(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> dic
             # A fresh result for an explicit flag: the shared one carries the current lists' conflict.
             explicit = _explicit(derived.case, book, code) if code in derived.explicit else None
             if explicit is None:
+                # Not used, but maybe given and overridden by the findings (D6): say so here too.
+                _note_overridden(_explicit(derived.case, book, code), from_lists)
                 results[code] = from_lists
                 continue
             detail = _conflict(book, explicit, from_lists)

@@ -22,6 +22,9 @@ def slot_init(cls: type[T]) -> type[T]:
     frozen, hashable and a dataclass, so ``dataclasses.fields`` and the OpenAPI generation
     see no difference. The code is generated once, at import, as ``dataclasses`` does.
     """
+    # What this __init__ does not do, it refuses rather than skips.
+    if hasattr(cls, "__post_init__") or any(not f.init for f in fields(cls)):  # type: ignore[arg-type]
+        raise TypeError(f"slot_init: {cls.__name__} has __post_init__ or an init=False field")
     namespace: dict[str, Any] = {"_NOT_GIVEN": _NOT_GIVEN}
     params: list[str] = []
     body: list[str] = []
