@@ -9,6 +9,7 @@ app_name = "checklist"
 urlpatterns = [
     path("", views.checklist, name="checklist"),
     path("result", views.result_fragment, name="result"),
+    path("result/note", views.note, name="note"),
     path("report", views.report, name="report"),
     path("criteria", views.criteria, name="criteria"),
     path("differentials", views.differentials, name="differentials"),

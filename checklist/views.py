@@ -8,12 +8,14 @@ it be served from cache.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
@@ -43,8 +45,15 @@ def _evaluate_form(request: HttpRequest, snap: Snapshot) -> tuple[CaseForm, dict
 
 
 def _result_context(
-    request: HttpRequest, form: CaseForm, result: dict[str, Any] | None, snap: Snapshot
+    request: HttpRequest,
+    form: CaseForm,
+    result: dict[str, Any] | None,
+    snap: Snapshot,
+    *,
+    with_reports: bool = True,
 ) -> dict[str, Any]:
+    """What the result panel shows. The live result leaves the copy-to-note texts out
+    (``with_reports=False``): they are fetched when "Copy to note" is opened."""
     chosen = (result or {}).get("criteria_set", {}).get("slug") or snap.book.default_set
     cautions = (result or {}).get("cautions", [])
     # A caution without a level is minor (clinical.md §f.2 A2): only named ones lead.
@@ -58,15 +67,9 @@ def _result_context(
     errors = form.error_list() if form.is_bound else []
     by_code = _field_messages(form)
     today = timezone.localdate()
-    reports = (
-        {
-            "short": short_report(form, result, snap, today, major),
-            "full": plain_text_report(form, result, snap, today),
-        }
-        if result
-        else {}
-    )
+    reports = _reports(form, result, snap, today, major) if with_reports else {}
     return {
+        "request": request,
         "form": form,
         "result": result,
         "errors": errors,
@@ -82,6 +85,17 @@ def _result_context(
         "no_differentials": snap.texts.get("no_differentials"),
         "treatment": _treatment(result, snap),
         "set_refs": _refs(snap, next((s for s in snap.criteria_sets if s["slug"] == chosen), {})),
+    }
+
+
+def _reports(
+    form: CaseForm, result: dict[str, Any] | None, snap: Snapshot, today: Any, major: list[Any]
+) -> dict[str, str]:
+    if not result:
+        return {}
+    return {
+        "short": short_report(form, result, snap, today, major),
+        "full": plain_text_report(form, result, snap, today),
     }
 
 
@@ -243,20 +257,55 @@ def _checklist(request: HttpRequest, partial: bool) -> HttpResponse:
         return _empty_checklist(request, snap)
     form, result = _evaluate_form(request, snap)
     if partial or getattr(request, "htmx", False):
-        context = _result_context(request, form, result, snap)
-        return render(request, "checklist/checklist.html#live", context)
+        context = _result_context(request, form, result, snap, with_reports=False)
+        # A plain context, not a RequestContext: the partial reads nothing the context
+        # processors add, and skipping them is measurable on a per-click request.
+        return HttpResponse(get_template("checklist/checklist.html#live").render(context))
     status = 400 if form.errors else 200
     return render(
         request, "checklist/checklist.html", _page_context(request, form, result, snap), status=status
     )
 
 
+def no_store(view: Any) -> Any:
+    """``never_cache`` as a constant header: Django's parses and rebuilds Cache-Control and
+    formats an Expires date on every response, ~35 us on the per-click live result."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = view(request, *args, **kwargs)
+        response["Cache-Control"] = NEVER_CACHE
+        return response
+
+    return wrapped
+
+
+# What django.utils.cache.add_never_cache_headers writes.
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
 @csrf_exempt
-@never_cache
+@no_store
 @require_http_methods(["POST"])
 def result_fragment(request: HttpRequest) -> HttpResponse:
     """The result alone: the same view as the page, asked for its partial."""
     return _checklist(request, partial=True)
+
+
+@csrf_exempt
+@no_store
+@require_http_methods(["POST"])
+def note(request: HttpRequest) -> HttpResponse:
+    """The copy-to-note texts for the posted case, fetched when "Copy to note" is opened.
+
+    They are left out of the live result: two plain-text reports on every click,
+    for a note copied once at the end.
+    """
+    snap = snapshot()
+    form, result = _evaluate_form(request, snap)
+    major = [c for c in (result or {}).get("cautions", []) if c.get("level") == Level.MAJOR]
+    reports = _reports(form, result, snap, timezone.localdate(), major)
+    return HttpResponse(get_template("checklist/checklist.html#note").render({"reports": reports}))
 
 
 @csrf_exempt

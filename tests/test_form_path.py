@@ -11,7 +11,7 @@ import pytest
 
 from checklist.engine import read_case
 from checklist.engine.vocabulary import LABS
-from checklist.templatetags import checklist_tags as tags
+from checklist.templatetags import result_panel as tags
 
 pytestmark = pytest.mark.django_db
 

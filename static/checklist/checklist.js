@@ -122,10 +122,23 @@
   });
 
   // --- After each swap: field messages came out of band; mark the fields. ---
+  // The result's disclosures ("Criteria, with reasons", the comparison, the note) stay
+  // as the clinician left them when a new result replaces the old one. Reopening the
+  // note fetches it again for the new case (hx-trigger="toggle once" on a new element).
+  var openInResult = [];
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     if (!event.detail.target || event.detail.target.id !== "result") { return; }
+    openInResult = Array.prototype.map.call(
+      event.detail.target.querySelectorAll("details[id][open]"), function (d) { return d.id; });
     form.querySelectorAll(".field-msg").forEach(function (p) { p.textContent = ""; p.className = "field-msg"; });
   });
+  function reopen() {
+    openInResult.forEach(function (id) {
+      var d = document.getElementById(id);
+      if (d && d.closest("#result")) { d.open = true; }
+    });
+    openInResult = [];
+  }
   // A criterion line left at "Not assessed" says when the details beneath it decide it
   // anyway (a sub-finding, a lab), so the line never looks undecided beside a met answer.
   // The words come with the result (data-derived), written once on the server.
@@ -151,6 +164,7 @@
   });
 
   document.body.addEventListener("htmx:afterSettle", function () {
+    reopen();
     markDerived();
     form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
     form.querySelectorAll(".field-msg.is-error").forEach(function (p) {
