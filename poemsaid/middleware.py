@@ -7,7 +7,6 @@ is not exposed to BREACH; the admin, which does carry CSRF tokens, is skipped.
 
 from __future__ import annotations
 
-import gzip
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from isal import igzip
 
 from checklist.content import ContentUnavailable
 
@@ -76,7 +76,9 @@ def _gzip_public(request: HttpRequest, response: HttpResponseBase) -> HttpRespon
     patch_vary_headers(response, ("Accept-Encoding",))
     if "gzip" not in request.META.get("HTTP_ACCEPT_ENCODING", ""):
         return response
-    compressed = gzip.compress(content, compresslevel=1, mtime=0)
+    # ISA-L's gzip (python-isal): the same format, ~4x faster than zlib at level 1 and
+    # slightly smaller output; the live result is compressed on every click.
+    compressed = igzip.compress(content, compresslevel=1, mtime=0)
     if len(compressed) >= len(content):
         return response
     response.content = compressed

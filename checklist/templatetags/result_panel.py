@@ -22,6 +22,8 @@ from datetime import date
 from typing import Any
 
 from django import template
+from django.conf import settings
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -73,8 +75,17 @@ def print_criteria(criteria: Iterable[dict[str, Any]]) -> str:
     return "".join([f"<li>[{_c(criterion_word(c['status']))}] {_c(c['name'])}</li>" for c in criteria])
 
 
+# A finding's value is one of our own two words; only typed values need escaping each time.
+_OWN_WORDS = frozenset({"present", "absent"})
+
+
 def entered_items(entered: Iterable[dict[str, str]]) -> str:
-    return "".join([f"<li>{_c(e['label'])}: {_e(e['value'])}</li>" for e in entered])
+    return "".join(
+        [
+            f"<li>{_c(e['label'])}: {e['value'] if e['value'] in _OWN_WORDS else _e(e['value'])}</li>"
+            for e in entered
+        ]
+    )
 
 
 def chip_items(chips: Iterable[dict[str, str]]) -> str:
@@ -356,9 +367,10 @@ def _footer(ctx: dict[str, Any], result: dict[str, Any]) -> str:
         f"content version {_e(result['content_version'])} · {today.isoformat()}</p>\n",
         _copy_note(ctx.get("reports") or {}),
     ]
-    request = ctx.get("request")
-    user = getattr(request, "user", None)
-    if user is not None and user.is_staff:
+    request: HttpRequest | None = ctx.get("request")
+    # Only a signed-in request can be staff: without a session cookie the lazy user
+    # (a session read and an auth lookup) is never loaded.
+    if request is not None and settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_staff:
         out.append(render_to_string("checklist/_save_case.html", request=request))
     entered = ctx.get("entered")
     out.append(
