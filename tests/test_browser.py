@@ -678,20 +678,36 @@ def test_copy_to_note_short_and_full(site, page):
     expect(page.locator(".copy-status")).not_to_be_empty()
 
 
-def test_the_results_disclosures_stay_open_and_the_open_note_follows_the_case(site, page):
+@pytest.mark.parametrize("device", ["laptop", "phone"])
+def test_the_results_disclosures_stay_open_and_the_open_note_follows_the_case(site, browser, device):
     """A new result replaces the panel on every change; what the clinician opened stays
     open, and an open note is fetched again for the case as it now stands."""
-    page.goto(site + "/")
-    fill_case_with_mouse(page)
-    expect(page.locator("#result")).to_contain_text("Meets the criteria", timeout=LIVE_TIMEOUT_MS)
-    page.locator("#res-criteria summary").click()
-    page.locator("#copy-note summary").click()
-    expect(page.locator("#report-full")).to_have_value(re.compile("VEGF: 450 pg/mL"))
-    page.fill("input[name=vegf_pg_ml]", "520")
-    expect(page.locator("#report-full")).to_have_value(re.compile("VEGF: 520 pg/mL"), timeout=LIVE_TIMEOUT_MS)
-    expect(page.locator("#res-criteria")).to_have_attribute("open", "")
-    expect(page.locator("#res-compare")).not_to_have_attribute("open", "")
-    expect(page.locator("#copy-note")).to_have_attribute("open", "")
+    ctx = browser.new_context(viewport=VIEWPORTS[device])
+    try:
+        page = ctx.new_page()
+        page.goto(site + "/")
+        fill_case_with_mouse(page)
+        expect(page.locator("#result")).to_contain_text("Meets the criteria", timeout=LIVE_TIMEOUT_MS)
+        if device == "phone":
+            page.click(".result-toggle")  # the bar opens into the full result
+        page.locator("#res-criteria summary").click()
+        page.locator("#copy-note summary").click()
+        expect(page.locator("#report-full")).to_have_value(re.compile("VEGF: 450 pg/mL"))
+        if device == "phone":
+            page.click(".result-toggle")  # back to the form
+        page.fill("input[name=vegf_pg_ml]", "520")
+        expect(page.locator("#report-full")).to_have_value(
+            re.compile("VEGF: 520 pg/mL"), timeout=LIVE_TIMEOUT_MS
+        )
+        expect(page.locator("#res-criteria")).to_have_attribute("open", "")
+        expect(page.locator("#res-compare")).not_to_have_attribute("open", "")
+        expect(page.locator("#copy-note")).to_have_attribute("open", "")
+        if device == "phone":
+            page.click(".result-toggle")
+        page.locator("#copy-note summary").scroll_into_view_if_needed()
+        screenshot(page, f"{device}-result-note-open")
+    finally:
+        ctx.close()
 
 
 # 9. Same origin only, strict CSP ----------------------------------------------------------
