@@ -499,3 +499,23 @@ def test_slot_init_refuses_what_its_init_would_skip():
         class WithComputed:
             a: int
             b: int = field(init=False, default=0)
+
+
+def test_each_set_reads_its_own_conflicts_and_the_derivation_is_left_as_it_was(book):
+    import copy
+
+    from checklist.engine.derive import derive
+    from checklist.engine.sets import apply_rule
+
+    # Acrocyanosis is in the current skin list, not in the 2003 one: "skin changes: absent"
+    # contradicts it under Mayo 2007 only.
+    findings = {"polyneuropathy": True, "skin_changes": False, "skin_acrocyanosis": True}
+    derived = derive(parse_case({"findings": findings}, book.sets), book)
+    before = copy.deepcopy(derived)
+    conflicts = {}
+    for slug in ("mayo-2003", "mayo-2007", "mayo-2003"):
+        outcome = apply_rule(book.sets[slug], derived, book)
+        conflicts[slug] = dict(outcome.conflicts)
+        assert derived == before, slug  # applying a set is not a side effect on the shared derivation
+    assert conflicts["mayo-2003"] == {}
+    assert list(conflicts["mayo-2007"]) == ["skin_changes"]

@@ -40,7 +40,7 @@ def _noted(code: str) -> Callable[[Context], str | None]:
 
 def _conflicting(ctx: Context) -> str | None:
     """An explicit flag its findings contradict, read in the chosen set's own sub-finding lists."""
-    found = ctx.derived.conflicts_in(ctx.chosen.rule.slug)
+    found = ctx.chosen.conflicts
     return " ".join(found.values()) if found else None
 
 

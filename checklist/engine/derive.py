@@ -40,16 +40,9 @@ class Derived:
     # Notes for the cautions registry, made where the fact is found: (code, detail).
     notes: list[tuple[str, str]] = field(default_factory=list)
     flc_ratio: float | None = None
-    # criteria_for's results per criteria set slug, made on first use.
-    by_set: dict[str, dict[str, CriterionResult]] = field(default_factory=dict)
     # Explicit flags the findings contradict, criterion code -> detail, under the current
-    # lists; a set with its own lists gets its own in ``conflicts_by_set`` (criteria_for).
+    # lists; a set with its own lists reads them again (criteria_for, kept in SetOutcome).
     conflicts: dict[str, str] = field(default_factory=dict)
-    conflicts_by_set: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def conflicts_in(self, slug: str) -> dict[str, str]:
-        """The contradicted explicit flags as set ``slug`` reads the findings (after criteria_for)."""
-        return self.conflicts_by_set.get(slug, self.conflicts)
 
 
 def _num(value: float) -> str:
@@ -404,45 +397,45 @@ def _note_overridden(explicit: CriterionResult | None, derived: CriterionResult)
         )
 
 
-def criteria_for(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> dict[str, CriterionResult]:
-    """The criterion results as ``rule`` reads them.
+def criteria_for(
+    rule: CriteriaSetRule, derived: Derived, book: RuleBook
+) -> tuple[dict[str, CriterionResult], dict[str, str]]:
+    """The criterion results as ``rule`` reads them, and the explicit flags its findings contradict.
 
-    Most sets count the current sub-finding lists: the shared results, no
-    work. A set with its own lists (Mayo 2003: no diabetes/thyroid caveat,
-    narrower skin and oedema lists) gets only those criteria derived again,
-    once per evaluation. An explicit flag the derivation used stands in every set,
-    but whether the findings contradict it is read in the set's own lists: under
-    Mayo 2003, acrocyanosis does not contradict "skin changes: absent".
+    Most sets count the current sub-finding lists: the shared results and conflicts,
+    no work. A set with its own lists (Mayo 2003: no diabetes/thyroid caveat, narrower
+    skin and oedema lists) gets only those criteria derived again. An explicit flag
+    the derivation used stands in every set, but whether the findings contradict it
+    is read in the set's own lists: under Mayo 2003, acrocyanosis does not contradict
+    "skin changes: absent". ``derived`` is not changed: the caller keeps what it needs
+    (apply_rule, in the set's SetOutcome; each set is applied once per evaluation).
     """
     own = book.set_lists(rule.slug)
     if not own:
-        return derived.criteria
-    results = derived.by_set.get(rule.slug)
-    if results is None:
-        results = dict(derived.criteria)
-        conflicts = derived.conflicts
-        for subs in own:
-            code = subs.criterion
-            from_lists = _any_of(derived.case, subs, book)
-            # A fresh result for an explicit flag: the shared one carries the current lists' conflict.
-            explicit = _explicit(derived.case, book, code) if code in derived.explicit else None
-            if explicit is None:
-                # Not used, but maybe given and overridden by the findings (D6): say so here too.
-                _note_overridden(_explicit(derived.case, book, code), from_lists)
-                results[code] = from_lists
-                continue
-            detail = _conflict(book, explicit, from_lists)
+        return derived.criteria, derived.conflicts
+    results = dict(derived.criteria)
+    # Copied on the first change: the shared mapping stays the current lists' (other sets
+    # read it). A conflict only this set sees goes after the shared ones, as always listed.
+    conflicts = derived.conflicts
+    for subs in own:
+        code = subs.criterion
+        from_lists = _any_of(derived.case, subs, book)
+        # A fresh result for an explicit flag: the shared one carries the current lists' conflict.
+        explicit = _explicit(derived.case, book, code) if code in derived.explicit else None
+        if explicit is None:
+            # Not used, but maybe given and overridden by the findings (D6): say so here too.
+            _note_overridden(_explicit(derived.case, book, code), from_lists)
+            results[code] = from_lists
+            continue
+        detail = _conflict(book, explicit, from_lists)
+        if detail:
+            explicit.reasons.append(detail)
+        results[code] = explicit
+        if detail != conflicts.get(code, ""):
+            if conflicts is derived.conflicts:
+                conflicts = dict(conflicts)
             if detail:
-                explicit.reasons.append(detail)
-            results[code] = explicit
-            if detail != conflicts.get(code, ""):
-                if conflicts is derived.conflicts:
-                    conflicts = dict(conflicts)
-                if detail:
-                    conflicts[code] = detail
-                else:
-                    del conflicts[code]
-        derived.by_set[rule.slug] = results
-        if conflicts is not derived.conflicts:
-            derived.conflicts_by_set[rule.slug] = conflicts
-    return results
+                conflicts[code] = detail
+            else:
+                del conflicts[code]
+    return results, conflicts

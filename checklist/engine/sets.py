@@ -29,6 +29,8 @@ class SetOutcome:
     rule: CriteriaSetRule
     status: Verdict
     results: dict[str, CriterionResult]
+    # Explicit flags this set's reading of the findings contradicts: code -> detail.
+    conflicts: dict[str, str]
     missing: list[str]
     gaps: list[Gap]
     names: Mapping[str, str]
@@ -59,7 +61,7 @@ class SetOutcome:
 
 def apply_rule(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> SetOutcome:
     # The set's own sub-finding lists where they differ (no 2007 caveat, narrower 2003 lists).
-    results = criteria_for(rule, derived, book)
+    results, conflicts = criteria_for(rule, derived, book)
     missing: list[str] = []
     gaps: list[Gap] = []
     impossible = False
@@ -96,7 +98,7 @@ def apply_rule(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> SetOu
             gaps.append(("short", word, minimum, met, tuple(unknown)))
     names = book.criterion_names
     if impossible:
-        return SetOutcome(rule, V_NOT_MET, results, [], gaps, names)
+        return SetOutcome(rule, V_NOT_MET, results, conflicts, [], gaps, names)
     if short:
-        return SetOutcome(rule, V_INCOMPLETE, results, missing, gaps, names)
-    return SetOutcome(rule, V_MET, results, [], [], names)
+        return SetOutcome(rule, V_INCOMPLETE, results, conflicts, missing, gaps, names)
+    return SetOutcome(rule, V_MET, results, conflicts, [], [], names)
