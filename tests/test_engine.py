@@ -519,3 +519,24 @@ def test_each_set_reads_its_own_conflicts_and_the_derivation_is_left_as_it_was(b
         assert derived == before, slug  # applying a set is not a side effect on the shared derivation
     assert conflicts["mayo-2003"] == {}
     assert list(conflicts["mayo-2007"]) == ["skin_changes"]
+
+
+def test_an_any_of_criterion_without_sub_findings_in_content_is_decided_only_by_its_flag():
+    # Content may leave an any-of criterion without a list (from_records accepts it; an editor
+    # can detach every organomegaly finding). derive then reads an empty list (derive._NO_SUBS):
+    # unknown whatever is entered, never "not met" by nothing; the explicit flag still decides.
+    records = fixture_records()
+    for record in records:
+        if record["model"] == "checklist.finding" and record["fields"].get("criterion") == ["organomegaly"]:
+            record["fields"]["criterion"] = None
+    book = from_records(records)
+    assert book.subfinding_list("organomegaly") is None
+
+    def organomegaly(findings):
+        result = run(book, findings)
+        return next(c for c in result["criteria"] if c["code"] == "organomegaly")["status"]
+
+    assert organomegaly({"hepatomegaly": True}) == "unknown"
+    assert organomegaly({"hepatomegaly": False}) == "unknown"
+    assert organomegaly({"organomegaly": True}) == "met"
+    assert organomegaly({"organomegaly": False, "hepatomegaly": True}) == "not_met"

@@ -59,6 +59,7 @@ _SEX_WORDS = {"M": "male", "F": "female"}
 _SUBFINDINGS_OVERRIDE_EXPLICIT = frozenset({"endocrinopathy"})
 
 # An any-of criterion content gives no sub-findings: unknown unless flagged (never met by nothing).
+# Not dead: from_records accepts content without a list (e.g. every organomegaly finding detached).
 _NO_SUBS = {
     code: SubfindingList(code, (), (), (), "", frozenset(), "Not assessed.") for code in ANY_OF_CRITERIA
 }
