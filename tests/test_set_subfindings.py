@@ -93,6 +93,10 @@ def test_only_mayo_2003_has_its_own_lists_and_only_where_they_differ(book):
         "ascites",
     )
     assert "skin_acrocyanosis" in book.subfinding_list("skin_changes").qualifying  # the current list
+    # Read per set: a set's own list where it has one, else the current list.
+    assert book.subfinding_list("skin_changes", "mayo-2003") is own["skin_changes"]
+    assert book.subfinding_list("organomegaly", "mayo-2003") is book.subfinding_list("organomegaly")
+    assert book.subfinding_list("skin_changes", "mayo-2007") is book.subfinding_list("skin_changes")
 
 
 def test_the_same_case_is_read_per_set_in_one_comparison(book):

@@ -132,6 +132,10 @@ class RuleBook:
     _set_lists: Mapping[str, tuple[SubfindingList, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # For a set with own lists: criterion -> the list it counts (its own, else the current one).
+    _lists_by_set: Mapping[str, Mapping[str, SubfindingList]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     _rows: Mapping[str, tuple[tuple[Group, str, str], ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -154,24 +158,18 @@ class RuleBook:
 
     def subfinding_list(self, criterion: str, slug: str = "") -> SubfindingList | None:
         """An any-of criterion's sub-findings as set ``slug`` counts them (blank: the current lists)."""
-        for own in self._set_lists.get(slug, ()):
-            if own.criterion == criterion:
-                return own
-        return self._lists.get(criterion)
+        return self._lists_by_set.get(slug, self._lists).get(criterion)
 
     def set_lists(self, slug: str) -> tuple[SubfindingList, ...]:
         """The lists of set ``slug`` that differ from the current ones (most sets: none)."""
         return self._set_lists.get(slug, ())
 
     def _list(
-        self,
-        criterion: str,
-        subs: tuple[tuple[str, bool], ...],
-        *,
-        caveat: bool,
-        rule: CriteriaSetRule | None,
+        self, criterion: str, subs: tuple[tuple[str, bool], ...], rule: CriteriaSetRule | None
     ) -> SubfindingList:
+        """``criterion`` as ``rule`` counts it (None: the current lists, caveat applied, none left out)."""
         skip = rule.not_counted if rule is not None else frozenset()
+        caveat = rule.apply_endocrine_caveat if rule is not None else True
         counted = [(f, q) for f, q in subs if f not in skip]
         qualifying = tuple(f for f, q in counted if q or not caveat)
         return SubfindingList(
@@ -189,11 +187,7 @@ class RuleBook:
         # The current lists (the 2007 caveat applied, nothing left out) are derived once
         # per case; a set keeps its own list only for the criteria where it differs, so
         # only those are derived again for that set (derive.criteria_for).
-        lists = {
-            c: self._list(c, subs, caveat=True, rule=None)
-            for c, subs in self.subfindings.items()
-            if c in ANY_OF_CRITERIA
-        }
+        lists = {c: self._list(c, subs, None) for c, subs in self.subfindings.items() if c in ANY_OF_CRITERIA}
         object.__setattr__(self, "_lists", lists)
         set_lists: dict[str, tuple[SubfindingList, ...]] = {}
         for slug, rule in self.sets.items():
@@ -202,13 +196,18 @@ class RuleBook:
                 subs = self.subfindings.get(criterion)
                 if not subs or criterion not in ANY_OF_CRITERIA:
                     continue
-                mine = self._list(criterion, subs, caveat=rule.apply_endocrine_caveat, rule=rule)
+                mine = self._list(criterion, subs, rule)
                 base = lists[criterion]
                 if (mine.qualifying, mine.non_qualifying) != (base.qualifying, base.non_qualifying):
                     own.append(mine)
             if own:
                 set_lists[slug] = tuple(own)
         object.__setattr__(self, "_set_lists", set_lists)
+        object.__setattr__(
+            self,
+            "_lists_by_set",
+            {slug: {**lists, **{own.criterion: own for own in mine}} for slug, mine in set_lists.items()},
+        )
         rows = {}
         for slug, rule in self.sets.items():
             rows[slug] = tuple(
