@@ -8,7 +8,7 @@ from typing import Any
 
 from .content import snapshot
 from .engine import FieldError, InputError, evaluate, parse_case
-from .engine.inputs import duplicate_key_errors, object_without_duplicates
+from .engine.inputs import ObjectWithDuplicates, duplicate_key_errors, object_without_duplicates
 
 
 def evaluate_data(data: Any) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def decode_json(text: str | bytes) -> Any:
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         obj = object_without_duplicates(pairs)
-        if len(obj) != len(pairs):
+        if isinstance(obj, ObjectWithDuplicates):  # it compared the lengths already
             duplicated.append(True)
         return obj
 

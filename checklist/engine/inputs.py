@@ -278,7 +278,7 @@ def parse_lab(
     return reading
 
 
-class _Duplicated(dict[str, Any]):
+class ObjectWithDuplicates(dict[str, Any]):
     """A decoded JSON object in which some key was given more than once."""
 
     duplicates: tuple[str, ...] = ()
@@ -293,7 +293,7 @@ def object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) == len(pairs):
         return obj
-    marked = _Duplicated(obj)
+    marked = ObjectWithDuplicates(obj)
     seen: set[str] = set()
     twice: list[str] = []
     for key, _value in pairs:
