@@ -57,6 +57,20 @@ def test_every_lab_has_a_range_or_choices():
         assert lab.choices or (lab.minimum is not None and lab.maximum is not None), lab.code
 
 
+def test_every_soft_warning_names_the_bounds_it_is_given_for():
+    # The words are written next to the numbers (the platelets' from the same constants):
+    # moving a bound without its words would warn with the wrong range.
+    import re
+
+    for lab in LABS.values():
+        if not lab.soft_hint:
+            continue
+        said = set(re.findall(r"\d+(?:\.\d+)?", lab.soft_hint))
+        for bound in (lab.soft_low, lab.soft_high):
+            if bound is not None:
+                assert f"{bound:g}" in said, (lab.code, bound, lab.soft_hint)
+
+
 # --- input validation ----------------------------------------------------------
 
 

@@ -191,6 +191,9 @@ _COUNT_ALIASES = {
     "cells/uL": "/uL",
 }
 
+# The platelet warning zone (x10^9/L): the check and its words read the same numbers.
+_PLATELETS_SOFT_LOW, _PLATELETS_SOFT_HIGH = 20, 1500
+
 _LABS: tuple[Lab, ...] = (
     Lab("age_years", LabKind.NUMBER, "years", 0, 120),
     Lab("sex", LabKind.CATEGORY, choices=("M", "F")),
@@ -225,9 +228,11 @@ _LABS: tuple[Lab, ...] = (
         # /mm3 is the same volume as /uL.
         units={"10^3/uL": 1.0, "/uL": 0.001},
         aliases=_COUNT_ALIASES,
-        soft_low=20,
-        soft_high=1500,
-        soft_hint="A platelet count below 20 or above 1500 x10^9/L is rare.",
+        soft_low=_PLATELETS_SOFT_LOW,
+        soft_high=_PLATELETS_SOFT_HIGH,
+        soft_hint=(
+            f"A platelet count below {_PLATELETS_SOFT_LOW} or above {_PLATELETS_SOFT_HIGH} x10^9/L is rare."
+        ),
     ),
     Lab(
         "hemoglobin_g_dl",
