@@ -6,7 +6,7 @@ import pytest
 
 from checklist.engine import InputError, RuleBookError, evaluate, from_records, parse_case
 from checklist.engine.units import UnitError, to_canonical
-from checklist.engine.vocabulary import LABS
+from checklist.engine.vocabulary import CRITERION_LABS, LABS
 
 from .conftest import fixture_records
 
@@ -554,3 +554,55 @@ def test_an_any_of_criterion_without_sub_findings_in_content_is_decided_only_by_
     assert organomegaly({"hepatomegaly": False}) == "unknown"
     assert organomegaly({"organomegaly": True}) == "met"
     assert organomegaly({"organomegaly": False, "hepatomegaly": True}) == "not_met"
+
+
+class _ReadLabs(dict):
+    """Labs that remember which codes the derivation looked up (present or not)."""
+
+    def __init__(self, labs):
+        super().__init__(labs)
+        self.read = set()
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize("code", ["vegf_elevated", "thrombocytosis_polycythemia"])
+def test_criterion_labs_are_exactly_what_the_derivation_reads(book, code):
+    # vocabulary.CRITERION_LABS places these labs on the criterion's line in the form; the
+    # derivation reads lab codes itself. Every subset of a pool of labs is given, so each
+    # branch has its chance to look a lab up.
+    import dataclasses
+    import itertools
+
+    from checklist.engine import derive as d
+
+    derivation = {"vegf_elevated": d._vegf, "thrombocytosis_polycythemia": d._thrombocytosis}[code]
+    pool = {
+        "vegf_pg_ml": 300,
+        "vegf_specimen": "plasma",
+        "vegf_uln_pg_ml": 100,
+        "platelets_10e9_l": 300,
+        "hemoglobin_g_dl": 17,
+        "hematocrit_pct": 45,
+        "sex": "F",
+        "light_chain_type": "lambda",
+        "calcium_mg_dl": 9,
+    }
+    read = set()
+    for n in range(len(pool) + 1):
+        for given in itertools.combinations(pool, n):
+            case = parse_case({"labs": {k: pool[k] for k in given}}, book.sets)
+            labs = _ReadLabs(case.labs)
+            derivation(dataclasses.replace(case, labs=labs), book, [])
+            read |= labs.read
+    assert read == set(CRITERION_LABS[code])

@@ -47,10 +47,11 @@ ANY_OF_CRITERIA: tuple[str, ...] = (
     "skin_changes",
 )
 
-# The labs each criterion's rule reads (derive.py: _vegf, _thrombocytosis). A form
-# keeps them on the criterion's own line: the answer cannot be reached without them.
+# The labs each criterion's rule reads (derive.py: _vegf, _thrombocytosis), the ones a
+# form keeps on the criterion's own line first (forms.INLINE_LABS of them). A test watches
+# what the two derivations read and fails when this list and they disagree.
 CRITERION_LABS: dict[str, tuple[str, ...]] = {
-    "vegf_elevated": ("vegf_pg_ml", "vegf_specimen"),
+    "vegf_elevated": ("vegf_pg_ml", "vegf_specimen", "vegf_uln_pg_ml"),
     "thrombocytosis_polycythemia": ("platelets_10e9_l", "hemoglobin_g_dl", "hematocrit_pct", "sex"),
 }
 
