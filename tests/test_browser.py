@@ -576,6 +576,7 @@ def test_a_failed_update_marks_the_answer_out_of_date(site, page):
     set_finding(page, "polyneuropathy", "no")
     expect(page.locator(".stale-warning")).to_contain_text("Could not update", timeout=LIVE_TIMEOUT_MS)
     expect(page.locator("#live-status")).to_have_text("Could not update the answer")
+    screenshot(page, "laptop-failed-update")
     page.unroute("**/result")
     page.route("**/result", lambda route: route.abort())  # the network drops
     set_finding(page, "polyneuropathy", "yes")
