@@ -24,7 +24,7 @@ from urllib.parse import unquote_plus
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import TooManyFieldsSent
+from django.core.exceptions import NON_FIELD_ERRORS, TooManyFieldsSent
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest
 
@@ -408,6 +408,8 @@ class CaseForm(forms.Form):
             elif len(raw) > MAX_TEXT:
                 self.add_error(name, f"At most {MAX_TEXT} characters.")
             elif item.kind == "number":
+                if twice and unit_field(name) in twice:
+                    continue  # its unit is in error ("given twice"): left out, as the summary says
                 unit = data.get(unit_field(name)) or LABS[name].unit
                 if len(unit) > MAX_TEXT:
                     self.add_error(unit_field(name), f"At most {MAX_TEXT} characters.")
@@ -446,6 +448,12 @@ class CaseForm(forms.Form):
         """Each error with the field's label and the id to link to (error summary)."""
         out = []
         for name, messages in self.errors.items():
+            if name == NON_FIELD_ERRORS:  # about the case as a whole: the form itself
+                out += [
+                    {"name": name, "label": "The case", "message": str(m), "id": "case-form"}
+                    for m in messages
+                ]
+                continue
             code = name.removesuffix("__unit")
             item = self.layout.items.get(code)
             label = item.label if item else self.fields[name].label if name in self.fields else ""
@@ -468,7 +476,8 @@ class CaseForm(forms.Form):
             for code in data:
                 item = items.get(code)
                 raw = data.get(code)
-                if item is None or not raw or code in errors:
+                # Left out of the evaluation (the value or its unit in error): not "entered".
+                if item is None or not raw or code in errors or unit_field(code) in errors:
                     continue
                 if item.kind == "finding":
                     shown = {"yes": "present", "no": "absent"}.get(raw, "")

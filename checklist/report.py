@@ -9,7 +9,7 @@ from typing import Any
 
 from .content import Snapshot
 from .engine.result import Level, Status
-from .templatetags.checklist_tags import criterion_word, status_headline
+from .templatetags.checklist_tags import criterion_word, group_word, status_headline
 
 
 def _headline(result: dict[str, Any], major: list[dict[str, Any]]) -> str:
@@ -82,9 +82,8 @@ def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: 
         lines += [f"- {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in minor]
     lines += ["", "Criteria:"]
     for c in result["criteria"]:
-        lines.append(
-            f"- [{criterion_word(c['status'])}] {c['name']} ({c['group']}): {' '.join(c['reasons'])}"
-        )
+        word, group = criterion_word(c["status"]), group_word(c["group"])
+        lines.append(f"- [{word}] {c['name']} ({group}): {' '.join(c['reasons'])}")
     if result.get("comparison"):
         lines += ["", "Under each criteria set:"]
         for row in result["comparison"]:

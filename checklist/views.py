@@ -36,11 +36,8 @@ from .templatetags.checklist_tags import status_headline
 def _evaluate_form(request: HttpRequest, snap: Snapshot) -> tuple[CaseForm, dict[str, Any] | None]:
     """Bind and evaluate. Fields in error are left out; the rest is still evaluated."""
     form = CaseForm(read_posted(request), snapshot=snap)
-    result = None
-    if request.method == "POST":
-        form.is_valid()
-        if form.case is not None:
-            result = evaluate(form.case, snap.book)
+    form.is_valid()
+    result = evaluate(form.case, snap.book) if form.case is not None else None
     return form, result
 
 
@@ -78,7 +75,7 @@ def _result_context(
         "major_cautions": major,
         "minor_cautions": minor,
         "chips": _chips(result, snap, chosen),
-        "status_line": _status_line(result, major, errors),
+        "status_line": _status_line(result, major, errors, warnings),
         "reports": reports,
         "entered": form.entered(),
         "today": today,
@@ -114,8 +111,11 @@ def _field_messages(form: CaseForm) -> list[dict[str, str]]:
     return list(out.values())
 
 
-def _status_line(result: dict[str, Any] | None, major: list[Any], errors: list[Any]) -> str:
-    """The one short line screen readers hear after each change."""
+def _status_line(
+    result: dict[str, Any] | None, major: list[Any], errors: list[Any], warnings: list[Any]
+) -> str:
+    """The one short line screen readers hear after each change (a unit-slip warning too:
+    otherwise only sighted users learn that "0.5" was probably ng/mL)."""
     if result is None:
         return ""
     parts = [status_headline(result["status"]), result["criteria_set"]["name"]]
@@ -123,6 +123,8 @@ def _status_line(result: dict[str, Any] | None, major: list[Any], errors: list[A
         parts.append(f"{len(major)} major caveat{'s' if len(major) != 1 else ''}")
     if errors:
         parts.append(f"{len(errors)} value{'s' if len(errors) != 1 else ''} to fix")
+    if warnings:
+        parts.append(f"{len(warnings)} value{'s' if len(warnings) != 1 else ''} to check")
     return ", ".join(parts)
 
 
@@ -252,8 +254,6 @@ def _checklist(request: HttpRequest, partial: bool) -> HttpResponse:
     """
     snap = snapshot()
     if request.method != "POST":
-        if partial:
-            return HttpResponse(status=405, headers={"Allow": "POST"})
         return _empty_checklist(request, snap)
     form, result = _evaluate_form(request, snap)
     if partial or getattr(request, "htmx", False):

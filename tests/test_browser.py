@@ -540,6 +540,71 @@ def test_back_and_reload_keep_the_case(site, page):
     expect(result).to_contain_text("Nothing entered yet")
 
 
+def test_arriving_afresh_starts_a_new_case_and_a_link_out_of_the_result_keeps_it(site, page):
+    """Back/reload keep the case (above); so does a link out of the result, however the
+    clinician comes back. Arriving from the menu otherwise starts empty: the next patient
+    never inherits the last one's findings without being told."""
+    page.goto(site + "/")
+    fill_case_with_mouse(page)
+    expect(page.locator("#result")).to_contain_text("Meets the criteria", timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator("#restored")).to_be_hidden()
+    page.locator(".nav-links a", has_text="Criteria").click()
+    page.wait_for_url("**/criteria")
+    page.locator(".nav-links a", has_text="Checklist").click()
+    page.wait_for_url(site + "/")
+    expect(page.locator("input[name=vegf_pg_ml]")).to_have_value("")
+    expect(page.locator("#result")).to_contain_text("Nothing entered yet")
+    # Out of the result and back by the menu: the case is kept, and the page says so.
+    fill_case_with_mouse(page)
+    set_finding(page, "neuropathy_demyelinating", "yes")
+    expect(page.locator("#result a[href='/differentials/cidp']")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    page.locator("#result a[href='/differentials/cidp']").click()
+    page.wait_for_url("**/differentials/cidp")
+    page.locator(".nav-links a", has_text="Checklist").click()
+    page.wait_for_url(site + "/")
+    expect(page.locator("input[name=vegf_pg_ml]")).to_have_value("450")
+    expect(page.locator("#restored")).to_be_visible()
+    expect(page.locator("#result")).to_contain_text("Meets the criteria", timeout=LIVE_TIMEOUT_MS)
+
+
+def test_a_failed_update_marks_the_answer_out_of_date(site, page):
+    page.goto(site + "/")
+    fill_case_with_mouse(page)
+    result = page.locator("#result")
+    expect(result).to_contain_text("Meets the criteria", timeout=LIVE_TIMEOUT_MS)
+    page.route("**/result", lambda route: route.fulfill(status=503, body="unavailable"))
+    set_finding(page, "polyneuropathy", "no")
+    expect(page.locator(".stale-warning")).to_contain_text("Could not update", timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator("#live-status")).to_have_text("Could not update the answer")
+    screenshot(page, "laptop-failed-update")
+    page.unroute("**/result")
+    page.route("**/result", lambda route: route.abort())  # the network drops
+    set_finding(page, "polyneuropathy", "yes")
+    expect(page.locator(".stale-warning")).to_have_count(1)
+    page.unroute("**/result")
+    set_finding(page, "polyneuropathy", "no")  # the next change that gets through replaces it
+    expect(page.locator(".stale-warning")).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
+    expect(result).to_contain_text("Does not meet the criteria")
+    screenshot(page, "laptop-after-failed-update")
+
+
+def test_the_phone_sheet_keeps_focus_inside_and_closes_on_escape(site, browser):
+    ctx = browser.new_context(viewport=VIEWPORTS["phone"])
+    try:
+        page = ctx.new_page()
+        page.goto(site + "/")
+        toggle = page.locator(".result-toggle")
+        toggle.click()
+        expect(page.locator("#result-col")).to_have_class(re.compile("expanded"))
+        assert page.evaluate("document.querySelector('.form-col').inert") is True
+        page.keyboard.press("Escape")
+        expect(page.locator("#result-col")).not_to_have_class(re.compile("expanded"))
+        expect(page.locator(".result-toggle")).to_be_focused()
+        assert page.evaluate("document.querySelector('.form-col').inert") is False
+    finally:
+        ctx.close()
+
+
 # 5. Without JavaScript ------------------------------------------------------------------
 
 

@@ -183,9 +183,9 @@ def _error_summary(errors: list[dict[str, str]]) -> str:
     )
     n = len(errors)
     return (
-        '<div class="error-summary" aria-labelledby="error-summary-title">\n'
+        '<section class="error-summary" aria-labelledby="error-summary-title">\n'
         f'<h2 class="error-summary-title" id="error-summary-title">{n} value{_plural(n)} left out: '
-        f"fix to include</h2>\n<ul>{items}</ul>\n</div>"
+        f"fix to include</h2>\n<ul>{items}</ul>\n</section>"
     )
 
 

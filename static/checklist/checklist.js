@@ -142,7 +142,7 @@
   // A criterion line left at "Not assessed" says when the details beneath it decide it
   // anyway (a sub-finding, a lab), so the line never looks undecided beside a met answer.
   // The words come with the result (data-derived), written once on the server.
-  function markDerived() {
+  function markDerived(hideOnly) {
     var statuses = {};
     var words = {};
     document.querySelectorAll("#result .criteria-list > li[data-code]").forEach(function (li) {
@@ -153,6 +153,8 @@
       var code = el.getAttribute("data-code");
       var own = form.querySelector('input[name="' + code + '"]:checked');
       var text = (own && own.value !== "") ? "" : (words[code] || "");
+      // Between a change and its result the words would be the previous case's: only hide.
+      if (hideOnly && text && el.hidden) { return; }
       el.querySelector(".derived-text").textContent = text;
       el.setAttribute("data-status", text ? statuses[code] : "");
       el.hidden = !text;
@@ -160,7 +162,7 @@
   }
   form.addEventListener("change", function (event) {
     var t = event.target;
-    if (t && t.type === "radio" && t.closest(".crit-line")) { markDerived(); }
+    if (t && t.type === "radio" && t.closest(".crit-line")) { markDerived(true); }
   });
 
   document.body.addEventListener("htmx:afterSettle", function () {
@@ -174,22 +176,72 @@
     syncToggle();
   });
 
+  // --- A live update that fails (server error, timeout, no network) must not leave the
+  // previous answer looking current: the panel is marked out of date, in words, and the
+  // status line says so. The next change (or "Show result") tries again. ---
+  function isLive(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt === form;
+  }
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (!isLive(event)) { return; }
+    var panel = document.getElementById("result");
+    if (panel) { panel.setAttribute("aria-busy", "true"); }
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var panel = document.getElementById("result");
+    if (panel && isLive(event)) { panel.removeAttribute("aria-busy"); }
+  });
+  // Not htmx:sendAbort: a request replaced by a newer one (hx-sync) is not a failure.
+  ["htmx:responseError", "htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.body.addEventListener(name, function (event) { if (isLive(event)) { markStale(); } });
+  });
+  function markStale() {
+    var panel = document.getElementById("result");
+    if (!panel || panel.classList.contains("stale")) { return; }
+    panel.classList.add("stale");
+    var warning = document.createElement("p");
+    warning.className = "stale-warning";
+    warning.setAttribute("role", "alert");
+    // A fixed string, never case data.
+    warning.textContent = "Could not update: this answer is for earlier entries. Change any value or press Show result to try again.";
+    panel.insertBefore(warning, panel.firstChild);
+    var status = document.getElementById("live-status");
+    if (status) { status.textContent = "Could not update the answer"; }
+    form.querySelectorAll(".derived").forEach(function (el) { el.hidden = true; });
+  }
+
   // --- On a phone the result is a bar at the bottom that opens into the full result. ---
+  var behind = [document.querySelector(".form-col"), document.querySelector(".site-header"),
+    document.querySelector(".site-footer"), document.querySelector(".page-title")];
   function syncToggle() {
     var button = col && col.querySelector(".result-toggle");
     if (!button) { return; }
     var open = col.classList.contains("expanded");
+    // While the full result covers the screen, focus cannot land on what it hides (WCAG 2.4.11).
+    behind.forEach(function (el) { if (el) { el.inert = open; } });
     button.setAttribute("aria-expanded", open ? "true" : "false");
     // A fixed string, never case data.
     button.innerHTML = open ? 'Close<span class="visually-hidden"> the full result</span>' : "Full result";
   }
   if (col) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || !col.classList.contains("expanded")) { return; }
+      col.classList.remove("expanded");
+      syncToggle();
+      var button = col.querySelector(".result-toggle");
+      if (button) { button.focus(); }
+    });
     col.addEventListener("click", function (event) {
       var t = event.target;
       if (t && t.classList && t.classList.contains("result-toggle")) {
         col.classList.toggle("expanded");
         syncToggle();
         return;
+      }
+      var link = t && t.closest ? t.closest("a[href]") : null;
+      if (link && link.getAttribute("href").charAt(0) !== "#") {
+        try { sessionStorage.setItem(KEEP, "1"); } catch (e) { /* no restore */ }
       }
       // A link in the result to a field: close the phone sheet so the field shows.
       if (t && t.tagName === "A" && (t.getAttribute("href") || "").charAt(0) === "#") {
@@ -215,9 +267,33 @@
     }
   }
 
-  // Back, forward and reload: put the case back and ask for the answer again.
-  window.addEventListener("pageshow", function () {
-    if (restore() && window.htmx) { window.htmx.trigger(form, "recompute"); }
+  // Back, forward and reload: put the case back and ask for the answer again. Only then:
+  // arriving afresh (the menu, the brand link, a new patient) starts with an empty form.
+  function cameBackOrReloaded(event) {
+    if (event.persisted) { return true; }
+    var nav = window.performance && performance.getEntriesByType
+      ? performance.getEntriesByType("navigation")[0] : null;
+    return !!nav && (nav.type === "back_forward" || nav.type === "reload");
+  }
+  // A link out of the result (a differential, a treatment) keeps the case for the way back,
+  // however the clinician comes back; any other arrival starts a new case.
+  var KEEP = "poemsaid.keep";
+  function keptForReturn() {
+    var kept = false;
+    try { kept = sessionStorage.getItem(KEEP) === "1"; sessionStorage.removeItem(KEEP); } catch (e) { kept = false; }
+    return kept;
+  }
+  window.addEventListener("pageshow", function (event) {
+    var kept = keptForReturn();
+    if (!kept && !cameBackOrReloaded(event)) {
+      try { sessionStorage.removeItem(KEY); } catch (e) { /* nothing kept */ }
+      return;
+    }
+    if (restore()) {
+      var note = document.getElementById("restored");
+      if (note) { note.hidden = false; }
+      if (window.htmx) { window.htmx.trigger(form, "recompute"); }
+    }
   });
   arrange();
 })();
