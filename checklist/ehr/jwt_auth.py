@@ -136,21 +136,21 @@ def _signing_key(client: Client, kid: str, alg: str) -> Any:
         fetcher = jwt.PyJWKClient(client.jwks_url, cache_keys=True, lifespan=300, timeout=5)
         _jwk_clients[client.jwks_url] = fetcher
     try:
-        key = _find(fetcher.get_signing_keys(), kid)  # cached for 300 s
+        found = _find(fetcher.get_signing_keys(), kid)  # cached for 300 s
         now = time.monotonic()
         if (
-            key is None
+            found is None
             and now - _last_refresh.get(client.jwks_url, -REFRESH_INTERVAL_S) >= REFRESH_INTERVAL_S
         ):
             _last_refresh[client.jwks_url] = now
-            key = _find(fetcher.get_signing_keys(refresh=True), kid)
+            found = _find(fetcher.get_signing_keys(refresh=True), kid)
     except jwt.PyJWKClientConnectionError as exc:
         raise KeysUnavailable("the issuer's JWK Set could not be fetched") from exc
     except jwt.PyJWKClientError as exc:
         raise JWTRejected("the issuer's JWK Set is unusable") from exc
-    if key is None:
+    if found is None:
         raise JWTRejected("kid is not in the issuer's JWK Set")
-    return _check_key(key, alg)
+    return _check_key(found, alg)
 
 
 def _find(keys: list[jwt.PyJWK], kid: str) -> jwt.PyJWK | None:
