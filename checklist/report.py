@@ -17,9 +17,10 @@ def _headline(result: dict[str, Any], major: list[dict[str, Any]]) -> str:
     return f"Result: {status_headline(result['status'])} under {result['criteria_set']['name']}{caveats}."
 
 
-def _major(result: dict[str, Any]) -> list[dict[str, Any]]:
-    # A caution without a level is minor (clinical.md §f.2 A2).
-    return [c for c in result["cautions"] if c.get("level") == Level.MAJOR]
+def major_cautions(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The cautions that lead, beside the headline. A caution without a level is minor
+    (clinical.md §f.2 A2): only named ones lead."""
+    return [c for c in (result or {}).get("cautions", []) if c.get("level") == Level.MAJOR]
 
 
 def _left_out(form: Any) -> list[str]:
@@ -31,10 +32,9 @@ def _left_out(form: Any) -> list[str]:
     ]
 
 
-def short_report(
-    form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date, major: list[dict[str, Any]]
-) -> str:
+def short_report(form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date) -> str:
     """About ten lines for a clinic note: headline, caveats, criteria, flags, versions, disclaimer."""
+    major = major_cautions(result)
     names = snap.book.criterion_names
     met = [c["name"] for c in result["criteria"] if c["status"] == Status.MET]
     lines = [
@@ -58,7 +58,7 @@ def short_report(
 
 def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date) -> str:
     book = snap.book
-    major = _major(result)
+    major = major_cautions(result)
     lines = [
         "POEMS syndrome criteria checklist (POEMSaid) - decision support, NOT A DIAGNOSIS",
         f"Date: {today.isoformat()}",

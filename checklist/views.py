@@ -26,10 +26,10 @@ from . import models
 from .content import Snapshot, snapshot
 from .engine import evaluate
 from .engine.inputs import display_unit
-from .engine.result import Level, Verdict
+from .engine.result import Verdict
 from .engine.vocabulary import LABS
 from .forms import CaseForm, read_posted, site_units
-from .report import plain_text_report, short_report
+from .report import major_cautions, plain_text_report, short_report
 from .templatetags.checklist_tags import status_headline
 
 
@@ -52,10 +52,8 @@ def _result_context(
     """What the result panel shows. The live result leaves the copy-to-note texts out
     (``with_reports=False``): they are fetched when "Copy to note" is opened."""
     chosen = (result or {}).get("criteria_set", {}).get("slug") or snap.book.default_set
-    cautions = (result or {}).get("cautions", [])
-    # A caution without a level is minor (clinical.md §f.2 A2): only named ones lead.
-    major = [c for c in cautions if c.get("level") == Level.MAJOR]
-    minor = [c for c in cautions if c.get("level") != Level.MAJOR]
+    major = major_cautions(result)
+    minor = [c for c in (result or {}).get("cautions", []) if c not in major]
     labels = {code: item.label for code, item in form.layout.items.items()}
     warnings = [
         {"code": code, "label": labels.get(code, code), "message": message}
@@ -64,7 +62,7 @@ def _result_context(
     errors = form.error_list() if form.is_bound else []
     by_code = _field_messages(form)
     today = timezone.localdate()
-    reports = _reports(form, result, snap, today, major) if with_reports else {}
+    reports = _reports(form, result, snap, today) if with_reports else {}
     return {
         "request": request,
         "form": form,
@@ -85,13 +83,11 @@ def _result_context(
     }
 
 
-def _reports(
-    form: CaseForm, result: dict[str, Any] | None, snap: Snapshot, today: Any, major: list[Any]
-) -> dict[str, str]:
+def _reports(form: CaseForm, result: dict[str, Any] | None, snap: Snapshot, today: Any) -> dict[str, str]:
     if not result:
         return {}
     return {
-        "short": short_report(form, result, snap, today, major),
+        "short": short_report(form, result, snap, today),
         "full": plain_text_report(form, result, snap, today),
     }
 
@@ -303,8 +299,7 @@ def note(request: HttpRequest) -> HttpResponse:
     """
     snap = snapshot()
     form, result = _evaluate_form(request, snap)
-    major = [c for c in (result or {}).get("cautions", []) if c.get("level") == Level.MAJOR]
-    reports = _reports(form, result, snap, timezone.localdate(), major)
+    reports = _reports(form, result, snap, timezone.localdate())
     return HttpResponse(get_template("checklist/checklist.html#note").render({"reports": reports}))
 
 

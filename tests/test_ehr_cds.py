@@ -453,6 +453,60 @@ def test_jwks_by_url_is_fetched_and_its_keys_trusted(client, settings, tmp_path,
         jwt_auth._jwk_clients.clear()
 
 
+def test_unknown_kids_refetch_the_key_set_at_most_once_a_minute_and_a_dead_key_server_is_503(
+    client, settings, tmp_path, seeded
+):
+    """The issuer and kid are read before the signature is checked: random kids must not make
+    this server fetch the issuer's keys on every request. A key server that cannot be reached
+    is our problem or the issuer's, not a bad token: 503, not 401."""
+    import http.server
+    import threading
+
+    from checklist.ehr import jwt_auth
+
+    keyset = json.dumps({"keys": [ES.jwk]}).encode()
+    fetches = []
+
+    class JWKS(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            fetches.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(keyset)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), JWKS)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/jwks.json"
+    settings.CDS_HOOKS_CLIENTS = clients_file(tmp_path, [], jwks_url=url)
+    settings.CDS_HOOKS_BASE_URL = BASE_URL
+    jwt_auth._jwk_clients.clear()
+    jwt_auth._last_refresh.clear()
+    try:
+        for n in range(6):
+            token = ES.token(AUD, header_kid=f"random-{n}")
+            response = call(client, hook_request("nolabs-1", prefetch_for("nolabs-1")), token)
+            assert response.status_code == 401, response.content
+        assert len(fetches) == 2, fetches  # the first fill, then one refresh for an unknown kid
+        ok = call(client, hook_request("nolabs-1", prefetch_for("nolabs-1")), ES.token(AUD))
+        assert ok.status_code == 200 and len(fetches) == 2  # the known kid comes from the cache
+    finally:
+        server.shutdown()
+        server.server_close()
+    jwt_auth._jwk_clients.clear()
+    jwt_auth._last_refresh.clear()
+    try:
+        down = call(client, hook_request("nolabs-1", prefetch_for("nolabs-1")), ES.token(AUD))
+        assert down.status_code == 503, down.content
+        assert down.json()["resourceType"] == "OperationOutcome" and down["Retry-After"] == "30"
+    finally:
+        jwt_auth._jwk_clients.clear()
+        jwt_auth._last_refresh.clear()
+
+
 def test_oversized_body_is_413_before_it_is_read(client, cds, settings):
     settings.CDS_HOOKS_MAX_BODY_BYTES = 1000
     response = call(client, hook_request("poems-1", prefetch_for("poems-1")), ES.token(AUD))

@@ -26,7 +26,7 @@ from ..content import snapshot
 from ..engine import InputError
 from ..evaluation import decode_json, evaluate_data
 from . import fhir_map
-from .jwt_auth import Client, JWTRejected, verify
+from .jwt_auth import Client, JWTRejected, KeysUnavailable, verify
 
 SERVICE_ID = "poems-criteria"
 HOOK = "patient-view"
@@ -362,6 +362,8 @@ def _authenticate(request: HttpRequest, path: str) -> tuple[Client | None, HttpR
         client, _claims = verify(request.headers.get("Authorization"), base_url() + path)
     except JWTRejected as exc:
         return None, operation_outcome(401, "security", f"JWT rejected: {exc}", WWW_Authenticate="Bearer")
+    except KeysUnavailable as exc:
+        return None, operation_outcome(503, "transient", f"{exc}; try again shortly", Retry_After="30")
     return client, None
 
 

@@ -45,6 +45,10 @@ class JWTRejected(Exception):
     """The token is missing or invalid. The message is safe to return (it names no key material)."""
 
 
+class KeysUnavailable(Exception):
+    """The issuer's JWK Set could not be fetched: our problem or theirs, not the caller's token (503)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Client:
     iss: str
@@ -57,6 +61,11 @@ class Client:
 _lock = threading.Lock()
 _clients: dict[str, Any] = {}
 _jwk_clients: dict[str, jwt.PyJWKClient] = {}
+# An unknown kid makes the key set be fetched again (keys rotate), but at most once a
+# minute per issuer: the issuer and kid are read before the signature is checked, so
+# anyone could otherwise make this server fetch on every request.
+REFRESH_INTERVAL_S = 60.0
+_last_refresh: dict[str, float] = {}
 
 
 def trusted_clients() -> dict[str, Client]:
@@ -127,9 +136,25 @@ def _signing_key(client: Client, kid: str, alg: str) -> Any:
         fetcher = jwt.PyJWKClient(client.jwks_url, cache_keys=True, lifespan=300, timeout=5)
         _jwk_clients[client.jwks_url] = fetcher
     try:
-        return _check_key(fetcher.get_signing_key(kid), alg)
+        found = _find(fetcher.get_signing_keys(), kid)  # cached for 300 s
+        now = time.monotonic()
+        if (
+            found is None
+            and now - _last_refresh.get(client.jwks_url, -REFRESH_INTERVAL_S) >= REFRESH_INTERVAL_S
+        ):
+            _last_refresh[client.jwks_url] = now
+            found = _find(fetcher.get_signing_keys(refresh=True), kid)
+    except jwt.PyJWKClientConnectionError as exc:
+        raise KeysUnavailable("the issuer's JWK Set could not be fetched") from exc
     except jwt.PyJWKClientError as exc:
-        raise JWTRejected("kid is not in the issuer's JWK Set") from exc
+        raise JWTRejected("the issuer's JWK Set is unusable") from exc
+    if found is None:
+        raise JWTRejected("kid is not in the issuer's JWK Set")
+    return _check_key(found, alg)
+
+
+def _find(keys: list[jwt.PyJWK], kid: str) -> jwt.PyJWK | None:
+    return next((k for k in keys if k.key_id == kid), None)
 
 
 def _check_key(key: jwt.PyJWK, alg: str) -> Any:

@@ -170,8 +170,10 @@
     markDerived();
     form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
     form.querySelectorAll(".field-msg.is-error").forEach(function (p) {
-      var input = document.getElementById("id_" + p.id.slice(4));
-      if (input) { input.setAttribute("aria-invalid", "true"); }
+      // By name, not id: a finding's three radios have ids of their own (id_<code>_0.._2).
+      form.querySelectorAll('[name="' + p.id.slice(4) + '"]').forEach(function (input) {
+        input.setAttribute("aria-invalid", "true");
+      });
     });
     syncToggle();
   });
