@@ -419,16 +419,17 @@ def test_nothing_from_the_record_is_logged_or_stored(client, cds, caplog):
     assert counts == {m: m.objects.count() for m in apps.get_app_config("checklist").get_models()}
 
 
-def test_jwks_by_url_is_fetched_and_its_keys_trusted(client, settings, tmp_path, seeded):
+def serve_jwks(keys):
+    """A key server on loopback: returns (server, url, paths fetched). Shut it down after use."""
     import http.server
     import threading
 
-    from checklist.ehr import jwt_auth
-
-    keyset = json.dumps({"keys": [ES.jwk]}).encode()
+    keyset = json.dumps({"keys": keys}).encode()
+    fetches = []
 
     class JWKS(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            fetches.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -439,8 +440,14 @@ def test_jwks_by_url_is_fetched_and_its_keys_trusted(client, settings, tmp_path,
 
     server = http.server.HTTPServer(("127.0.0.1", 0), JWKS)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/jwks.json", fetches
+
+
+def test_jwks_by_url_is_fetched_and_its_keys_trusted(client, settings, tmp_path, seeded):
+    from checklist.ehr import jwt_auth
+
+    server, url, _fetches = serve_jwks([ES.jwk])
     try:
-        url = f"http://127.0.0.1:{server.server_port}/jwks.json"
         settings.CDS_HOOKS_CLIENTS = clients_file(tmp_path, [], jwks_url=url)
         settings.CDS_HOOKS_BASE_URL = BASE_URL
         jwt_auth._jwk_clients.clear()
@@ -459,28 +466,9 @@ def test_unknown_kids_refetch_the_key_set_at_most_once_a_minute_and_a_dead_key_s
     """The issuer and kid are read before the signature is checked: random kids must not make
     this server fetch the issuer's keys on every request. A key server that cannot be reached
     is our problem or the issuer's, not a bad token: 503, not 401."""
-    import http.server
-    import threading
-
     from checklist.ehr import jwt_auth
 
-    keyset = json.dumps({"keys": [ES.jwk]}).encode()
-    fetches = []
-
-    class JWKS(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            fetches.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(keyset)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), JWKS)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/jwks.json"
+    server, url, fetches = serve_jwks([ES.jwk])
     settings.CDS_HOOKS_CLIENTS = clients_file(tmp_path, [], jwks_url=url)
     settings.CDS_HOOKS_BASE_URL = BASE_URL
     jwt_auth._jwk_clients.clear()
