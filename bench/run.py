@@ -84,7 +84,9 @@ def form_body(case):
 
 
 def bench_engine(reps):
-    from checklist.engine import InputError, evaluate, from_records, parse_case
+    from checklist.engine.diagnosis.book import from_records
+    from checklist.engine.diagnosis.evaluate import evaluate
+    from checklist.engine.inputs import InputError, parse_case
 
     records = []
     for name in ("checklist_content.json", "content_pages.json"):

@@ -11,7 +11,7 @@ class ChecklistConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the cache-invalidation signals.
-        from . import content  # noqa: F401
-        from .permissions import ensure_editors_group
+        import checklist.content.rule_book  # noqa: F401
+        from checklist.content.permissions import ensure_editors_group
 
         post_migrate.connect(ensure_editors_group, sender=self, dispatch_uid="checklist-editors-group")

@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from isal import igzip
 
-from checklist.content import ContentUnavailable
+from checklist.content.rule_book import ContentUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -99,8 +99,14 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "checklist.context_processors.site",
+                "checklist.web.context_processors.site",
             ],
+            # The tag libraries live in the web room, not in the app's top-level
+            # templatetags/ that Django would find by itself.
+            "libraries": {
+                "checklist_tags": "checklist.web.templatetags.checklist_tags",
+                "result_panel": "checklist.web.templatetags.result_panel",
+            },
         },
     },
 ]

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from checklist import api, health
+from checklist.api import views as api
+from checklist.web import health
 
 admin.site.site_header = "POEMSaid content"
 admin.site.site_title = "POEMSaid content"
@@ -20,5 +21,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("", include("checklist.ehr.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
-    path("", include("checklist.urls")),
+    path("", include("checklist.web.urls")),
 ]

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from hypothesis import settings as hypothesis_settings
 
-from checklist.engine import from_records
+from checklist.engine.diagnosis.book import from_records
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = [ROOT / "fixtures" / "checklist_content.json", ROOT / "fixtures" / "content_pages.json"]
@@ -52,7 +52,7 @@ def _fast_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _clear_content_cache(monkeypatch):
-    from checklist import content
+    from checklist.content import rule_book as content
 
     # Tests run inside a transaction that never commits: the publish signal
     # (transaction.on_commit in production) fires at once here.
@@ -84,8 +84,8 @@ def seeded(db):
     them after every `db` test; if one ran earlier anyway, the seed is loaded again here,
     inside this test's transaction.
     """
-    from checklist import content
-    from checklist.models import CriteriaSet
+    from checklist.content import rule_book as content
+    from checklist.content.models import CriteriaSet
 
     if not CriteriaSet.objects.exists():
         call_command("load_content", verbosity=0)
@@ -97,7 +97,7 @@ def publish_draft(db):
     """Publish the draft as the next release (pages serve only published content)."""
 
     def publish(note: str = "Test edit.") -> object:
-        from checklist.publishing import publish as do_publish
+        from checklist.content.publishing import publish as do_publish
 
         outcome = do_publish(note)
         assert outcome.ok, outcome.problems + outcome.failures
@@ -110,7 +110,7 @@ def publish_draft(db):
 def editor(db):
     from django.contrib.auth.models import Group, User
 
-    from checklist.permissions import ensure_editors_group
+    from checklist.content.permissions import ensure_editors_group
 
     ensure_editors_group()
     user = User.objects.create_user("editor", password="editor-pass-1234", is_staff=True)

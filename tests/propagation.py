@@ -57,7 +57,7 @@ if mode == "publish":
     threshold.value = 500
     threshold.save()
     time.sleep(0.3)
-    from checklist.publishing import publish
+    from checklist.content.publishing import publish
     print("PUBLISH", repr(time.time()), flush=True)
     outcome = publish("VEGF plasma cut-off 500 pg/mL (propagation test).")
     assert outcome.ok, outcome.problems + outcome.failures

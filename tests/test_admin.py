@@ -5,7 +5,7 @@ import json
 import pytest
 from django.contrib.auth.models import User
 
-from checklist.models import Differential, RegressionCase, Threshold
+from checklist.content.models import Differential, RegressionCase, Threshold
 
 pytestmark = pytest.mark.django_db
 
@@ -232,7 +232,7 @@ def test_publish_page_shows_the_diff_and_refuses_then_publishes(client, seeded, 
         url, {"note": "Cut-off 240.", "reviewed": page.context["form"].initial["reviewed"]}
     )
     assert response.status_code == 302
-    from checklist.models import ContentRelease
+    from checklist.content.models import ContentRelease
 
     live = ContentRelease.objects.live()
     assert live.number == 2 and live.published_by == editor and live.summary == "Cut-off 240."
@@ -252,7 +252,7 @@ def test_publishing_a_draft_that_moved_since_review_is_refused(client, seeded, e
 
 
 def test_releases_cannot_be_added_edited_or_deleted_by_hand(client, seeded, editor, superuser):
-    from checklist.models import ContentRelease
+    from checklist.content.models import ContentRelease
 
     release = ContentRelease.objects.live()
     for user in (editor, superuser):
@@ -273,9 +273,9 @@ def test_users_without_the_publish_permission_cannot_publish(client, seeded):
 
 
 def test_revert_from_the_admin_publishes_the_earlier_release_again(client, seeded, editor):
-    from checklist import content
-    from checklist.models import ContentRelease
-    from checklist.publishing import publish
+    from checklist.content import rule_book as content
+    from checklist.content.models import ContentRelease
+    from checklist.content.publishing import publish
 
     Threshold.objects.filter(code="vegf_plasma_cutoff").update(value=240)
     assert publish("240").ok
@@ -348,7 +348,7 @@ def test_seed_cases_can_be_archived_but_not_deleted(client, seeded, editor):
 
 
 def test_release_list_says_how_the_draft_stands(client, seeded, editor):
-    from checklist.models import CriteriaSet
+    from checklist.content.models import CriteriaSet
 
     client.force_login(editor)
     url = "/admin/checklist/contentrelease/"
@@ -363,7 +363,7 @@ def test_release_list_says_how_the_draft_stands(client, seeded, editor):
 def test_an_invalid_draft_breaks_neither_the_admin_nor_the_public_pages(client, seeded, editor):
     from django.core.management import call_command
 
-    from checklist.models import CriteriaSet
+    from checklist.content.models import CriteriaSet
 
     call_command("load_golden_cases", verbosity=0)
     RegressionCase.objects.filter(from_repository=True).update(archived=True)
@@ -389,8 +389,8 @@ def test_an_invalid_draft_breaks_neither_the_admin_nor_the_public_pages(client, 
 @pytest.mark.django_db
 def test_editors_can_reach_every_content_model():
     """A new content model without an Editors permission is content nobody can correct."""
-    from checklist.content import content_models
-    from checklist.permissions import EDITOR_PERMISSIONS
+    from checklist.content.permissions import EDITOR_PERMISSIONS
+    from checklist.content.rule_book import content_models
 
     names = {m._meta.model_name for m in content_models()}
     assert names - set(EDITOR_PERMISSIONS) == set()

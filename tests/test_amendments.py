@@ -154,7 +154,7 @@ def test_treatment_is_null_unless_met(seeded):
 
 def test_treatment_pages_follow_the_content_mapping(seeded, publish_draft):
     """An editor's change to the extent mapping, once published, changes the pages shown first."""
-    from checklist.models import TreatmentByExtent
+    from checklist.content.models import TreatmentByExtent
 
     TreatmentByExtent.objects.filter(extent="limited", treatment__slug="radiation-therapy").update(order=9)
     publish_draft()

@@ -131,7 +131,8 @@ def test_criteria_sets_lists_the_rules(api):
 
 
 def test_vocabulary_lists_every_code(api):
-    from checklist.engine.vocabulary import DIFFERENTIALS, FINDINGS, LABS
+    from checklist.engine.diagnosis.differentials import DIFFERENTIALS
+    from checklist.engine.vocabulary import FINDINGS, LABS
 
     body = api.get("/api/v1/vocabulary").json()
     assert {f["code"] for f in body["findings"]} == set(FINDINGS)

@@ -53,7 +53,7 @@ def browser():
 def site(browser, live_server, transactional_db):
     """The live server's base URL, with the seed content loaded and published (release 1)."""
     call_command("load_content", verbosity=0)
-    from checklist import content
+    from checklist.content import rule_book as content
 
     content.invalidate()
     return live_server.url
@@ -74,7 +74,7 @@ def page(context):
 
 def content_paths():
     """Every public page, from the loaded content (so a new treatment page is covered too)."""
-    from checklist import models
+    from checklist.content import models
 
     paths = ["/", "/criteria", "/about", "/treatments", "/differentials"]
     paths += [
@@ -722,7 +722,7 @@ def test_print_is_the_report_on_at_most_three_pages(site, page):
 
 
 def test_copy_to_note_short_and_full(site, page):
-    from checklist.content import snapshot
+    from checklist.content.rule_book import snapshot
 
     page.goto(site + "/")
     fill_case_with_mouse(page)

@@ -28,8 +28,8 @@ def browser():
 def page(browser, live_server, transactional_db):
     from django.contrib.auth.models import Group, User
 
-    from checklist.models import RegressionCase
-    from checklist.permissions import ensure_editors_group
+    from checklist.content.models import RegressionCase
+    from checklist.content.permissions import ensure_editors_group
 
     call_command("load_content", verbosity=0)
     ensure_editors_group()
@@ -72,7 +72,7 @@ def shot(page, name):
 
 
 def set_vegf_cutoff(page, value, *, confirm=False):
-    from checklist.models import Threshold
+    from checklist.content.models import Threshold
 
     pk = Threshold.objects.get(code="vegf_plasma_cutoff").pk
     page.goto(f"{page.base}/admin/checklist/threshold/{pk}/change/")
@@ -140,7 +140,7 @@ def test_editor_walk_edit_diff_refused_fix_publish_revert(page):
     assert "Plasma VEGF cut-off 300 pg/mL." in page.goto(f"{page.base}/changelog").text()
 
     # 5. Revert: publish release 1 again, as release 3.
-    from checklist.models import ContentRelease
+    from checklist.content.models import ContentRelease
 
     page.goto(f"{page.base}/admin/checklist/contentrelease/")
     first = ContentRelease.objects.get(number=1).pk

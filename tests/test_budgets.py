@@ -15,8 +15,8 @@ from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from checklist import content
-from checklist.models import Reference, RegressionCase
+from checklist.content import rule_book as content
+from checklist.content.models import Reference, RegressionCase
 
 pytestmark = pytest.mark.django_db
 

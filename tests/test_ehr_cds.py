@@ -98,7 +98,7 @@ def test_poems_like_patient_gets_one_warning_card(client, cds):
 
 
 def test_card_uses_the_same_evaluation_as_the_api(client, cds):
-    from checklist.content import snapshot
+    from checklist.content.rule_book import snapshot
     from checklist.ehr import fhir_map
 
     pre = prefetch_for("poems-1")

@@ -77,7 +77,7 @@ def ehr():
 @pytest.fixture
 def app(ehr, live_server, transactional_db, settings, tmp_path):
     call_command("load_content", verbosity=0)  # the seed, LOINC mapping included, published as release 1
-    from checklist import content
+    from checklist.content import rule_book as content
 
     content.invalidate()
     settings.CDS_HOOKS_BASE_URL = live_server.url

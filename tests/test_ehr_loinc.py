@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
-from checklist import content
+from checklist.content import rule_book as content
 from checklist.ehr.models import LoincMapping, loinc_check_digit, validate_loinc
 from checklist.engine.vocabulary import LABS
 

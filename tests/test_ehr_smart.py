@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from checklist.content import snapshot
+from checklist.content.rule_book import snapshot
 from checklist.ehr import fhir_map, smart
 from tests.ehr_helpers import prefetch_for
 

@@ -4,7 +4,10 @@ import math
 
 import pytest
 
-from checklist.engine import InputError, RuleBookError, evaluate, from_records, parse_case
+from checklist.engine.diagnosis.book import from_records
+from checklist.engine.diagnosis.evaluate import evaluate
+from checklist.engine.diagnosis.rulebook import RuleBookError
+from checklist.engine.inputs import InputError, parse_case
 from checklist.engine.units import UnitError, to_canonical
 from checklist.engine.vocabulary import CRITERION_LABS, LABS
 
@@ -420,8 +423,9 @@ def test_duplicate_json_keys_are_found_with_their_path():
 
 
 def test_every_caution_and_differential_code_is_in_one_registry():
-    from checklist.engine import cautions, differentials
-    from checklist.engine.vocabulary import CAUTIONS, DIFFERENTIALS
+    from checklist.engine.diagnosis import cautions, differentials
+    from checklist.engine.diagnosis.cautions import CAUTIONS
+    from checklist.engine.diagnosis.differentials import DIFFERENTIALS
 
     assert tuple(r.code for r in cautions.RULES) == CAUTIONS
     assert tuple(r.code for r in differentials.RULES) == DIFFERENTIALS
@@ -459,8 +463,8 @@ def test_slot_init_keeps_the_value_objects_frozen_dataclasses():
     """engine/slots.py replaces __init__ for speed; what a frozen dataclass promises must hold."""
     import dataclasses
 
+    from checklist.engine.diagnosis.result import CriterionOutcome, Status
     from checklist.engine.inputs import Case
-    from checklist.engine.result import CriterionOutcome, Status
     from checklist.engine.vocabulary import Group
 
     row = CriterionOutcome("papilledema", "Papilloedema", Group.MINOR, Status.UNKNOWN, ("Not assessed.",))
@@ -518,8 +522,8 @@ def test_slot_init_refuses_what_its_init_would_skip():
 def test_each_set_reads_its_own_conflicts_and_the_derivation_is_left_as_it_was(book):
     import copy
 
-    from checklist.engine.derive import derive
-    from checklist.engine.sets import apply_rule
+    from checklist.engine.diagnosis.derive import derive
+    from checklist.engine.diagnosis.sets import apply_rule
 
     # Acrocyanosis is in the current skin list, not in the 2003 one: "skin changes: absent"
     # contradicts it under Mayo 2007 only.
@@ -584,7 +588,7 @@ def test_criterion_labs_are_exactly_what_the_derivation_reads(book, code):
     import dataclasses
     import itertools
 
-    from checklist.engine import derive as d
+    from checklist.engine.diagnosis import derive as d
 
     derivation = {"vegf_elevated": d._vegf, "thrombocytosis_polycythemia": d._thrombocytosis}[code]
     pool = {

@@ -3,10 +3,8 @@
 import pytest
 from django.apps import apps
 
-from checklist import content
-from checklist.engine import from_records
-from checklist.engine.vocabulary import CAUTIONS, CRITERIA, DIFFERENTIALS, FINDINGS, LABS, THRESHOLDS
-from checklist.models import (
+from checklist.content import rule_book as content
+from checklist.content.models import (
     Caution,
     CriteriaSet,
     Criterion,
@@ -19,6 +17,10 @@ from checklist.models import (
     Threshold,
     Treatment,
 )
+from checklist.engine.diagnosis.book import from_records
+from checklist.engine.diagnosis.cautions import CAUTIONS
+from checklist.engine.diagnosis.differentials import DIFFERENTIALS
+from checklist.engine.vocabulary import CRITERIA, FINDINGS, LABS, THRESHOLDS
 
 pytestmark = pytest.mark.django_db
 

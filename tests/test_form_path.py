@@ -9,9 +9,9 @@ import html
 
 import pytest
 
-from checklist.engine import read_case
+from checklist.engine.inputs import read_case
 from checklist.engine.vocabulary import LABS
-from checklist.templatetags import result_panel as tags
+from checklist.web.templatetags import result_panel as tags
 
 pytestmark = pytest.mark.django_db
 
@@ -153,8 +153,8 @@ def test_differential_links_are_escaped_and_point_at_the_page(seeded):
 def test_every_lab_accepts_its_own_canonical_unit_from_the_form(client, seeded):
     # The unit chooser's values must all be readable by the engine: a unit the page offers
     # and the engine refuses would put an error on a field the clinician filled in correctly.
-    from checklist.content import snapshot
-    from checklist.forms import layout_for
+    from checklist.content.rule_book import snapshot
+    from checklist.web.forms import layout_for
 
     layout = layout_for(snapshot())
     for code, item in layout.items.items():
@@ -192,7 +192,7 @@ def test_each_lab_offers_its_si_and_us_units_and_the_site_default_picks_one(clie
     selected = chooser[chooser.index(" selected") - 40 : chooser.index(" selected")]
     assert f'value="{SI_REPORTED[code]}"' in selected, selected
     settings.LAB_UNITS = "US"
-    from checklist import views
+    from checklist.web import views
 
     views._EMPTY_PAGE.clear()  # the empty page is rendered once per content version
     page = client.get("/").content.decode()

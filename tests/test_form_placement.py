@@ -15,10 +15,10 @@ import re
 from django.apps import apps
 from django.core.management import call_command
 
-from checklist import content
-from checklist.forms import layout_for
-from checklist.models import ContentRelease, Criterion, Finding, LabField
-from checklist.publishing import draft_diff, publish
+from checklist.content import rule_book as content
+from checklist.content.models import ContentRelease, Criterion, Finding, LabField
+from checklist.content.publishing import draft_diff, publish
+from checklist.web.forms import layout_for
 
 # The seed's form as it was when forms.py held the section -> criterion table
 # (SECTION_HOME, main at 667cf15): each criterion's line labs and what opens

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from checklist.engine import evaluate, parse_case
-from checklist.engine.golden import differences
+from checklist.engine.diagnosis.evaluate import evaluate
+from checklist.engine.diagnosis.golden import differences
+from checklist.engine.inputs import parse_case
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = [
@@ -31,7 +32,7 @@ def test_golden_case(case, book):
 
 def test_an_expectation_read_off_an_answer_matches_it_and_catches_a_change(book):
     """A case kept from the page guards its answer: it matches now, and a changed answer fails it."""
-    from checklist.engine.golden import expectation_from
+    from checklist.engine.diagnosis.golden import expectation_from
 
     case = next(
         p.values[0]

@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from checklist import content
-from checklist.models import ContentRelease, CriteriaSet, RegressionCase, Threshold, Treatment
-from checklist.publishing import publish, revert
+from checklist.content import rule_book as content
+from checklist.content.models import ContentRelease, CriteriaSet, RegressionCase, Threshold, Treatment
+from checklist.content.publishing import publish, revert
 
 pytestmark = pytest.mark.django_db
 
@@ -246,7 +246,7 @@ def test_the_signal_waits_for_the_commit(seeded, monkeypatch, django_capture_on_
 
 
 def test_the_diff_names_every_changed_word_and_number(seeded):
-    from checklist.publishing import draft_diff
+    from checklist.content.publishing import draft_diff
 
     _set_vegf(300)
     Treatment.objects.filter(slug="corticosteroids").update(summary="New words.")
@@ -477,7 +477,7 @@ def test_saving_a_case_needs_staff_and_a_csrf_token(seeded, editor):
 
 
 def test_the_diff_names_rows_of_a_model_without_a_code():
-    from checklist.publishing import diff
+    from checklist.content.publishing import diff
 
     old = [
         {"model": "checklist.x", "fields": {"treatment": ["asct"], "extent": "limited", "note": "Old words."}}

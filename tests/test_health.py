@@ -12,7 +12,7 @@ from django.core.cache import caches
 from django.db import OperationalError, connection
 from django.test import Client
 
-from checklist import content
+from checklist.content import rule_book as content
 
 pytestmark = pytest.mark.django_db
 

@@ -180,7 +180,7 @@ def test_no_failing_path_logs_what_was_sent(seeded, production_log, monkeypatch)
     def broken(data):
         raise ValueError(f"could not use {data!r}")
 
-    monkeypatch.setattr("checklist.api.evaluate_data", broken)
+    monkeypatch.setattr("checklist.api.views.evaluate_data", broken)
     response = post(client, f'{{"findings": {{"{SENTINEL}": {NUMBER}}}}}'.encode())
     assert response.status_code == 500
 

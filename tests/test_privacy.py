@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from checklist.engine.vocabulary import FINDINGS, LABS
-from checklist.forms import unit_field
+from checklist.web.forms import unit_field
 from poemsaid.logging import JsonFormatter
 
 pytestmark = pytest.mark.django_db

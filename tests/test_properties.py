@@ -22,7 +22,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from checklist.engine import InputError, evaluate, parse_case
+from checklist.api.openapi import EVALUATION
+from checklist.engine.diagnosis.evaluate import evaluate
+from checklist.engine.inputs import InputError, parse_case
 from checklist.engine.vocabulary import (
     CRITERIA,
     ENDOCRINE_SUB_FINDINGS,
@@ -31,7 +33,6 @@ from checklist.engine.vocabulary import (
     SUB_FINDINGS,
     LabKind,
 )
-from checklist.openapi import EVALUATION
 
 # Examples per property come from the Hypothesis profile (tests/conftest.py): 100 by
 # default (Hypothesis' own default; was 200 here), 1,000 with HYPOTHESIS_PROFILE=ci-deep.

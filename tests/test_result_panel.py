@@ -10,8 +10,8 @@ from django.core.exceptions import TooManyFieldsSent
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checklist.forms import split_urlencoded
-from checklist.templatetags.result_panel import note_body, result_html
+from checklist.web.forms import split_urlencoded
+from checklist.web.templatetags.result_panel import note_body, result_html
 
 HOSTILE = "<script>alert(\"x\")</script> & 'q'"
 ESCAPED = html.escape(HOSTILE, quote=True)

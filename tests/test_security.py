@@ -292,7 +292,7 @@ INLINE = {
 
 
 def public_pages():
-    from checklist.models import Differential, Treatment
+    from checklist.content.models import Differential, Treatment
 
     pages = ["/", "/criteria", "/about", "/treatments", "/references", "/changelog"]
     pages += [f"/treatments/{t.slug}" for t in Treatment.objects.all()]

@@ -16,9 +16,10 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from checklist.engine import evaluate, parse_case
-from checklist.models import CriteriaSet, Finding, RegressionCase
-from checklist.publishing import draft_diff, publish
+from checklist.content.models import CriteriaSet, Finding, RegressionCase
+from checklist.content.publishing import draft_diff, publish
+from checklist.engine.diagnosis.evaluate import evaluate
+from checklist.engine.inputs import parse_case
 
 NOT_IN_2003 = {"skin_acrocyanosis", "skin_flushing", "pericardial_effusion"}
 

@@ -5,8 +5,8 @@ import uuid
 import pytest
 from django.core.cache import caches
 
-from checklist import content
-from checklist.models import Finding
+from checklist.content import rule_book as content
+from checklist.content.models import Finding
 
 pytestmark = pytest.mark.django_db
 

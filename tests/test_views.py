@@ -2,7 +2,7 @@
 
 import pytest
 
-from checklist.models import Differential, Threshold, Treatment
+from checklist.content.models import Differential, Threshold, Treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +141,7 @@ def test_edited_threshold_shows_once_published(client, seeded, publish_draft):
 
 
 def test_edited_label_shows_once_published(client, seeded, publish_draft):
-    from checklist.models import Finding
+    from checklist.content.models import Finding
 
     finding = Finding.objects.get(code="hepatomegaly")
     finding.label = "Enlarged liver (edited)"
@@ -177,8 +177,8 @@ def test_an_edit_in_another_worker_process_reaches_this_one(
     """Without a shared cache, workers learn of an edit through the stamp file."""
     from pathlib import Path
 
-    from checklist import content
-    from checklist.models import Finding
+    from checklist.content import rule_book as content
+    from checklist.content.models import Finding
 
     client.get("/")
     stamp = content.current_stamp()
@@ -204,7 +204,7 @@ def test_checklist_page_gzipped_once_and_decompresses_to_the_same_page(client, s
 
 
 def test_form_group_words_and_minimums_come_from_content(client, seeded, publish_draft):
-    from checklist.models import CriteriaSet, Criterion
+    from checklist.content.models import CriteriaSet, Criterion
 
     Criterion.objects.filter(code="endocrinopathy").update(help_text="Endocrine help from the editors.")
     CriteriaSet.objects.filter(slug="mayo-2007").update(minor_min=2)
@@ -227,7 +227,7 @@ def test_healthz_is_503_when_the_database_is_unreachable(client, db, monkeypatch
 
 
 def test_criteria_page_marks_an_overdue_set(client, seeded, publish_draft):
-    from checklist.models import CriteriaSet
+    from checklist.content.models import CriteriaSet
 
     assert "(overdue)" not in client.get("/criteria").content.decode()
     CriteriaSet.objects.filter(slug="suichi-2019").update(next_review_due="2020-01-01")

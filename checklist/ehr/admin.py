@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from ..admin import REVIEW_FIELDSET, ContentAdmin
-from .models import LoincMapping
+from checklist.content.admin import REVIEW_FIELDSET, ContentAdmin
+from checklist.ehr.models import LoincMapping
 
 
 @admin.register(LoincMapping)

@@ -22,11 +22,11 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from ..content import snapshot
-from ..engine import InputError
-from ..evaluation import decode_json, evaluate_data
-from . import fhir_map
-from .jwt_auth import Client, JWTRejected, KeysUnavailable, verify
+from checklist.content.evaluation import decode_json, evaluate_data
+from checklist.content.rule_book import snapshot
+from checklist.ehr import fhir_map
+from checklist.ehr.jwt_auth import Client, JWTRejected, KeysUnavailable, verify
+from checklist.engine.inputs import InputError
 
 SERVICE_ID = "poems-criteria"
 HOOK = "patient-view"

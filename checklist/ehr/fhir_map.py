@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.vocabulary import FINDINGS
+from checklist.engine.vocabulary import FINDINGS
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from ..engine.vocabulary import FINDINGS, LABS, LabKind
-from ..models import NaturalKeyManager, ReviewedContent
+from checklist.content.models import NaturalKeyManager, ReviewedContent
+from checklist.engine.vocabulary import FINDINGS, LABS, LabKind
 
 LOINC_PATTERN = re.compile(r"^(\d{1,7})-(\d)$")
 

@@ -35,9 +35,9 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .. import views
-from ..content import snapshot
-from . import fhir_map
+from checklist.content.rule_book import snapshot
+from checklist.ehr import fhir_map
+from checklist.web import views
 
 COOKIE = "poemsaid_smart_launch"
 COOKIE_SALT = "poemsaid.smart.launch"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import cds_hooks, smart
+from checklist.ehr import cds_hooks, smart
 
 urlpatterns = [
     path("cds-services", cds_hooks.discovery, name="cds_discovery"),

@@ -1,23 +1,10 @@
-"""The POEMS criteria engine: pure Python, no Django import.
+"""The engine: pure Python, no Django, importing nothing from outside ``checklist.engine``.
 
-Use ``parse_case`` to validate input, then ``evaluate`` with a ``RuleBook``
-(built from content by ``checklist.content`` or ``rulebook.from_records``).
+The shared language lives here: ``vocabulary`` (the stable codes), ``units``
+(conversion into canonical units) and ``inputs`` (parsing and plausibility, with
+errors that name the field). Each kind of clinical question has a room below it:
+``diagnosis`` (criteria sets, differentials, cautions, treatment keying; clinical.md
+§a-§g, §j), and, as they arrive, ``follow_up`` (§h) and ``screen`` (§i).
+Use ``inputs.parse_case`` to validate a case, then ``diagnosis.evaluate.evaluate``
+with a ``RuleBook`` built by ``diagnosis.book.from_records``.
 """
-
-from __future__ import annotations
-
-from .evaluate import evaluate
-from .inputs import Case, FieldError, InputError, parse_case, read_case
-from .rulebook import RuleBook, RuleBookError, from_records
-
-__all__ = [
-    "Case",
-    "FieldError",
-    "InputError",
-    "RuleBook",
-    "RuleBookError",
-    "evaluate",
-    "from_records",
-    "parse_case",
-    "read_case",
-]

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .slots import slot_init
-from .units import UnitError, resolve_unit
-from .vocabulary import FINDINGS, LABS, Lab, LabKind
+from checklist.engine.slots import slot_init
+from checklist.engine.units import UnitError, resolve_unit
+from checklist.engine.vocabulary import FINDINGS, LABS, Lab, LabKind
 
 TOP_LEVEL_KEYS = ("criteria_set", "findings", "labs", "compare")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .vocabulary import LABS, UNIT_ALIASES
+from checklist.engine.vocabulary import LABS, UNIT_ALIASES
 
 
 class UnitError(ValueError):

@@ -390,22 +390,6 @@ UNIT_ALIASES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> tuple[str, ...]:
-    """DIFFERENTIALS and CAUTIONS: the codes of the registries, which are the one place they are defined.
-
-    Read lazily because the registries import the engine, which imports this module.
-    """
-    if name == "DIFFERENTIALS":
-        from .differentials import DIFFERENTIALS
-
-        return DIFFERENTIALS
-    if name == "CAUTIONS":
-        from .cautions import CAUTIONS
-
-        return CAUTIONS
-    raise AttributeError(name)
-
-
 # Thresholds the engine asks content for, by code. Content must define each
 # one (the fixture test checks this); the numbers themselves are editable.
 THRESHOLDS: tuple[str, ...] = (

@@ -2,7 +2,7 @@
 
 Until 0008 this was code (a section -> criterion table in forms.py); now it is
 content an editor owns. A fresh install gets it from the seed fixture; an
-existing draft gets the placement the form already used (``checklist.legacy``,
+existing draft gets the placement the form already used (``checklist.content.legacy``,
 frozen), so the page is unchanged. Only the draft changes, and only items not
 yet placed; published releases are immutable and are read with the same
 placement (``content.with_placement``).
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import migrations
 
-from checklist.legacy import shown_under_before_the_field
+from checklist.content.legacy import shown_under_before_the_field
 
 
 def forwards(apps: Any, schema_editor: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from checklist.regression import load_golden, run_all
+from checklist.content.regression import load_golden, run_all
 
 
 class Command(BaseCommand):

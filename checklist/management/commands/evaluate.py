@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from checklist.engine import FieldError, InputError
-from checklist.evaluation import as_json, decode_json, evaluate_data
+from checklist.content.evaluation import as_json, decode_json, evaluate_data
+from checklist.engine.inputs import FieldError, InputError
 
 
 class Command(BaseCommand):

@@ -15,8 +15,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from checklist.content import content_records
-from checklist.models import ContentRelease
+from checklist.content.models import ContentRelease
+from checklist.content.rule_book import content_records
 
 
 class Command(BaseCommand):

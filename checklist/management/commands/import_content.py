@@ -22,9 +22,9 @@ from django.core.management.base import BaseCommand
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, transaction
 
-from checklist.content import CONTENT_LABELS, content_records, with_placement
-from checklist.plausibility import check_threshold
-from checklist.publishing import rule_book_problems
+from checklist.content.plausibility import check_threshold
+from checklist.content.publishing import rule_book_problems
+from checklist.content.rule_book import CONTENT_LABELS, content_records, with_placement
 
 
 class Rejected(Exception):

@@ -13,8 +13,9 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from checklist.models import CriteriaSet, LoincMapping
-from checklist.publishing import publish_seed
+from checklist.content.models import CriteriaSet
+from checklist.ehr.models import LoincMapping
+from checklist.content.publishing import publish_seed
 
 SEED_FIXTURES = ("checklist_content", "content_pages", "loinc_mappings")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from checklist.regression import load_golden
+from checklist.content.regression import load_golden
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from checklist.models import ContentRelease
-from checklist.publishing import Outcome, publish, revert
+from checklist.content.models import ContentRelease
+from checklist.content.publishing import Outcome, publish, revert
 
 
 class Command(BaseCommand):

@@ -1,0 +1,93 @@
+"""IMWG 2014 myeloma-defining events (Rajkumar, Lancet Oncol 2014;15:e538-48), per clinical.md §f.2 A3/A4.
+
+Shared by the ``multiple_myeloma`` flag and the ``myeloma_defining_events``
+caution, so that the two can never disagree about a threshold. The numbers
+are content (thresholds); which lab each event reads is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from checklist.engine.diagnosis.rulebook import RuleBook
+from checklist.engine.inputs import Case
+
+# (threshold code, lab code, name): myeloma-defining events read from one lab (A3).
+DEFINING_EVENT_LABS: tuple[tuple[str, str, str], ...] = (
+    ("mm_calcium", "calcium_mg_dl", "Calcium"),
+    ("mm_creatinine", "creatinine_mg_dl", "Creatinine"),
+    ("mm_creatinine_clearance", "creatinine_clearance_ml_min", "Creatinine clearance"),
+    ("mm_egfr", "egfr_ml_min_1_73m2", "eGFR"),
+    ("mm_hemoglobin", "hemoglobin_g_dl", "Haemoglobin"),
+    ("mde_marrow_plasma_cells", "bm_plasma_cells_pct", "Marrow plasma cells"),
+    ("mm_mri_focal_lesions", "mri_focal_lesions_count", "MRI focal lesions"),
+)
+
+# What else raises the myeloma flag (clinical.md §f): a clone at a myeloma
+# level, which is not a defining event by itself.
+FLAG_ONLY_LABS: tuple[tuple[str, str, str], ...] = (
+    ("mm_marrow_plasma_cells", "bm_plasma_cells_pct", "Marrow plasma cells"),
+    ("mm_m_protein", "m_protein_g_dl", "M-protein"),
+)
+
+
+def lab_hits(case: Case, book: RuleBook, items: tuple[tuple[str, str, str], ...]) -> list[str]:
+    """One reason per lab over its threshold, with the value as entered."""
+    hits = []
+    labs = case.labs
+    for threshold_code, lab, name in items:
+        value = labs.get(lab)
+        if value is None or isinstance(value, str):
+            continue
+        threshold = book.thresholds[threshold_code]
+        if threshold.passes(value):
+            hits.append(f"{name} {case.show(lab)} {threshold.describe()}.")
+    return hits
+
+
+@dataclass(frozen=True, slots=True)
+class FlcFinding:
+    """An extreme free light chain ratio, and whether the involved chain makes it an event."""
+
+    is_event: bool  # ratio extreme and involved chain >= its threshold
+    needs_level: bool  # ratio extreme, involved chain not given
+    reason: str
+
+
+def flc_finding(case: Case, book: RuleBook, ratio: float | None) -> FlcFinding | None:
+    """§f.2 A4: the ratio counts only with the involved chain at or above 100 mg/L.
+
+    None when the ratio is not extreme, or when the involved chain was given
+    and is below the threshold (then the ratio alone is no event).
+    """
+    if ratio is None:
+        return None
+    high, low = book.thresholds["mm_flc_ratio_high"], book.thresholds["mm_flc_ratio_low"]
+    if high.passes(ratio):
+        ratio_threshold, chain, lab = high, "kappa", "flc_kappa_mg_l"
+    elif low.passes(ratio):
+        ratio_threshold, chain, lab = low, "lambda", "flc_lambda_mg_l"
+    else:
+        return None
+    involved = book.thresholds["mm_flc_involved"]
+    ratio_text = f"Free light chain ratio (kappa/lambda) {ratio:.4g} {ratio_threshold.describe()}"
+    level = case.labs.get(lab)
+    if level is None or isinstance(level, str):
+        return FlcFinding(
+            False,
+            True,
+            f"{ratio_text}; the involved ({chain}) chain level is needed to make it a "
+            f"myeloma-defining event ({chain} {involved.describe()}).",
+        )
+    if not involved.passes(level):
+        return None
+    return FlcFinding(True, False, f"{ratio_text}, involved {chain} {case.show(lab)} {involved.describe()}.")
+
+
+def defining_events(case: Case, book: RuleBook, ratio: float | None) -> list[str]:
+    """Every IMWG myeloma-defining event present (§f.2 A3), as reasons."""
+    events = lab_hits(case, book, DEFINING_EVENT_LABS)
+    flc = flc_finding(case, book, ratio)
+    if flc is not None and flc.is_event:
+        events.append(flc.reason)
+    return events

@@ -1,0 +1,202 @@
+"""The evaluation as typed values: what the engine answers, before it becomes JSON.
+
+Every status word and level the API prints is an enum member here; the one
+``Evaluation.to_dict`` makes the JSON of design.md §3.3, and the OpenAPI
+response schema is generated from these same classes (checklist/openapi.py),
+so the contract is written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from checklist.engine.slots import slot_init
+from checklist.engine.vocabulary import Extent, Group
+
+__all__ = [
+    "Caution",
+    "Comparison",
+    "CriterionOutcome",
+    "Differential",
+    "Evaluation",
+    "Extent",
+    "Group",
+    "Issue",
+    "Level",
+    "SetRef",
+    "Status",
+    "Treatment",
+    "Verdict",
+]
+
+
+class Status(StrEnum):
+    """A criterion: met, not met, or unknown (not assessed, or depends on a missing qualifier)."""
+
+    MET = "met"
+    NOT_MET = "not_met"
+    UNKNOWN = "unknown"
+
+
+class Verdict(StrEnum):
+    """A criteria set: met, not met (cannot be met whatever the unknowns), or incomplete."""
+
+    MET = "met"
+    NOT_MET = "not_met"
+    INCOMPLETE = "incomplete"
+
+
+class Level(StrEnum):
+    """A caution's weight (clinical.md §f.2 A2): major ones travel with the headline."""
+
+    MAJOR = "major"
+    MINOR = "minor"
+
+
+# The JSON word of every enum member, looked up rather than read through
+# Enum.value (a slow descriptor in Python 3.11) on the per-criterion path.
+_TEXT: dict[StrEnum, str] = {m: m.value for e in (Status, Verdict, Level, Extent, Group) for m in e}
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class SetRef:
+    slug: str
+    name: str
+    version: str
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class CriterionOutcome:
+    code: str
+    name: str
+    group: Group
+    status: Status
+    reasons: tuple[str, ...]
+    to_settle: str | None = None  # only for an unknown criterion
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class Differential:
+    code: str
+    name: str
+    reasons: tuple[str, ...]
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class Caution:
+    code: str
+    level: Level
+    message: str
+    detail: str | None = None
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class Treatment:
+    """What the literature keys treatment to (§f.2 A8), and the pages to show first."""
+
+    extent: Extent
+    pages: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """An input problem or warning, naming the field."""
+
+    field: str
+    message: str
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    criteria_set: str
+    name: str
+    status: Verdict
+    meets_criteria: bool
+    missing: tuple[str, ...]
+    explanation: str
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    criteria_set: SetRef
+    content_version: str
+    status: Verdict
+    meets_criteria: bool  # exactly when status is met
+    mandatory_met: tuple[str, ...]
+    major_met: tuple[str, ...]
+    minor_met: tuple[str, ...]
+    criteria: tuple[CriterionOutcome, ...]
+    missing: tuple[str, ...]
+    differentials: tuple[Differential, ...]
+    cautions: tuple[Caution, ...]
+    treatment: Treatment | None
+    warnings: tuple[Issue, ...]
+    disclaimer: str
+    comparison: tuple[Comparison, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of design.md §3.3. Written out by hand: dataclasses.asdict is several times slower."""
+        s = self.criteria_set
+        criteria = []
+        for c in self.criteria:
+            item: dict[str, Any] = {
+                "code": c.code,
+                "name": c.name,
+                "group": _TEXT[c.group],
+                "status": _TEXT[c.status],
+                "reasons": list(c.reasons),
+            }
+            if c.to_settle is not None:
+                item["to_settle"] = c.to_settle
+            criteria.append(item)
+        cautions = []
+        for k in self.cautions:
+            caution: dict[str, Any] = {"code": k.code, "level": _TEXT[k.level], "message": k.message}
+            if k.detail is not None:
+                caution["detail"] = k.detail
+            cautions.append(caution)
+        t = self.treatment
+        out: dict[str, Any] = {
+            "criteria_set": {"slug": s.slug, "name": s.name, "version": s.version},
+            "content_version": self.content_version,
+            "status": _TEXT[self.status],
+            "meets_criteria": self.meets_criteria,
+            "mandatory_met": list(self.mandatory_met),
+            "major_met": list(self.major_met),
+            "minor_met": list(self.minor_met),
+            "criteria": criteria,
+            "missing": list(self.missing),
+            "differentials": [
+                {"code": d.code, "name": d.name, "reasons": list(d.reasons)} for d in self.differentials
+            ],
+            "cautions": cautions,
+            "treatment": None
+            if t is None
+            else {"extent": _TEXT[t.extent], "pages": list(t.pages), "reasons": list(t.reasons)},
+            "warnings": [{"field": w.field, "message": w.message} for w in self.warnings],
+            "disclaimer": self.disclaimer,
+        }
+        if self.comparison is not None:
+            out["comparison"] = [
+                {
+                    "criteria_set": r.criteria_set,
+                    "name": r.name,
+                    "status": _TEXT[r.status],
+                    "meets_criteria": r.meets_criteria,
+                    "missing": list(r.missing),
+                    "explanation": r.explanation,
+                }
+                for r in self.comparison
+            ]
+        return out

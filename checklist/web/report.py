@@ -1,0 +1,97 @@
+"""The "copy to note" plain-text report. It holds only what the clinician entered:
+no name, no identifier, unless they typed one into a free-text field (there is none).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from checklist.content.rule_book import Snapshot
+from checklist.engine.diagnosis.result import Level, Status
+from checklist.web.templatetags.checklist_tags import criterion_word, group_word, status_headline
+
+
+def _headline(result: dict[str, Any], major: list[dict[str, Any]]) -> str:
+    caveats = f", with {len(major)} major caveat{'s' if len(major) != 1 else ''}" if major else ""
+    return f"Result: {status_headline(result['status'])} under {result['criteria_set']['name']}{caveats}."
+
+
+def major_cautions(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The cautions that lead, beside the headline. A caution without a level is minor
+    (clinical.md §f.2 A2): only named ones lead."""
+    return [c for c in (result or {}).get("cautions", []) if c.get("level") == Level.MAJOR]
+
+
+def _left_out(form: Any) -> list[str]:
+    """Values in error are left out of the evaluation (a bad value never blanks the answer), so
+    a report must say so: otherwise "VEGF not measured" would stand for a VEGF that was typed."""
+    return [
+        f"LEFT OUT, fix and re-run: {e['label'] or e['name']}: {e['message']}"
+        for e in (form.error_list() if form is not None and form.errors else [])
+    ]
+
+
+def short_report(form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date) -> str:
+    """About ten lines for a clinic note: headline, caveats, criteria, flags, versions, disclaimer."""
+    major = major_cautions(result)
+    names = snap.book.criterion_names
+    met = [c["name"] for c in result["criteria"] if c["status"] == Status.MET]
+    lines = [
+        f"POEMSaid {today.isoformat()} (decision support, NOT A DIAGNOSIS)",
+        _headline(result, major),
+    ]
+    lines += [f"Major caveat: {c['message']}" for c in major]
+    lines += _left_out(form)
+    lines.append("Met: " + (", ".join(met) if met else "none") + ".")
+    if result["missing"]:
+        lines.append("Still needed: " + ", ".join(names[c] for c in result["missing"]) + ".")
+    flags = [d["name"] for d in result["differentials"]]
+    lines.append("Differentials to consider: " + (", ".join(flags) if flags else "none flagged") + ".")
+    lines.append(
+        f"Criteria set {result['criteria_set']['name']} v{result['criteria_set']['version']}; "
+        f"content {result['content_version']}."
+    )
+    lines.append(result["disclaimer"])
+    return "\n".join(lines)
+
+
+def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date) -> str:
+    book = snap.book
+    major = major_cautions(result)
+    lines = [
+        "POEMS syndrome criteria checklist (POEMSaid) - decision support, NOT A DIAGNOSIS",
+        f"Date: {today.isoformat()}",
+        f"Criteria set: {result['criteria_set']['name']} ({result['criteria_set']['slug']}, "
+        f"version {result['criteria_set']['version']})",
+        f"Content version: {result['content_version']}",
+        "",
+        _headline(result, major),
+    ]
+    lines += [f"Major caveat: {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in major]
+    lines += _left_out(form)
+    if result["missing"]:
+        lines.append("Still needed: " + ", ".join(book.criterion_names[c] for c in result["missing"]) + ".")
+    lines += ["", "Differentials to consider or exclude:"]
+    lines += [f"- {d['name']}: {' '.join(d['reasons'])}" for d in result["differentials"]] or [
+        "- none flagged"
+    ]
+    minor = [c for c in result["cautions"] if c not in major]
+    if minor:
+        lines += ["", "Cautions:"]
+        lines += [f"- {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in minor]
+    lines += ["", "Criteria:"]
+    for c in result["criteria"]:
+        word, group = criterion_word(c["status"]), group_word(c["group"])
+        lines.append(f"- [{word}] {c['name']} ({group}): {' '.join(c['reasons'])}")
+    if result.get("comparison"):
+        lines += ["", "Under each criteria set:"]
+        for row in result["comparison"]:
+            lines.append(f"- {row['name']}: {row['status'].replace('_', ' ')}. {row['explanation']}")
+    lines += ["", "Inputs, as entered (not assessed items omitted):"]
+    lines += [f"- {e['label']}: {e['value']}" for e in form.entered()] or ["- none"]
+    lines += ["", result["disclaimer"]]
+    closing = snap.texts.get("report_disclaimer")
+    if closing:
+        lines.append(closing["body"])
+    return "\n".join(lines)

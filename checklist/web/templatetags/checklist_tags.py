@@ -1,0 +1,146 @@
+"""Words for the result's machine codes. Tested as plain functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from checklist.engine.diagnosis.result import Status, Verdict
+from checklist.engine.diagnosis.rulebook import display_unit
+from checklist.engine.vocabulary import Group
+
+register = template.Library()
+
+# Keyed by the engine's enums (StrEnum: they look up by the JSON strings too), so a status
+# word is defined once, in the engine. "Unknown" rather than "not assessed": since §f.2 A1 a
+# criterion can be unknown with its value given (the specimen or sex decides); the reason says why.
+_CRITERION: dict[str, str] = {Status.MET: "met", Status.NOT_MET: "not met", Status.UNKNOWN: "unknown"}
+_HEADLINE: dict[str, str] = {
+    Verdict.MET: "Meets the criteria",
+    Verdict.NOT_MET: "Does not meet the criteria",
+    Verdict.INCOMPLETE: "Incomplete: cannot be decided yet",
+}
+# How a case moves in a regression message: "from Meets to Does not meet".
+_VERB: dict[str, str] = {
+    Verdict.MET: "Meets",
+    Verdict.NOT_MET: "Does not meet",
+    Verdict.INCOMPLETE: "Incomplete",
+}
+_SHORT: dict[str, str] = {Verdict.MET: "Met", Verdict.NOT_MET: "Not met", Verdict.INCOMPLETE: "Incomplete"}
+_GROUP: dict[str, str] = {Group.MANDATORY: "mandatory", Group.MAJOR: "other major", Group.MINOR: "minor"}
+
+
+def verdict_verb(status: str) -> str:
+    return _VERB.get(status, status)
+
+
+@register.filter
+def criterion_word(status: str) -> str:
+    return _CRITERION.get(status, status)
+
+
+@register.filter
+def status_headline(status: str) -> str:
+    return _HEADLINE.get(status, status)
+
+
+@register.filter
+def status_short(status: str) -> str:
+    return _SHORT.get(status, status)
+
+
+@register.filter
+def group_word(group: str) -> str:
+    return _GROUP.get(group, group)
+
+
+@register.filter
+def paragraphs(text: str) -> list[dict[str, object]]:
+    """Split plain content text into paragraphs and bullet lists (lines starting '- ')."""
+    blocks: list[dict[str, object]] = []
+    for chunk in (text or "").replace("\r\n", "\n").split("\n\n"):
+        lines = [line.strip() for line in chunk.strip().split("\n") if line.strip()]
+        if not lines:
+            continue
+        if all(line.startswith("- ") for line in lines):
+            blocks.append({"list": [line[2:] for line in lines]})
+        else:
+            bullets = [line[2:] for line in lines if line.startswith("- ")]
+            text_lines = [line for line in lines if not line.startswith("- ")]
+            blocks.append({"text": " ".join(text_lines)})
+            if bullets:
+                blocks.append({"list": bullets})
+    return blocks
+
+
+@register.filter
+def at(mapping: Any, key: str) -> Any:
+    """``mapping[key]`` or "" (a QueryDict gives its last value)."""
+    if not mapping:
+        return ""
+    value = mapping.get(key, "")
+    return "" if value is None else value
+
+
+@register.filter
+def has_any(mapping: Any, codes: Any) -> bool:
+    """True when any of ``codes`` holds a value: its disclosure opens by itself."""
+    if not mapping:
+        return False
+    return any(mapping.get(code) not in (None, "") for code in codes)
+
+
+@register.simple_tag
+def chosen_unit(values: Any, item: Any, system: str) -> str:
+    """The unit posted for a lab, else the page's unit system (SI or US)."""
+    posted = values.get(f"{item.code}__unit") if values else None
+    if posted:
+        return str(posted)
+    return str(item.si_unit if system == "SI" else item.us_unit)
+
+
+@register.filter
+def unit_word(unit: str) -> str:
+    return display_unit(unit).strip() or unit
+
+
+# What a criterion line says when its own control is "Not assessed" and the details
+# beneath it (sub-findings, labs) decide it anyway.
+_DERIVED: dict[str, str] = {
+    Status.MET: "Met, from the details below",
+    Status.NOT_MET: "Not met, from the details below",
+}
+
+
+@register.filter
+def derived_word(status: str) -> str:
+    return _DERIVED.get(status, "")
+
+
+@register.simple_tag
+def set_subfindings(rule: Any) -> list[dict[str, Any]]:
+    """The sub-findings each criterion of ``rule`` counts, as that set counts them (/criteria).
+
+    A set can leave sub-findings out (``Finding.not_in_sets``: acrocyanosis,
+    flushing and pericardial effusion under Mayo 2003) and can predate the
+    2007 diabetes/thyroid caveat; the page shows the set's own list, read
+    from the live release the view is showing.
+    """
+    from checklist.content.rule_book import snapshot  # the live release's rule book, cached per process
+
+    book = snapshot().book
+    out = []
+    for code in rule.codes:
+        subs = book.subfinding_list(code, rule.slug)
+        if subs is None:
+            continue
+        out.append(
+            {
+                "name": rule.labels.get(code) or book.criterion_names.get(code, code),
+                "counted": [book.label(f) for f in subs.qualifying],
+                "alone_not": [book.label(f) for f in subs.non_qualifying],
+                "not_counted": [book.label(f) for f in subs.not_counted],
+            }
+        )
+    return out

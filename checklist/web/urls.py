@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from checklist.web import staff_views, views
+
+app_name = "checklist"
+
+urlpatterns = [
+    path("", views.checklist, name="checklist"),
+    path("result", views.result_fragment, name="result"),
+    path("result/note", views.note, name="note"),
+    path("report", views.report, name="report"),
+    path("criteria", views.criteria, name="criteria"),
+    path("differentials", views.differentials, name="differentials"),
+    path("differentials/<slug:code>", views.differential, name="differential"),
+    path("treatments", views.treatments, name="treatments"),
+    path("treatments/<slug:slug>", views.treatment, name="treatment"),
+    path("references", views.references, name="references"),
+    path("about", views.about, name="about"),
+    path("changelog", views.changelog, name="changelog"),
+    path("regression-cases/new", staff_views.save_case, name="save_case"),
+]

@@ -1,0 +1,453 @@
+"""Pages. Thin: bind the form, ask the engine, render. Nothing a clinician enters is stored.
+
+The checklist and report forms are exempt from CSRF on purpose: posting a
+case changes nothing on the server (no session, no database write), exactly
+like the JSON API, and keeping the page free of per-user tokens is what lets
+it be served from cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from checklist.content import models
+from checklist.content.rule_book import Snapshot, snapshot
+from checklist.engine.diagnosis.evaluate import evaluate
+from checklist.engine.diagnosis.result import Verdict
+from checklist.engine.inputs import display_unit
+from checklist.engine.vocabulary import LABS
+from checklist.web.forms import CaseForm, read_posted, site_units
+from checklist.web.report import major_cautions, plain_text_report, short_report
+from checklist.web.templatetags.checklist_tags import status_headline
+
+
+def _evaluate_form(request: HttpRequest, snap: Snapshot) -> tuple[CaseForm, dict[str, Any] | None]:
+    """Bind and evaluate. Fields in error are left out; the rest is still evaluated."""
+    form = CaseForm(read_posted(request), snapshot=snap)
+    form.is_valid()
+    result = evaluate(form.case, snap.book) if form.case is not None else None
+    return form, result
+
+
+def _result_context(
+    request: HttpRequest,
+    form: CaseForm,
+    result: dict[str, Any] | None,
+    snap: Snapshot,
+    *,
+    with_reports: bool = True,
+) -> dict[str, Any]:
+    """What the result panel shows. The live result leaves the copy-to-note texts out
+    (``with_reports=False``): they are fetched when "Copy to note" is opened."""
+    chosen = (result or {}).get("criteria_set", {}).get("slug") or snap.book.default_set
+    major = major_cautions(result)
+    minor = [c for c in (result or {}).get("cautions", []) if c not in major]
+    labels = {code: item.label for code, item in form.layout.items.items()}
+    warnings = [
+        {"code": code, "label": labels.get(code, code), "message": message}
+        for code, message in form.warnings.items()
+    ]
+    errors = form.error_list() if form.is_bound else []
+    by_code = _field_messages(form)
+    today = timezone.localdate()
+    reports = _reports(form, result, snap, today) if with_reports else {}
+    return {
+        "request": request,
+        "form": form,
+        "result": result,
+        "errors": errors,
+        "warnings": warnings,
+        "field_messages": by_code,
+        "major_cautions": major,
+        "minor_cautions": minor,
+        "chips": _chips(result, snap, chosen),
+        "status_line": _status_line(result, major, errors, warnings),
+        "reports": reports,
+        "entered": form.entered(),
+        "today": today,
+        "no_differentials": snap.texts.get("no_differentials"),
+        "treatment": _treatment(result, snap),
+        "set_refs": _refs(snap, next((s for s in snap.criteria_sets if s["slug"] == chosen), {})),
+    }
+
+
+def _reports(form: CaseForm, result: dict[str, Any] | None, snap: Snapshot, today: Any) -> dict[str, str]:
+    if not result:
+        return {}
+    return {
+        "short": short_report(form, result, snap, today),
+        "full": plain_text_report(form, result, snap, today),
+    }
+
+
+def _field_messages(form: CaseForm) -> list[dict[str, str]]:
+    """One message per field for its message slot: errors first, else the warning."""
+    if not form.is_bound:
+        return []
+    out: dict[str, dict[str, str]] = {}
+    for name, messages in form.errors.items():
+        if name == "__all__":
+            continue
+        code = name.removesuffix("__unit")
+        out.setdefault(code, {"code": code, "kind": "error", "text": " ".join(str(m) for m in messages)})
+    for code, message in form.warnings.items():
+        out.setdefault(code, {"code": code, "kind": "warning", "text": message})
+    return list(out.values())
+
+
+def _status_line(
+    result: dict[str, Any] | None, major: list[Any], errors: list[Any], warnings: list[Any]
+) -> str:
+    """The one short line screen readers hear after each change (a unit-slip warning too:
+    otherwise only sighted users learn that "0.5" was probably ng/mL)."""
+    if result is None:
+        return ""
+    parts = [status_headline(result["status"]), result["criteria_set"]["name"]]
+    if major:
+        parts.append(f"{len(major)} major caveat{'s' if len(major) != 1 else ''}")
+    if errors:
+        parts.append(f"{len(errors)} value{'s' if len(errors) != 1 else ''} to fix")
+    if warnings:
+        parts.append(f"{len(warnings)} value{'s' if len(warnings) != 1 else ''} to check")
+    return ", ".join(parts)
+
+
+def _chips(result: dict[str, Any] | None, snap: Snapshot, chosen: str) -> list[dict[str, str]]:
+    """P, O, E, M, S, then the set's other major criteria: each met, not met or not assessed."""
+    status = {c["code"]: c["status"] for c in result["criteria"]} if result else {}
+    rule = snap.book.sets[chosen]
+    wanted = set(rule.mandatory) | set(rule.major)
+    lettered, others = [], []
+    for criterion in snap.criteria:
+        code = criterion["code"]
+        chip = {
+            "code": code,
+            "short": criterion.get("letter") or criterion.get("short_name") or criterion["name"].split()[0],
+            "name": criterion["name"],
+            "status": status.get(code, "unknown"),
+        }
+        if criterion.get("letter"):
+            lettered.append(chip)
+        elif code in wanted:
+            others.append(chip)
+    lettered.sort(key=lambda x: "POEMS".index(x["short"]) if x["short"] in "POEMS" else 9)
+    return lettered + others
+
+
+def _treatment(result: dict[str, Any] | None, snap: Snapshot) -> dict[str, Any]:
+    """Treatment pages keyed to disease extent when the set is met (clinical.md §f.2 A8)."""
+    pages = {t["slug"]: t for t in snap.treatments}
+    plan = (result or {}).get("treatment") or None
+    if result is None or result.get("status") != Verdict.MET or not isinstance(plan, dict):
+        return {
+            "met": bool(result and result.get("status") == Verdict.MET),
+            "extent": "",
+            "lead": [],
+            "rest": snap.treatments,
+            "reasons": [],
+        }
+    lead = [pages[s] for s in plan.get("pages", []) if s in pages]
+    rest = [t for t in snap.treatments if t not in lead]
+    return {
+        "met": True,
+        "extent": plan.get("extent", "unknown"),
+        "lead": lead,
+        "rest": rest,
+        "reasons": plan.get("reasons", []),
+    }
+
+
+# The empty checklist is the same for everyone (no CSRF token, no session), so
+# it is rendered once per content version; serving the cached bytes costs almost nothing.
+_EMPTY_PAGE: dict[str, tuple[bytes, bytes]] = {}
+
+
+def _page_context(
+    request: HttpRequest, form: CaseForm, result: dict[str, Any] | None, snap: Snapshot
+) -> dict[str, Any]:
+    posted = form.data.get("criteria_set") if form.is_bound else None
+    chosen = posted if isinstance(posted, str) and posted in snap.book.sets else snap.book.default_set
+    units = form.data.get("units") if form.is_bound else None
+    context = _result_context(request, form, result, snap)
+    context_messages = context["field_messages"]
+    return context | {
+        "layout": form.layout,
+        "all_groups": form.layout.sets[chosen],
+        "chosen_set": chosen,
+        "unit_system": units if units in ("SI", "US") else site_units(),
+        "set_groups_json": _set_groups_json(form.layout),
+        "not_counted_note": form.layout.not_counted_notes.get(chosen, ""),
+        "criteria_sets": snap.criteria_sets,
+        "values": form.data if form.is_bound else {},
+        # Each criterion's status, for the line whose own control is "Not assessed".
+        "derived": {c["code"]: c["status"] for c in result["criteria"]} if result else {},
+        "field_errors": {m["code"]: m["text"] for m in context_messages if m["kind"] == "error"},
+        "warnings_by_code": {m["code"]: m["text"] for m in context_messages if m["kind"] == "warning"},
+    }
+
+
+def _set_groups_json(layout: Any) -> str:
+    """Per set: the criteria's grouping and the sub-findings it does not count (with the note
+    shown next to them), for the page to follow a change of set without a request."""
+    return json.dumps(
+        {
+            slug: {
+                "groups": [
+                    {"role": g.role, "title": g.title, "intro": g.intro, "criteria": list(g.criteria)}
+                    for g in groups
+                ],
+                "not_counted": list(layout.not_counted.get(slug, ())),
+                "note": layout.not_counted_notes.get(slug, ""),
+            }
+            for slug, groups in layout.sets.items()
+        }
+    )
+
+
+def _empty_checklist(request: HttpRequest, snap: Snapshot) -> HttpResponse:
+    """The empty page, plain and gzipped, both rendered once per content version."""
+    pages = _EMPTY_PAGE.get(snap.stamp)
+    if pages is None:
+        form = CaseForm(None, snapshot=snap)
+        html = render(request, "checklist/checklist.html", _page_context(request, form, None, snap)).content
+        # mtime=0 keeps the compressed bytes identical between processes.
+        pages = (html, gzip.compress(html, compresslevel=6, mtime=0))
+        _EMPTY_PAGE.clear()
+        _EMPTY_PAGE[snap.stamp] = pages
+    html, compressed = pages
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(compressed)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(html)
+    patch_vary_headers(response, ("Accept-Encoding",))
+    return response
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def checklist(request: HttpRequest) -> HttpResponse:
+    """The checklist page, or (for htmx, and at /result) just its result."""
+    return _checklist(request, partial=False)
+
+
+def _checklist(request: HttpRequest, partial: bool) -> HttpResponse:
+    """The partial carries the field messages as out-of-band swaps in the body:
+    nothing a clinician typed ever goes into a response header.
+    """
+    snap = snapshot()
+    if request.method != "POST":
+        return _empty_checklist(request, snap)
+    form, result = _evaluate_form(request, snap)
+    if partial or getattr(request, "htmx", False):
+        context = _result_context(request, form, result, snap, with_reports=False)
+        # A plain context, not a RequestContext: the partial reads nothing the context
+        # processors add, and skipping them is measurable on a per-click request.
+        return HttpResponse(get_template("checklist/checklist.html#live").render(context))
+    status = 400 if form.errors else 200
+    return render(
+        request, "checklist/checklist.html", _page_context(request, form, result, snap), status=status
+    )
+
+
+def no_store(view: Any) -> Any:
+    """``never_cache`` as a constant header: Django's parses and rebuilds Cache-Control and
+    formats an Expires date on every response, ~35 us on the per-click live result."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = view(request, *args, **kwargs)
+        response["Cache-Control"] = NEVER_CACHE
+        return response
+
+    return wrapped
+
+
+# What django.utils.cache.add_never_cache_headers writes.
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+@csrf_exempt
+@no_store
+@require_http_methods(["POST"])
+def result_fragment(request: HttpRequest) -> HttpResponse:
+    """The result alone: the same view as the page, asked for its partial."""
+    return _checklist(request, partial=True)
+
+
+@csrf_exempt
+@no_store
+@require_http_methods(["POST"])
+def note(request: HttpRequest) -> HttpResponse:
+    """The copy-to-note texts for the posted case, fetched when "Copy to note" is opened.
+
+    They are left out of the live result: two plain-text reports on every click,
+    for a note copied once at the end.
+    """
+    snap = snapshot()
+    form, result = _evaluate_form(request, snap)
+    reports = _reports(form, result, snap, timezone.localdate())
+    return HttpResponse(get_template("checklist/checklist.html#note").render({"reports": reports}))
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["POST"])
+def report(request: HttpRequest) -> HttpResponse:
+    """Print view of the current case (posted, so nothing lands in a URL or an access log)."""
+    snap = snapshot()
+    form, result = _evaluate_form(request, snap)
+    context = _result_context(request, form, result, snap)
+    return render(request, "checklist/report.html", context, status=200 if not form.errors else 400)
+
+
+@require_GET
+def criteria(request: HttpRequest) -> HttpResponse:
+    snap = snapshot()
+    sets = []
+    for s in snap.criteria_sets:
+        rule = snap.book.sets[s["slug"]]
+        sets.append(
+            {
+                **s,
+                "rule": rule,
+                "groups": [
+                    ("Mandatory (all required)", [_crit_label(snap, rule, c) for c in rule.mandatory], None),
+                    ("Other major", [_crit_label(snap, rule, c) for c in rule.major], rule.major_min),
+                    ("Minor", [_crit_label(snap, rule, c) for c in rule.minor], rule.minor_min),
+                ],
+                "refs": _refs(snap, s),
+                "overdue": models.is_overdue(s.get("next_review_due")),
+            }
+        )
+    return render(request, "checklist/criteria.html", {"sets": sets, "thresholds": _thresholds(snap)})
+
+
+_SYMBOLS = dict(models.Threshold.Comparator.choices)
+_SEXES = dict(models.Threshold.Sex.choices)
+
+
+def _thresholds(snap: Snapshot) -> list[dict[str, Any]]:
+    """The live release's thresholds, never the draft's. Keys mirror the model's display methods."""
+    labels = {lab["code"]: lab["label"] for lab in snap.labs}
+    out = []
+    for t in snap.thresholds:
+        ref = t.get("reference")
+        lab = LABS.get(t["lab"])
+        out.append(
+            {
+                **t,
+                "get_comparator_display": _SYMBOLS.get(t["comparator"], t["comparator"]),
+                "get_sex_display": _SEXES.get(t.get("sex", ""), ""),
+                "reference": snap.references.get(ref[0]) if ref else None,
+                # A clinician reads "Platelets > 450 x10^9/L", not "platelets_10e9_l > 450.0".
+                "lab_label": labels.get(t["lab"], t["lab"]),
+                "value_display": f"{t['value']:g}",
+                "unit": display_unit(lab.unit) if lab else "",  # the engine's unit wording
+            }
+        )
+    return out
+
+
+def _crit_label(snap: Snapshot, rule: Any, code: str) -> str:
+    return rule.labels.get(code) or snap.book.criterion_names[code]
+
+
+def _page(pages: tuple[dict[str, Any], ...], key: str, value: str) -> dict[str, Any]:
+    page = next((p for p in pages if p[key] == value), None)
+    if page is None:
+        raise Http404("No such page")
+    return page
+
+
+def _refs(snap: Snapshot, item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [snap.references[r[0]] for r in item.get("references", []) if r[0] in snap.references]
+
+
+@require_GET
+def differential(request: HttpRequest, code: str) -> HttpResponse:
+    snap = snapshot()
+    page = _page(snap.differentials, "code", code)
+    refs = _refs(snap, page)
+    return render(
+        request,
+        "checklist/differential.html",
+        {"page": page, "refs": refs, "differentials": snap.differentials},
+    )
+
+
+@require_GET
+def differentials(request: HttpRequest) -> HttpResponse:
+    return render(request, "checklist/differentials.html", {"differentials": snapshot().differentials})
+
+
+@require_GET
+def treatments(request: HttpRequest) -> HttpResponse:
+    return render(request, "checklist/treatments.html", {"treatments": snapshot().treatments})
+
+
+@require_GET
+def treatment(request: HttpRequest, slug: str) -> HttpResponse:
+    snap = snapshot()
+    page = _page(snap.treatments, "slug", slug)
+    refs = _refs(snap, page)
+    return render(
+        request, "checklist/treatment.html", {"page": page, "refs": refs, "treatments": snap.treatments}
+    )
+
+
+@require_GET
+def references(request: HttpRequest) -> HttpResponse:
+    refs = sorted(snapshot().references.values(), key=lambda r: r["short"])
+    return render(request, "checklist/references.html", {"refs": refs})
+
+
+@require_GET
+def about(request: HttpRequest) -> HttpResponse:
+    snap = snapshot()
+    overdue = []
+    # From the live release: the public page describes what is served, not the draft.
+    for kind, items, name in (
+        ("criteria set", snap.criteria_sets, "name"),
+        ("criterion", snap.criteria, "name"),
+        ("threshold", snap.thresholds, "label"),
+        ("differential", snap.differentials, "name"),
+        ("treatment", snap.treatments, "name"),
+    ):
+        for item in items:
+            if models.is_overdue(item.get("next_review_due")):
+                overdue.append({"kind": kind, "name": item[name], "due": item["next_review_due"]})
+    return render(
+        request,
+        "checklist/about.html",
+        {
+            "intended_use": snap.texts.get("intended_use"),
+            "about": snap.texts.get("about"),
+            "release": snap.release,
+            "sets": snap.criteria_sets,
+            "overdue": overdue,
+        },
+    )
+
+
+@require_GET
+def changelog(request: HttpRequest) -> HttpResponse:
+    releases = models.ContentRelease.objects.published()
+    return render(request, "checklist/changelog.html", {"releases": releases})
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
