@@ -727,7 +727,7 @@ def case_summary_html(case: Any, criteria_set: str = "") -> str:
 def expectation_html(expected: Any) -> str:
     if not isinstance(expected, dict):
         return format_html("<p>{}</p>", "Expectation is not an object.")
-    from checklist.web.templatetags.checklist_tags import criterion_word, verdict_verb
+    from checklist.engine.diagnosis.words import criterion_word, verdict_verb
 
     items = []
     if expected.get("status"):

@@ -25,8 +25,8 @@ from checklist.engine.diagnosis.book import from_records
 from checklist.engine.diagnosis.evaluate import evaluate
 from checklist.engine.diagnosis.golden import differences
 from checklist.engine.diagnosis.rulebook import RuleBook, RuleBookError
+from checklist.engine.diagnosis.words import criterion_word, verdict_verb
 from checklist.engine.inputs import InputError, parse_case
-from checklist.web.templatetags.checklist_tags import criterion_word, verdict_verb
 
 
 @dataclass

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -31,13 +32,12 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from checklist.content.rule_book import snapshot
 from checklist.ehr import fhir_map
-from checklist.web import views
 
 COOKIE = "poemsaid_smart_launch"
 COOKIE_SALT = "poemsaid.smart.launch"
@@ -294,7 +294,10 @@ def callback(request: HttpRequest) -> HttpResponse:
     request.POST = form_data(extract)  # type: ignore[assignment]
     request.ehr_record = record_annotations(extract, today)  # type: ignore[attr-defined]
     request.ehr_stale_days = fhir_map.STALE_AFTER_DAYS  # type: ignore[attr-defined]
-    response = views.checklist(request)
+    # The page is the web room's; it is found through the URL conf, the contract between
+    # rooms, so the EHR room does not import the web room.
+    checklist_page: Callable[[HttpRequest], HttpResponse] = resolve(reverse("checklist:checklist")).func
+    response = checklist_page(request)
     pending.pop(state, None)
     _write_pending(response, pending)  # the state is used once
     return response

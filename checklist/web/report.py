@@ -9,7 +9,7 @@ from typing import Any
 
 from checklist.content.rule_book import Snapshot
 from checklist.engine.diagnosis.result import Level, Status
-from checklist.web.templatetags.checklist_tags import criterion_word, group_word, status_headline
+from checklist.engine.diagnosis.words import criterion_word, group_word, status_headline
 
 
 def _headline(result: dict[str, Any], major: list[dict[str, Any]]) -> str:

@@ -26,11 +26,11 @@ from checklist.content import models
 from checklist.content.rule_book import Snapshot, snapshot
 from checklist.engine.diagnosis.evaluate import evaluate
 from checklist.engine.diagnosis.result import Verdict
+from checklist.engine.diagnosis.words import status_headline
 from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import LABS
 from checklist.web.forms import CaseForm, read_posted, site_units
 from checklist.web.report import major_cautions, plain_text_report, short_report
-from checklist.web.templatetags.checklist_tags import status_headline
 
 
 def _evaluate_form(request: HttpRequest, snap: Snapshot) -> tuple[CaseForm, dict[str, Any] | None]:

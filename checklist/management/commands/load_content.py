@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from checklist.content.models import CriteriaSet
-from checklist.ehr.models import LoincMapping
 from checklist.content.publishing import publish_seed
+from checklist.ehr.models import LoincMapping
 
 SEED_FIXTURES = ("checklist_content", "content_pages", "loinc_mappings")
 

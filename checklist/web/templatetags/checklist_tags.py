@@ -6,53 +6,15 @@ from typing import Any
 
 from django import template
 
-from checklist.engine.diagnosis.result import Status, Verdict
+from checklist.engine.diagnosis import words
+from checklist.engine.diagnosis.result import Status
 from checklist.engine.diagnosis.rulebook import display_unit
-from checklist.engine.vocabulary import Group
 
 register = template.Library()
 
-# Keyed by the engine's enums (StrEnum: they look up by the JSON strings too), so a status
-# word is defined once, in the engine. "Unknown" rather than "not assessed": since §f.2 A1 a
-# criterion can be unknown with its value given (the specimen or sex decides); the reason says why.
-_CRITERION: dict[str, str] = {Status.MET: "met", Status.NOT_MET: "not met", Status.UNKNOWN: "unknown"}
-_HEADLINE: dict[str, str] = {
-    Verdict.MET: "Meets the criteria",
-    Verdict.NOT_MET: "Does not meet the criteria",
-    Verdict.INCOMPLETE: "Incomplete: cannot be decided yet",
-}
-# How a case moves in a regression message: "from Meets to Does not meet".
-_VERB: dict[str, str] = {
-    Verdict.MET: "Meets",
-    Verdict.NOT_MET: "Does not meet",
-    Verdict.INCOMPLETE: "Incomplete",
-}
-_SHORT: dict[str, str] = {Verdict.MET: "Met", Verdict.NOT_MET: "Not met", Verdict.INCOMPLETE: "Incomplete"}
-_GROUP: dict[str, str] = {Group.MANDATORY: "mandatory", Group.MAJOR: "other major", Group.MINOR: "minor"}
-
-
-def verdict_verb(status: str) -> str:
-    return _VERB.get(status, status)
-
-
-@register.filter
-def criterion_word(status: str) -> str:
-    return _CRITERION.get(status, status)
-
-
-@register.filter
-def status_headline(status: str) -> str:
-    return _HEADLINE.get(status, status)
-
-
-@register.filter
-def status_short(status: str) -> str:
-    return _SHORT.get(status, status)
-
-
-@register.filter
-def group_word(group: str) -> str:
-    return _GROUP.get(group, group)
+# The words are the engine's (diagnosis.words); here they become template filters.
+for _name in ("verdict_verb", "criterion_word", "status_headline", "status_short", "group_word"):
+    register.filter(_name, getattr(words, _name))
 
 
 @register.filter

@@ -28,13 +28,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from checklist.web.templatetags.checklist_tags import (
-    criterion_word,
-    derived_word,
-    group_word,
-    status_headline,
-    status_short,
-)
+from checklist.engine.diagnosis.words import criterion_word, group_word, status_headline, status_short
+from checklist.web.templatetags.checklist_tags import derived_word
 
 register = template.Library()
 
