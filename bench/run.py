@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -143,6 +144,7 @@ def prepare(tmp):
             "CONTENT_STAMP_FILE": str(tmp / "content-stamp"),
             "GUNICORN_ACCESS_LOG": "off",
             "LOG_LEVEL": "WARNING",
+            "BENCH_FLOOR_DIR": str(tmp),
         }
     )
     cleanup = []
@@ -230,26 +232,25 @@ def bench_load(tmp, seconds, connections, rounds):
     try:
         _wait(base + "/healthz", server)
         api = json.dumps(TYPICAL_CASE, separators=(",", ":")).encode()
+        capture_floors(tmp, base, api, form_body(TYPICAL_CASE))
         targets = {
             "GET /trivial": ("/trivial", wrk_script(tmp, "trivial", "GET")),
             "POST /api/v1/evaluate": (
                 "/api/v1/evaluate",
                 wrk_script(tmp, "api", "POST", api, {"Content-Type": "application/json"}),
             ),
+            "POST /floor/json": (
+                "/floor/json",
+                wrk_script(tmp, "floor_json", "POST", api, {"Content-Type": "application/json"}),
+            ),
             "GET / (gzip)": ("/", wrk_script(tmp, "page", "GET", None, {"Accept-Encoding": "gzip"})),
             "POST /result": (
                 "/result",
-                wrk_script(
-                    tmp,
-                    "result",
-                    "POST",
-                    form_body(TYPICAL_CASE),
-                    {
-                        "Content-Type": "application/x-www-form-urlencoded",
-                        "Accept-Encoding": "gzip",
-                        "HX-Request": "true",
-                    },
-                ),
+                wrk_script(tmp, "result", "POST", form_body(TYPICAL_CASE), FORM_HEADERS),
+            ),
+            "POST /floor/form": (
+                "/floor/form",
+                wrk_script(tmp, "floor_form", "POST", form_body(TYPICAL_CASE), FORM_HEADERS),
             ),
         }
         runs = {name: [] for name in targets}
@@ -270,6 +271,27 @@ def bench_load(tmp, seconds, connections, rounds):
         stack.stop(server)
         for fn in cleanup:
             fn()
+
+
+FORM_HEADERS = {
+    "Content-Type": "application/x-www-form-urlencoded",
+    "Accept-Encoding": "gzip",
+    "HX-Request": "true",
+}
+
+
+def capture_floors(tmp, base, api_body, form):
+    """The floors answer the real views' own answers (bench/urls.py), captured here once."""
+    for name, url, body, ctype in (
+        ("api.json", "/api/v1/evaluate", api_body, "application/json"),
+        ("result.html", "/result", form, "application/x-www-form-urlencoded"),
+    ):
+        headers = {"Content-Type": ctype}
+        if name == "result.html":
+            headers["HX-Request"] = "true"
+        request = urllib.request.Request(base + url, data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            (tmp / name).write_bytes(response.read())
 
 
 def stack_port():
@@ -341,6 +363,23 @@ def main():
             f"{r['cpu_us']:>10.0f} {r['cpu_ratio']:>9.2f}  {r['rps_rounds']}"
             + (f"  NON-2xx: {r['non_2xx']}" if r["non_2xx"] else "")
         )
+    floors = {}
+    for path, floor in (("POST /api/v1/evaluate", "POST /floor/json"), ("POST /result", "POST /floor/form")):
+        r, f = results[path], results[floor]
+        floors[path] = {
+            "floor": floor,
+            "ratio": r["rps"] / f["rps"],
+            "cpu_ratio": f["cpu_us"] / r["cpu_us"],
+            "extra_cpu_us": r["cpu_us"] - f["cpu_us"],
+        }
+    target = {"POST /api/v1/evaluate": 0.9, "POST /result": 0.8}
+    for path, x in floors.items():
+        print(
+            f"   {path} against {x['floor']}: {x['ratio']:.2f}x by req/s, "
+            f"{x['cpu_ratio']:.2f}x by server CPU per request "
+            f"({x['extra_cpu_us']:.0f} us more per request; target >= {target[path]}x)"
+        )
+    report["floors"] = floors
     api = results["POST /api/v1/evaluate"]["ratio"]
     print(
         f"   API {api:.2f}x trivial by req/s, "
