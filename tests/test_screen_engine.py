@@ -233,6 +233,8 @@ def test_not_assessed_never_counts_as_absent():
     out = _out({"values": raised})
     assert out["category"] == "screen_depends_on_input"
     assert "COPD" in out["message"]
+    # Only what decides is asked for: the undated tests change nothing here.
+    assert "date" not in out["message"]
     # null is not assessed too, never false.
     nulls = _out({"values": {**raised, "copd": None}})
     assert nulls["category"] == "screen_depends_on_input"
@@ -243,7 +245,9 @@ def test_not_assessed_never_counts_as_absent():
         "vegf_pg_ml": 50,
         "vegf_specimen": "plasma",
     }
-    assert _out({"values": neg})["category"] == "screen_depends_on_input"
+    undated = _out({"values": neg})
+    assert undated["category"] == "screen_depends_on_input"
+    assert "date of the serum immunofixation" in undated["message"] and "specimen" not in undated["message"]
 
 
 def test_not_assessed_lists_codes_in_page_order_without_details_of_missing_results():

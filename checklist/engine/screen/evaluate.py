@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .flags import FlagResult, State, evaluate_flags
+from .flags import FlagResult, State, evaluate_flags, passes, show
 from .inputs import ScreenInput
 from .rules import CategoryRule, ScreenRules
 
@@ -115,32 +115,56 @@ class World:
     flags: frozenset[str]  # fired, with rf_vegf_raised as this world has it
 
 
-def _worlds(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]) -> list[tuple[World, str]]:
-    """Each possible world, with the words for the input that makes it (for "depends on")."""
+# The inputs a world can vary, in the order "depends on" names them.
+_DIMENSIONS = ("specimen", "confounders", "ife_date", "vegf_date")
+
+
+def _options(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]) -> dict[str, list[Any]]:
     vegf = flags["rf_vegf_raised"].state
-    raised_options = (
-        [(True, "plasma"), (False, "serum")] if vegf is State.UNDETERMINED else [(vegf is State.FIRED, "")]
-    )
     conf_codes = [c.code for c in rules.confounders]
     if any(inp.yes(c) for c in conf_codes):
-        conf_options = [(True, "")]
+        confounded = [True]
     elif all(inp.no(c) for c in conf_codes):
-        conf_options = [(False, "")]
+        confounded = [False]
     else:
-        conf_options = [(True, "c"), (False, "c")]
+        confounded = [True, False]
     months = rules.recency_months
     ife_age = test_age(inp, "m_protein_present", "sife_date", months)
     vegf_age = test_age(inp, "vegf_pg_ml", "vegf_date", months)
-    ife_options = [RECENT, STALE] if ife_age == UNDATED else [ife_age]
-    vegf_options = [RECENT, STALE] if vegf_age == UNDATED else [vegf_age]
-    fired = {code for code, f in flags.items() if f.state is State.FIRED and code != "rf_vegf_raised"}
-    out: list[tuple[World, str]] = []
-    for (raised, _s), (conf, _c), ife, vg in itertools.product(
-        raised_options, conf_options, ife_options, vegf_options
-    ):
-        world_flags = frozenset(fired | ({"rf_vegf_raised"} if raised else set()))
-        out.append((World(raised, conf, ife, vg, world_flags), ""))
-    return out
+    return {
+        "specimen": [True, False] if vegf is State.UNDETERMINED else [vegf is State.FIRED],
+        "confounders": confounded,
+        "ife_date": [RECENT, STALE] if ife_age == UNDATED else [ife_age],
+        "vegf_date": [RECENT, STALE] if vegf_age == UNDATED else [vegf_age],
+    }
+
+
+def _decide(
+    inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]
+) -> tuple[str | None, tuple[str, ...]]:
+    """The category all possible worlds agree on (or None), and the inputs whose value changes it."""
+    predicates = _predicates(inp, flags)
+    options = _options(inp, rules, flags)
+    fired = frozenset(c for c, f in flags.items() if f.state is State.FIRED and c != "rf_vegf_raised")
+    outcome: dict[tuple[Any, ...], str] = {}
+    for combo in itertools.product(*(options[d] for d in _DIMENSIONS)):
+        raised, confounded, ife, vegf = combo
+        world = World(raised, confounded, ife, vegf, fired | ({"rf_vegf_raised"} if raised else frozenset()))
+        outcome[combo] = next(c.code for c in rules.categories if predicates[c.code](world))
+    if len(set(outcome.values())) == 1:
+        return next(iter(outcome.values())), ()
+    # A dimension decides when changing it alone changes the category.
+    decides = tuple(
+        d
+        for i, d in enumerate(_DIMENSIONS)
+        if any(
+            outcome[a] != outcome[b]
+            for a in outcome
+            for b in outcome
+            if a[i] != b[i] and all(a[j] == b[j] for j in range(len(_DIMENSIONS)) if j != i)
+        )
+    )
+    return None, decides
 
 
 def _predicates(inp: ScreenInput, flags: Mapping[str, FlagResult]) -> dict[str, Callable[[World], bool]]:
@@ -172,36 +196,28 @@ def _predicates(inp: ScreenInput, flags: Mapping[str, FlagResult]) -> dict[str, 
 
 
 def run_screen(inp: ScreenInput, rules: ScreenRules) -> ScreenResult:
+    """The screen's answer for a parsed input (clinical.md §i.5: the first category that matches)."""
     flags = evaluate_flags(inp, rules)
-    predicates = _predicates(inp, flags)
-    worlds = [w for w, _ in _worlds(inp, rules, flags)]
-    chosen = {next(c.code for c in rules.categories if predicates[c.code](w)) for w in worlds}
+    agreed, decides = _decide(inp, rules, flags)
     by_code = {c.code: c for c in rules.categories}
-    notes = _notes(inp, rules, flags)
-    if len(chosen) == 1:
-        category = by_code[chosen.pop()]
-        decides = ""
-    else:
-        category = by_code["screen_depends_on_input"]
-        decides = _what_decides(inp, rules, flags)
+    category = by_code[agreed or "screen_depends_on_input"]
     red_flags = _red_flags(inp, rules, flags)
     tests = _tests(inp, rules, flags, category)
-    message = _message(inp, rules, category, red_flags, tests, decides)
-    return ScreenResult(category.code, message, red_flags, tests, notes, _not_assessed(inp, rules))
+    message = _message(inp, rules, category, red_flags, tests, _what_decides(inp, rules, decides))
+    return ScreenResult(
+        category.code, message, red_flags, tests, _notes(inp, rules, flags), _not_assessed(inp, rules)
+    )
 
 
-def _what_decides(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]) -> str:
-    parts: list[str] = []
-    if flags["rf_vegf_raised"].state is State.UNDETERMINED:
-        parts.append("the VEGF specimen (serum or plasma) or the lab's upper limit")
-    conf = [c for c in rules.confounders if not inp.given(c.code)]
-    if conf and not any(inp.yes(c.code) for c in rules.confounders):
-        parts.append("whether any of these is present: " + ", ".join(c.words for c in conf))
-    if inp.given("m_protein_present") and "sife_date" not in inp.dates:
-        parts.append("the date of the serum immunofixation")
-    if inp.given("vegf_pg_ml") and "vegf_date" not in inp.dates:
-        parts.append("the date of the VEGF")
-    return "; ".join(parts)
+def _what_decides(inp: ScreenInput, rules: ScreenRules, decides: tuple[str, ...]) -> str:
+    unasked = ", ".join(c.words for c in rules.confounders if not inp.given(c.code))
+    words = {
+        "specimen": "the VEGF specimen (serum or plasma) or the lab's upper limit",
+        "confounders": f"whether any of these is present: {unasked}",
+        "ife_date": "the date of the serum immunofixation",
+        "vegf_date": "the date of the VEGF",
+    }
+    return "; ".join(words[d] for d in decides)
 
 
 def _red_flags(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]) -> tuple[RedFlag, ...]:
@@ -301,8 +317,6 @@ def _notes(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]
     if vegf.state is State.UNDETERMINED and lab is not None:
         out.append(Note("vegf_specimen_decides", vegf.reason))
     if vegf.state is State.FIRED and vegf.branch == "uln" and lab is not None:
-        from .flags import passes, show
-
         specimen = inp.choices.get("vegf_specimen", "unknown")
         keys = [specimen] if specimen in ("plasma", "serum") else ["plasma", "serum"]
         below = [
