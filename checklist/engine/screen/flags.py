@@ -78,10 +78,10 @@ def _lambda(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
     heavy = inp.choices.get("heavy_chain_type")
     if heavy in rules.lambda_excluded_heavy_chains:
         return FlagResult(code, State.ABSENT, f"{heavy} M-protein: not counted (clinical.md §i.3 I-R2).")
-    if light is None or light == "unknown":
+    if light is None or light in rules.untyped_light_chains:
         return FlagResult(code, State.NOT_ASSESSED)
     if light in rules.lambda_light_chains:
-        typed = f"{heavy}-" if heavy not in (None, "unknown") else ""
+        typed = f"{heavy}-" if heavy is not None and heavy not in rules.untyped_heavy_chains else ""
         return FlagResult(
             code,
             State.FIRED,
@@ -98,7 +98,7 @@ def _mprotein_any(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
     if not inp.yes("m_protein_present"):
         return FlagResult(code, State.NOT_ASSESSED)
     heavy = inp.choices.get("heavy_chain_type")
-    if heavy is None or heavy == "unknown":
+    if heavy is None or heavy in rules.untyped_heavy_chains:
         return FlagResult(code, State.NOT_ASSESSED)
     if heavy in rules.mprotein_any_heavy_chains:
         return FlagResult(

@@ -168,6 +168,9 @@ class ScreenRules:
     lambda_light_chains: frozenset[str]
     lambda_excluded_heavy_chains: frozenset[str]
     mprotein_any_heavy_chains: frozenset[str]
+    # Typings that do not say which chain (biclonal: light chains not stated, A11): not assessed.
+    untyped_light_chains: frozenset[str]
+    untyped_heavy_chains: frozenset[str]
     igm_heavy_chains: frozenset[str]
     igm_findings: tuple[str, ...]
     systemic_feature_codes: tuple[str, ...]
@@ -300,6 +303,8 @@ def _build(data: Mapping[str, Any]) -> ScreenRules:
         lambda_light_chains=frozenset(_tuple(data["lambda_light_chains"])),
         lambda_excluded_heavy_chains=frozenset(_tuple(data["lambda_excluded_heavy_chains"])),
         mprotein_any_heavy_chains=frozenset(_tuple(data["mprotein_any_heavy_chains"])),
+        untyped_light_chains=frozenset(_tuple(data["untyped_light_chains"])),
+        untyped_heavy_chains=frozenset(_tuple(data["untyped_heavy_chains"])),
         igm_heavy_chains=frozenset(_tuple(data["igm_pattern"]["heavy_chains"])),
         igm_findings=_tuple(data["igm_pattern"]["findings"]),
         systemic_feature_codes=_tuple(data["systemic_feature_codes"]),
