@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evaluate import NOT_DONE, STALE, UNDATED, test_age
+from .evaluate import NOT_DONE, STALE, UNDATED, age_of_test
 from .flags import State, evaluate_flags
 from .inputs import ScreenInput
 from .rules import CodeList, ScreenRules
@@ -104,7 +104,7 @@ def card_decision(
             ("serum_ife", "m_protein_present", "sife_date"),
         )
         # A result from the chart without a date cannot be shown to be recent.
-        if test_age(chart, result, date_code, months) in (NOT_DONE, STALE, UNDATED)
+        if age_of_test(chart, result, date_code, months) in (NOT_DONE, STALE, UNDATED)
     )
     if found:
         why = "red_flag"

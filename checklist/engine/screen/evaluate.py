@@ -94,7 +94,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise ValueError(day)  # pragma: no cover - day 28 exists in every month
 
 
-def test_age(inp: ScreenInput, result_code: str, date_code: str, months: int) -> str:
+def age_of_test(inp: ScreenInput, result_code: str, date_code: str, months: int) -> str:
     """not_done, recent (up to ``months`` months 0 days old), stale, or undated."""
     if not inp.given(result_code):
         return NOT_DONE
@@ -129,8 +129,8 @@ def _options(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResul
     else:
         confounded = [True, False]
     months = rules.recency_months
-    ife_age = test_age(inp, "m_protein_present", "sife_date", months)
-    vegf_age = test_age(inp, "vegf_pg_ml", "vegf_date", months)
+    ife_age = age_of_test(inp, "m_protein_present", "sife_date", months)
+    vegf_age = age_of_test(inp, "vegf_pg_ml", "vegf_date", months)
     return {
         "specimen": [True, False] if vegf is State.UNDETERMINED else [vegf is State.FIRED],
         "confounders": confounded,
@@ -253,8 +253,8 @@ def _tests(
 ) -> tuple[TestToOrder, ...]:
     months = rules.recency_months
     missing = {
-        "serum_ife_flc": test_age(inp, "m_protein_present", "sife_date", months) in (NOT_DONE, STALE),
-        "vegf": test_age(inp, "vegf_pg_ml", "vegf_date", months) in (NOT_DONE, STALE),
+        "serum_ife_flc": age_of_test(inp, "m_protein_present", "sife_date", months) in (NOT_DONE, STALE),
+        "vegf": age_of_test(inp, "vegf_pg_ml", "vegf_date", months) in (NOT_DONE, STALE),
         "fbc": not inp.given("platelets_10e9_l"),
         "skeletal_imaging": False,
     }
@@ -347,7 +347,7 @@ def _notes(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]
         ("serum_ife", "m_protein_present", "sife_date"),
         ("vegf", "vegf_pg_ml", "vegf_date"),
     ):
-        age = test_age(inp, result, date_code, months)
+        age = age_of_test(inp, result, date_code, months)
         test = rules.test_names[name_key]
         if age == UNDATED:
             out.append(Note(f"{name_key}_undated", words["test_undated"].format(test=test, months=months)))
