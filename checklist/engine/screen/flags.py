@@ -1,0 +1,213 @@
+"""The red flags of clinical.md §i.3, each fired, absent, not assessed, or (VEGF) undetermined.
+
+A flag fires only on "yes" or on a value; "not assessed" never counts as absent.
+Numbers are compared exactly in the unit they were entered in: the threshold is
+converted into that unit with the exact decimal factor, and the entered value is
+never rounded (clinical.md §f.3 A10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+from ..inputs import display_unit, format_value
+from .inputs import LabValue, ScreenInput
+from .rules import ScreenRules, Threshold
+
+
+class State(StrEnum):
+    FIRED = "fired"
+    ABSENT = "absent"
+    NOT_ASSESSED = "not_assessed"
+    UNDETERMINED = "undetermined"  # the answer depends on an input not given (A1)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagResult:
+    code: str
+    state: State
+    reason: str = ""
+    branch: str = ""
+    because: tuple[str, ...] = ()  # the input codes that fired it
+
+
+def exact(x: float) -> Fraction:
+    # repr is the shortest decimal that reads back as the same float: the digits as typed.
+    return Fraction(repr(float(x)))
+
+
+def in_unit(canonical: float, lab: LabValue) -> Fraction:
+    """A canonical-unit number expressed exactly in the unit ``lab`` was entered in."""
+    return exact(canonical) / exact(lab.factor)
+
+
+def passes(t: Threshold, lab: LabValue) -> tuple[bool, Fraction]:
+    """Whether the entered value passes ``t``, and the threshold in the entered unit."""
+    # Thresholds are seeded in the lab's canonical unit (rules._check refuses other units).
+    limit = in_unit(t.value, lab) if t.unit != lab.unit else exact(t.value)
+    value = exact(lab.value)
+    return (value > limit if t.comparison == ">" else value >= limit), limit
+
+
+def show(value: Fraction | float, unit: str) -> str:
+    return f"{format_value(float(value), 6)}{display_unit(unit)}"
+
+
+def evaluate_flags(inp: ScreenInput, rules: ScreenRules) -> dict[str, FlagResult]:
+    return {
+        "rf_lambda_mprotein": _lambda(inp, rules),
+        "rf_mprotein_any": _mprotein_any(inp, rules),
+        "rf_thrombocytosis": _platelets(inp, rules),
+        "rf_vegf_raised": vegf_flag(inp, rules),
+        "rf_systemic_feature": _any_yes("rf_systemic_feature", inp, rules.systemic_feature_codes, rules),
+        "rf_clinical_profile": _any_yes("rf_clinical_profile", inp, rules.clinical_profile_codes, rules),
+        "rf_ncs_profile": _ncs(inp, rules),
+        "rf_ivig_refractory": _any_yes("rf_ivig_refractory", inp, ("ivig_refractory",), rules),
+    }
+
+
+def _lambda(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
+    code = "rf_lambda_mprotein"
+    if inp.no("m_protein_present"):
+        return FlagResult(code, State.ABSENT, "No M-protein on immunofixation.")
+    if not inp.yes("m_protein_present"):
+        return FlagResult(code, State.NOT_ASSESSED)
+    light = inp.choices.get("light_chain_type")
+    heavy = inp.choices.get("heavy_chain_type")
+    if heavy in rules.lambda_excluded_heavy_chains:
+        return FlagResult(code, State.ABSENT, f"{heavy} M-protein: not counted (clinical.md §i.3 I-R2).")
+    if light is None or light in rules.untyped_light_chains:
+        return FlagResult(code, State.NOT_ASSESSED)
+    if light in rules.lambda_light_chains:
+        typed = f"{heavy}-" if heavy is not None and heavy not in rules.untyped_heavy_chains else ""
+        return FlagResult(
+            code,
+            State.FIRED,
+            f"{typed}{light.replace('_', ' ')} M-protein on immunofixation.",
+            because=("m_protein_present", "light_chain_type"),
+        )
+    return FlagResult(code, State.ABSENT, f"Light chain {light}.")
+
+
+def _mprotein_any(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
+    code = "rf_mprotein_any"
+    if inp.no("m_protein_present"):
+        return FlagResult(code, State.ABSENT, "No M-protein on immunofixation.")
+    if not inp.yes("m_protein_present"):
+        return FlagResult(code, State.NOT_ASSESSED)
+    heavy = inp.choices.get("heavy_chain_type")
+    if heavy is None or heavy in rules.untyped_heavy_chains:
+        return FlagResult(code, State.NOT_ASSESSED)
+    if heavy in rules.mprotein_any_heavy_chains:
+        return FlagResult(
+            code,
+            State.FIRED,
+            f"{heavy} M-protein on immunofixation.",
+            because=("m_protein_present", "heavy_chain_type"),
+        )
+    return FlagResult(code, State.ABSENT, f"Heavy chain {heavy}.")
+
+
+def _platelets(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
+    code = "rf_thrombocytosis"
+    lab = inp.labs.get("platelets_10e9_l")
+    if lab is None:
+        return FlagResult(code, State.NOT_ASSESSED)
+    t = rules.thresholds["platelets"]
+    ok, limit = passes(t, lab)
+    shown = show(lab.value, lab.unit)
+    if ok:
+        return FlagResult(
+            code, State.FIRED, f"Platelets {shown} > {show(limit, lab.unit)}.", because=("platelets_10e9_l",)
+        )
+    return FlagResult(code, State.ABSENT, f"Platelets {shown}: not above {show(limit, lab.unit)}.")
+
+
+def vegf_flag(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
+    """D3 with A1: the lab's ULN decides; else the specimen's cut-off; unknown specimen, both."""
+    code = "rf_vegf_raised"
+    lab = inp.labs.get("vegf_pg_ml")
+    if lab is None:
+        return FlagResult(code, State.NOT_ASSESSED)
+    shown = show(lab.value, lab.unit)
+    specimen = inp.choices.get("vegf_specimen", "unknown")
+    word = f"{specimen.capitalize()} VEGF" if specimen != "unknown" else "VEGF (specimen not given)"
+    uln = inp.labs.get("vegf_uln_pg_ml")
+    because = ("vegf_pg_ml",)
+    if uln is not None:
+        # Both are numbers as entered: the ULN is put exactly into the value's unit.
+        limit = exact(uln.value) * exact(uln.factor) / exact(lab.factor)
+        if exact(lab.value) > limit:
+            return FlagResult(
+                code,
+                State.FIRED,
+                f"{word} {shown} > the lab's upper limit {show(limit, lab.unit)}.",
+                "uln",
+                because,
+            )
+        return FlagResult(
+            code, State.ABSENT, f"{word} {shown}: not above the lab's upper limit {show(limit, lab.unit)}."
+        )
+    cutoffs = {"plasma": rules.thresholds["vegf_plasma"], "serum": rules.thresholds["vegf_serum"]}
+    candidates = {specimen: cutoffs[specimen]} if specimen in cutoffs else cutoffs
+    verdicts = {s: passes(t, lab) for s, t in candidates.items()}
+    described = " and ".join(f"{s} {show(limit, lab.unit)}" for s, (_ok, limit) in verdicts.items())
+    if all(ok for ok, _l in verdicts.values()):
+        return FlagResult(
+            code, State.FIRED, f"{word} {shown} >= the cut-off ({described}).", "cutoff", because
+        )
+    if not any(ok for ok, _l in verdicts.values()):
+        return FlagResult(code, State.ABSENT, f"{word} {shown}: below the cut-off ({described}).")
+    return FlagResult(
+        code,
+        State.UNDETERMINED,
+        f"{word} {shown}: raised by the plasma cut-off, not by the serum one ({described}); "
+        "the specimen decides.",
+        "cutoff",
+    )
+
+
+def _any_yes(code: str, inp: ScreenInput, codes: tuple[str, ...], rules: ScreenRules) -> FlagResult:
+    present = tuple(c for c in codes if inp.yes(c))
+    if present:
+        words = ", ".join(rules.inputs[c].label.lower() for c in present)
+        return FlagResult(code, State.FIRED, f"{words[0].upper()}{words[1:]}.", because=present)
+    if all(inp.no(c) for c in codes):
+        return FlagResult(code, State.ABSENT)
+    return FlagResult(code, State.NOT_ASSESSED)
+
+
+def _ncs(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
+    code = "rf_ncs_profile"
+    reasons: list[str] = []
+    because: list[str] = []
+    branch = ""
+    assessed_absent = True
+    tli = inp.labs.get("median_tli")
+    if tli is not None:
+        ok, limit = passes(rules.thresholds["median_tli"], tli)
+        if ok:
+            reasons.append(f"Median TLI {show(tli.value, '')} >= {show(limit, '')}")
+            because.append("median_tli")
+            branch = branch or "tli"
+    else:
+        assessed_absent = False
+    absent = rules.absent_responses_code
+    if inp.yes(absent):
+        reasons.append(rules.inputs[absent].label)
+        because.append(absent)
+        branch = branch or "absent_responses"
+    elif not inp.no(absent):
+        assessed_absent = False
+    features = rules.cidp_feature_codes
+    if all(inp.no(c) for c in features):
+        reasons.append("no " + ", no ".join(rules.inputs[c].label.lower() for c in features))
+        because.extend(features)
+        branch = branch or "no_cidp_features"
+    elif not any(inp.yes(c) for c in features):
+        assessed_absent = False
+    if reasons:
+        return FlagResult(code, State.FIRED, "; ".join(reasons) + ".", branch, tuple(because))
+    return FlagResult(code, State.ABSENT if assessed_absent else State.NOT_ASSESSED)
