@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from ..engine.vocabulary import FINDINGS, LABS, LabKind
 from ..models import NaturalKeyManager, ReviewedContent
+from . import checks  # noqa: F401  (registers the EHR system checks: this module loads with the app)
 
 LOINC_PATTERN = re.compile(r"^(\d{1,7})-(\d)$")
 
