@@ -523,3 +523,26 @@ def test_the_audit_logger_is_configured_to_write_whatever_the_log_level(settings
     assert config["level"] == "INFO" and config["propagate"] is False
     handler = settings.LOGGING["handlers"][config["handlers"][0]]
     assert settings.LOGGING["formatters"][handler["formatter"]]["()"].endswith("AuditJsonFormatter")
+
+
+# ---------------------------------------------------------------- the newcomer's client (docs/ehr.md)
+
+
+def test_the_sample_client_makes_keys_and_a_signed_call_that_gets_a_card(
+    live_server, transactional_db, settings, tmp_path, capsys
+):
+    from deploy import cds_client
+
+    call_command("load_content", verbosity=0)
+    from checklist import content
+
+    content.invalidate()
+    assert cds_client.main(["keygen", "--dir", str(tmp_path)]) == 0
+    settings.CDS_HOOKS_CLIENTS = str(tmp_path / "clients.json")
+    settings.CDS_HOOKS_BASE_URL = live_server.url
+    url = live_server.url + SERVICE_PATH
+    for extra in ([], ["--aud-array"]):
+        capsys.readouterr()
+        assert cds_client.main(["call", "--dir", str(tmp_path), "--url", url, *extra]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("200") and "VEGF elevated" in out
