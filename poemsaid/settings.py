@@ -279,13 +279,23 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "poemsaid.logging.JsonFormatter"}},
+    "formatters": {
+        "json": {"()": "poemsaid.logging.JsonFormatter"},
+        "cds_audit": {"()": "checklist.ehr.audit.AuditJsonFormatter"},
+    },
     "filters": {"scrub": {"()": "poemsaid.logging.ScrubFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "json",
+            "filters": ["scrub"],
+        },
+        # The CDS Hooks audit line (checklist/ehr/audit.py): the same JSON, with its fields.
+        "cds_audit": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "cds_audit",
             "filters": ["scrub"],
         },
     },
@@ -303,5 +313,8 @@ LOGGING = {
         # patient id in the URL (Patient/{id}, ?patient={id}), so only warnings get through.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # Every CDS call, whatever LOG_LEVEL says: an audit trail that a log level can switch
+        # off is not one.
+        "poemsaid.cds.audit": {"handlers": ["cds_audit"], "level": "INFO", "propagate": False},
     },
 }

@@ -53,14 +53,31 @@ def clients_file(tmp_path, signers, fhir_servers=(), jwks_url=None):
     return str(path)
 
 
+def expand_repeats(entries):
+    """An entry with "repeat" stands for that many copies of its resource (see the data file)."""
+    out = []
+    for entry in entries:
+        rep = entry.get("repeat")
+        if not rep:
+            out.append(entry)
+            continue
+        template = json.dumps(entry["resource"])
+        for n in range(rep["count"]):
+            days = rep["first_days_ago"] + n * rep["every_days"]
+            text = template.replace("{{n}}", str(n)).replace("{{repeat-date}}", f"{{{{today-{days}}}}}")
+            out.append({"resource": json.loads(text)})
+    return out
+
+
 def synthetic_resources(today=None):
     """The synthetic patients the node FHIR server loads, with their relative dates resolved."""
     today = today or datetime.date.today()
-    text = PATIENTS_FILE.read_text(encoding="utf-8")
+    data = json.loads(PATIENTS_FILE.read_text(encoding="utf-8"))
+    text = json.dumps(expand_repeats(data["entry"]))
     text = re.sub(
         r"\{\{today-(\d+)\}\}", lambda m: (today - datetime.timedelta(days=int(m.group(1)))).isoformat(), text
     )
-    return [e["resource"] for e in json.loads(text)["entry"]]
+    return [e["resource"] for e in json.loads(text)]
 
 
 def searchset(resources):

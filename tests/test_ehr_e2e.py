@@ -233,7 +233,39 @@ def test_healthchain_sends_patient_view_and_gets_cards(ehr, app, monkeypatch):
     )
 
 
-def test_hook_latency_p50(ehr, app, monkeypatch):
+def _percentiles(times):
+    ordered = sorted(times)
+    return {
+        "p50_ms": round(statistics.median(ordered), 2),
+        # Nearest-rank p99: with LATENCY_SAMPLES samples it is the slowest one or close to it.
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
+    }
+
+
+def fetch_call(ehr, app, patient):
+    """patient-view with no prefetch, a fhirServer and a patient-scoped token: the app reads FHIR."""
+    token = system_token(ehr, patient=patient)
+    body = {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/dr-e2e", "patientId": patient},
+        "fhirServer": ehr["fhir"],
+        "fhirAuthorization": {
+            "access_token": token["access_token"],
+            "token_type": "Bearer",
+            "expires_in": token["expires_in"],
+            "scope": token["scope"],
+            "subject": "poemsaid",
+            "patient": patient,
+        },
+    }
+    url = f"{app}/cds-services/poems-criteria"
+    started = time.perf_counter()
+    response = httpx.post(url, json=body, headers={"Authorization": f"Bearer {SIGNER.token(url)}"})
+    return response, (time.perf_counter() - started) * 1000
+
+
+def test_hook_latency_p50_p99_with_prefetch_and_with_a_fhir_fetch(ehr, app, monkeypatch):
     (service,) = httpx.get(f"{app}/cds-services").json()["services"]
     client = sandbox_client(app, monkeypatch)
     # The EHR fills the prefetch once: filling it (the EHR's work: a token and FHIR reads) is not part
@@ -245,21 +277,68 @@ def test_hook_latency_p50(ehr, app, monkeypatch):
     times = [e["ms"] for e in JwtSigningClient.exchanges]
     assert len(times) == LATENCY_SAMPLES
     assert all(e["received"]["status"] == 200 for e in JwtSigningClient.exchanges)
-    server = sorted(
-        float(e["received"]["server_timing"].split("dur=")[1]) for e in JwtSigningClient.exchanges
-    )
+    server = [float(e["received"]["server_timing"].split("dur=")[1]) for e in JwtSigningClient.exchanges]
+    monkeypatch.undo()  # the sandbox's client class replaced httpx.Client for the app's own reads too
+    fetched, fetched_server = [], []
+    for _ in range(LATENCY_SAMPLES):
+        response, ms = fetch_call(ehr, app, "poems-1")
+        assert response.status_code == 200
+        fetched.append(ms)
+        fetched_server.append(float(response.headers["Server-Timing"].split("dur=")[1]))
     figures = {
         "samples": len(times),
-        "p50_ms": round(statistics.median(times), 2),
-        "p90_ms": round(sorted(times)[int(len(times) * 0.9) - 1], 2),
-        "server_p50_ms": round(statistics.median(server), 2),
+        "prefetch": {**_percentiles(times), "server": _percentiles(server)},
+        "fhir_fetch": {**_percentiles(fetched), "server": _percentiles(fetched_server)},
         "note": (
-            "POEMS-like patient, prefetch of 12 Observations + Patient + Specimen; Django live_server "
+            "patient-view for the POEMS-like patient (12 Observations + Patient + Specimen). prefetch: the "
+            "EHR sent the data; fhir_fetch: no prefetch, the app read Patient, Observation and Specimen "
+            "from the test EHR (3 reads; the token request is outside the timing). Django live_server "
             "(single thread) on the shared 2-core machine; includes JWT verification."
         ),
     }
     _report("cds-hooks-latency", figures)
-    assert figures["p50_ms"] < 2000  # a loose bound: the figure itself goes in the report
+    assert figures["prefetch"]["p50_ms"] < 2000  # loose bounds: the figures themselves go in the report
+    assert figures["fhir_fetch"]["p50_ms"] < 3000
+
+
+def test_a_250_observation_patient_still_finds_the_newest_vegf(ehr, app, monkeypatch):
+    """Ten years of fortnightly platelet counts, then a VEGF 3 days old (issue 22)."""
+    (service,) = httpx.get(f"{app}/cds-services").json()["services"]
+    # By prefetch: the EHR runs our template (newest first) and sends its first page only.
+    client = sandbox_client(app, monkeypatch)
+    prefetch = fill_prefetch(ehr, service["prefetch"], "history-1")
+    assert len(prefetch["observations"]["entry"]) < 250  # the EHR paged: not all of it was sent
+    queue(client, ehr, service["prefetch"], "history-1", prefetch=prefetch)
+    (answer,) = client.send_requests()
+    (card,) = answer["cards"]
+    assert "VEGF elevated" in card["summary"], card
+    assert "1480 pg/mL" in card["detail"]
+    monkeypatch.undo()  # the sandbox's client class replaced httpx.Client for the app's own reads too
+    # By FHIR: the app asks newest first and follows the next links to the end.
+    before = len(fhir_log(ehr))
+    response, _ms = fetch_call(ehr, app, "history-1")
+    assert response.status_code == 200, response.text
+    (card,) = response.json()["cards"]
+    assert "VEGF elevated" in card["summary"] and "1480 pg/mL" in card["detail"]
+    reads = [e for e in fhir_log(ehr)[before:] if e["path"] == "Observation"]
+    assert "_sort" in reads[0]["query"]
+    assert len(reads) == 3 and sum(e["returned"] for e in reads) == 250  # pages of 100: all read
+    assert all(e["status"] == 200 for e in reads)
+    _report("cds-hooks-long-history", {"observation_reads": reads})
+
+
+def test_an_array_aud_is_accepted_over_http(app):
+    url = f"{app}/cds-services/poems-criteria"
+    body = {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/x", "patientId": "nolabs-1"},
+        "prefetch": {"patient": None, "observations": None},
+    }
+    for aud, status in (([url, "https://other.example.org"], 200), (["https://other.example.org"], 401)):
+        token = SIGNER.token(aud)
+        response = httpx.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == status, (aud, response.text)
 
 
 def test_service_fetches_missing_prefetch_from_fhir_server(ehr, app):

@@ -4,15 +4,18 @@ The service reads the labs in the record (never Conditions), runs them through
 the same evaluation as the API and the page, and answers with at most one
 card, only when a POEMS-relevant lab exists: patient-view fires on every chart
 opening, and a card on every chart would be noise. Nothing from the request is
-stored or logged.
+stored or logged:
+the audit line of each call (``audit.py``) holds no patient id or value.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -24,28 +27,35 @@ from django.views.decorators.csrf import csrf_exempt
 
 from checklist.content.evaluation import decode_json, evaluate_data
 from checklist.content.rule_book import snapshot
-from checklist.ehr import fhir_map
-from checklist.ehr.jwt_auth import Client, JWTRejected, KeysUnavailable, verify
+from checklist.ehr import fhir_map, fhir_read
+from checklist.ehr.audit import CallAudit
+from checklist.ehr.jwt_auth import Client, JWTRejected, KeysUnavailable, ReplayCacheUnavailable, verify
 from checklist.engine.inputs import InputError
 
 SERVICE_ID = "poems-criteria"
 HOOK = "patient-view"
-FETCH_TIMEOUT_SECONDS = 5.0
-MAX_PAGES = 5
 SUMMARY_LIMIT = 140
 
 # What a criterion derived from labs is called in the card's summary.
 _LAB_CRITERIA: dict[str, dict[str, str]] = {
-    "vegf_elevated": {"met": "VEGF elevated", "not_met": "VEGF not elevated", "unknown": "VEGF undecided"},
+    # "stale": the status rests on values older than the stale limit, so it is not claimed.
+    "vegf_elevated": {
+        "met": "VEGF elevated",
+        "not_met": "VEGF not elevated",
+        "unknown": "VEGF undecided",
+        "stale": "VEGF result stale",
+    },
     "monoclonal_plasma_cell_disorder": {
         "met": "clone detected",
         "not_met": "no clone shown",
         "unknown": "clone not shown",
+        "stale": "clone result stale",
     },
     "thrombocytosis_polycythemia": {
         "met": "thrombocytosis/polycythaemia",
         "not_met": "no thrombocytosis/polycythaemia",
         "unknown": "blood count undecided",
+        "stale": "blood count stale",
     },
 }
 # Which record inputs bear on which criterion (so the card speaks only of what the labs touched).
@@ -114,7 +124,11 @@ def prefetch_templates() -> dict[str, str]:
     code_param = ",".join(quote(f"{fhir_map.LOINC}|{code}", safe="") for code in codes)
     return {
         "patient": "Patient/{{context.patientId}}",
-        "observations": "Observation?patient={{context.patientId}}&code=" + code_param + "&_count=200",
+        # Newest first: a client that sends only the first page (most do) then still sends the
+        # newest result of every test, however many years of blood counts come before it.
+        "observations": "Observation?patient={{context.patientId}}&code="
+        + code_param
+        + "&_sort=-date&_count=200",
         "specimens": "Specimen?patient={{context.patientId}}",
     }
 
@@ -156,71 +170,66 @@ class PrefetchMissing(Exception):
     pass
 
 
-def _fetch(client: httpx.Client, url: str, server: str) -> list[dict[str, Any]] | dict[str, Any]:
-    """GET one FHIR URL (following a search's next links on the same server)."""
-    response = client.get(url)
-    if response.status_code == 404:
-        return []
-    response.raise_for_status()
-    data = response.json()
-    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
-        return data if isinstance(data, dict) else []
-    entries: list[dict[str, Any]] = []
-    pages = 0
-    while True:
-        entries.extend(e for e in data.get("entry") or [] if isinstance(e, dict))
-        pages += 1
-        next_url = next(
-            (link.get("url") for link in data.get("link") or [] if link.get("relation") == "next"), None
-        )
-        # Never follow a link off the FHIR server we were allowed to call.
-        if not next_url or pages >= MAX_PAGES or not str(next_url).startswith(server + "/"):
-            break
-        response = client.get(str(next_url))
-        response.raise_for_status()
-        data = response.json()
-    return {"resourceType": "Bundle", "type": "searchset", "entry": entries}
+REQUIRED_PREFETCH = ("patient", "observations")
 
 
-def gather(body: dict[str, Any], client: Client, patient_id: str) -> dict[str, Any]:
-    """Prefetch, completed from the client's FHIR server when it allows us to fetch."""
+def gather(body: dict[str, Any], client: Client, patient_id: str) -> tuple[dict[str, Any], list[str]]:
+    """Prefetch, completed from the client's FHIR server when it allows us to fetch.
+
+    Returns the data and notes for the card about what could not be read (paging cut short).
+    """
     prefetch = body.get("prefetch") or {}
     if not isinstance(prefetch, dict):
         raise PrefetchMissing("prefetch must be an object")
     templates = prefetch_templates()
-    missing = [key for key in ("patient", "observations") if key not in prefetch]
-    wanted = [key for key in (*missing, "specimens") if key not in prefetch]
-    if not wanted:
-        return prefetch
+    # An OperationOutcome is the client saying it could not prefetch that key (CDS Hooks 2.0).
+    outcomes = {key for key, value in prefetch.items() if fhir_read.is_outcome(value)}
+    filled = {key: value for key, value in prefetch.items() if key not in outcomes}
+    missing = [key for key in REQUIRED_PREFETCH if key not in filled]
+    wanted = [key for key in (*missing, "specimens") if key not in filled]
+    more_pages = fhir_read.next_link(filled.get("observations")) is not None
+    if not wanted and not more_pages:
+        return filled, []
+
+    def what(keys: list[str]) -> str:
+        return ", ".join(f"{k} (an OperationOutcome)" if k in outcomes else k for k in keys)
+
     server = body.get("fhirServer")
     auth = body.get("fhirAuthorization")
     token = auth.get("access_token") if isinstance(auth, dict) else None
+    notes = ["The prefetched results had more pages, which could not be read."] if more_pages else []
     if not isinstance(server, str) or not isinstance(token, str):
         if missing:
             raise PrefetchMissing(
-                f"prefetch {', '.join(missing)} missing, and no fhirServer with fhirAuthorization to fetch it"
+                f"prefetch {what(missing)} missing, and no fhirServer with fhirAuthorization to fetch it"
             )
-        return prefetch  # specimens are optional: the VEGF specimen stays unknown
+        return filled, notes  # specimens are optional: the VEGF specimen stays unknown
     server = server.rstrip("/")
     if server not in client.fhir_servers:
         if missing:
             raise PrefetchMissing(
-                "prefetch missing, and this client's fhirServer is not registered for fetching"
+                f"prefetch {what(missing)} missing, and this client's fhirServer is not registered "
+                "for fetching"
             )
-        return prefetch
-    filled = dict(prefetch)
+        return filled, notes
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
-    try:
-        with httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, headers=headers, follow_redirects=False) as http:
-            for key in wanted:
-                query = templates[key].replace("{{context.patientId}}", quote(patient_id, safe=""))
-                filled[key] = _fetch(http, f"{server}/{query}", server)
-    except (httpx.HTTPError, ValueError) as exc:
-        if any(key in missing for key in wanted):
-            raise PrefetchMissing(
-                f"could not fetch the missing prefetch from fhirServer ({type(exc).__name__})"
-            ) from exc
-    return filled
+    with httpx.Client(headers=headers, follow_redirects=False) as http:
+        reader = fhir_read.Reader(http, server)
+        for key in wanted:
+            query = templates[key].replace("{{context.patientId}}", quote(patient_id, safe=""))
+            try:
+                filled[key] = reader.read(f"{server}/{query}")
+            except fhir_read.FetchFailed as exc:
+                if key in missing:
+                    raise PrefetchMissing(
+                        f"could not fetch the missing prefetch {key} from fhirServer: {exc}"
+                    ) from exc
+        if more_pages and "observations" not in wanted:
+            try:
+                filled["observations"] = reader.rest_of(filled["observations"])
+            except fhir_read.FetchFailed:
+                reader.notes.append("The prefetched results had more pages, which could not be read.")
+    return filled, reader.notes
 
 
 def _evaluate(extract: fhir_map.RecordExtract) -> dict[str, Any]:
@@ -257,19 +266,41 @@ def _value_line(v: fhir_map.RecordValue) -> str:
     return f"- {v.label}: {v.shown}{detail}, {when}, LOINC {v.loinc}{stale}{note}"
 
 
-def build_card(extract: fhir_map.RecordExtract, result: dict[str, Any]) -> dict[str, Any]:
+def _age(v: fhir_map.RecordValue) -> str:
+    days = v.extra.get("days_old")
+    return f"{days} days old" if days is not None else "undated"
+
+
+def build_card(
+    extract: fhir_map.RecordExtract, result: dict[str, Any], fresh: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The card. ``fresh`` is the evaluation without stale values: a criterion whose status
+    differs there rests on stale values, and the summary does not count it as met."""
     used_targets = {v.target for v in extract.values if v.used}
     touched = [
         c
         for c in result["criteria"]
         if c["code"] in _CRITERION_INPUTS and _CRITERION_INPUTS[c["code"]] & used_targets
     ]
-    parts = [_LAB_CRITERIA[c["code"]][c["status"]] for c in touched]
-    strong = [c for c in touched if c["status"] == "met" and c["group"] in ("mandatory", "major")]
+    fresh_status = {c["code"]: c["status"] for c in (fresh or result)["criteria"]}
+    stale_codes = {c["code"] for c in touched if fresh_status.get(c["code"]) != c["status"]}
+    parts = [
+        _LAB_CRITERIA[c["code"]]["stale"]
+        if c["code"] in stale_codes
+        else _LAB_CRITERIA[c["code"]][c["status"]]
+        for c in touched
+    ]
+    strong = [
+        c
+        for c in touched
+        if c["status"] == "met" and c["group"] in ("mandatory", "major") and c["code"] not in stale_codes
+    ]
     if parts:
         summary = f"Labs alone: {'; '.join(parts)}. Not a diagnosis: clinical criteria need review."
     else:
         summary = "POEMS-relevant labs in the record; labs alone meet no criterion. Not a diagnosis."
+    if len(summary) >= SUMMARY_LIMIT:
+        summary = f"Labs alone: {'; '.join(parts)}. Not a diagnosis."
     if len(summary) >= SUMMARY_LIMIT:
         summary = "Record labs bear on POEMS criteria (see detail). Not a diagnosis."
 
@@ -280,12 +311,19 @@ def build_card(extract: fhir_map.RecordExtract, result: dict[str, Any]) -> dict[
     for c in touched:
         reasons = "; ".join(c.get("reasons") or [])
         name = c.get("name") or c["code"].replace("_", " ")
-        lines.append(
-            f"- {name} ({c['group']}): **{c['status'].replace('_', ' ')}**"
-            + (f". {reasons}" if reasons else "")
-        )
+        status = c["status"].replace("_", " ")
+        if c["code"] in stale_codes:
+            status += f" only with values older than {fhir_map.STALE_AFTER_DAYS} days: not counted"
+        lines.append(f"- {name} ({c['group']}): **{status}**" + (f". {reasons}" if reasons else ""))
     if not touched:
         lines.append("- No criterion is decided by these labs alone.")
+    stale_used = [v for v in extract.values if v.used and v.stale]
+    if stale_used:
+        lines += [
+            "",
+            f"**Stale** (older than {fhir_map.STALE_AFTER_DAYS} days or undated; repeat before relying "
+            "on them): " + "; ".join(f"{v.label} ({_age(v)})" for v in stale_used) + ".",
+        ]
     used = [v for v in extract.values if v.used]
     unused = [v for v in extract.values if not v.used]
     lines += [
@@ -334,7 +372,9 @@ def build_card(extract: fhir_map.RecordExtract, result: dict[str, Any]) -> dict[
     }
 
 
-def cards_for(prefetch: dict[str, Any], patient_id: str, today: datetime.date) -> list[dict[str, Any]]:
+def cards_for(
+    prefetch: dict[str, Any], patient_id: str, today: datetime.date, notes: list[str] | None = None
+) -> list[dict[str, Any]]:
     patients = fhir_map.resources(prefetch.get("patient"), "Patient")
     patient = next((p for p in patients if p.get("id") == patient_id), None)
     observations = [
@@ -344,9 +384,18 @@ def cards_for(prefetch: dict[str, Any], patient_id: str, today: datetime.date) -
     ]
     specimens = fhir_map.resources(prefetch.get("specimens"), "Specimen")
     extract = fhir_map.extract(patient, observations, specimens, snapshot().loinc, today)
+    extract.patient_notes.extend(notes or [])
     if not extract.relevant:
         return []
-    return [build_card(extract, _evaluate(extract))]
+    result = _evaluate(extract)
+    fresh = None
+    stale_targets = {v.target for v in extract.values if v.used and v.stale}
+    if stale_targets:
+        without_stale = copy.deepcopy(extract)
+        for target in stale_targets:
+            without_stale.drop(target, "stale")
+        fresh = _evaluate(without_stale)
+    return [build_card(extract, result, fresh)]
 
 
 def _subject_is(resource: dict[str, Any], patient_id: str) -> bool:
@@ -355,15 +404,23 @@ def _subject_is(resource: dict[str, Any], patient_id: str) -> bool:
     return isinstance(ref, str) and ref.split("/_history")[0].rstrip("/").endswith(f"Patient/{patient_id}")
 
 
-def _authenticate(request: HttpRequest, path: str) -> tuple[Client | None, HttpResponse | None]:
+def _authenticate(
+    request: HttpRequest, path: str, audit: CallAudit
+) -> tuple[Client | None, HttpResponse | None]:
     if not settings.CDS_HOOKS_BASE_URL or not settings.CDS_HOOKS_CLIENTS:
+        audit.error = "not_configured"
         return None, operation_outcome(503, "exception", "CDS Hooks is not configured on this server")
     try:
         client, _claims = verify(request.headers.get("Authorization"), base_url() + path)
     except JWTRejected as exc:
+        audit.error = "jwt_rejected"
         return None, operation_outcome(401, "security", f"JWT rejected: {exc}", WWW_Authenticate="Bearer")
     except KeysUnavailable as exc:
+        audit.error = (
+            "replay_cache_unavailable" if isinstance(exc, ReplayCacheUnavailable) else "keys_unavailable"
+        )
         return None, operation_outcome(503, "transient", f"{exc}; try again shortly", Retry_After="30")
+    audit.client = client.iss
     return client, None
 
 
@@ -382,6 +439,22 @@ def _read_body(request: HttpRequest) -> Any:
     return decode_json(body)
 
 
+def _audited(
+    endpoint: str,
+    service_id: str,
+    handler: Callable[[HttpRequest, CallAudit], HttpResponse],
+    request: HttpRequest,
+) -> HttpResponse:
+    """Run one call and write its audit line, whatever the outcome (an exception included)."""
+    audit = CallAudit(endpoint, service_id if service_id == SERVICE_ID else None)
+    response: HttpResponse | None = None
+    try:
+        response = handler(request, audit)
+        return response
+    finally:
+        audit.log(response)
+
+
 @csrf_exempt
 def service(request: HttpRequest, service_id: str) -> HttpResponse:
     if request.method == "OPTIONS":
@@ -390,35 +463,45 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
         return _cors(request, operation_outcome(404, "not-found", "no such CDS service"))
     if request.method != "POST":
         return _cors(request, operation_outcome(405, "not-supported", "use POST", Allow="POST"))
-    started = time.perf_counter()
-    client, refused = _authenticate(request, reverse("cds_service", args=[SERVICE_ID]))
+    return _audited("service", service_id, _service, request)
+
+
+def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
+    client, refused = _authenticate(request, reverse("cds_service", args=[SERVICE_ID]), audit)
     if refused:
         return _cors(request, refused)
     assert client is not None
     try:
         body = _read_body(request)
     except BodyTooLarge:
+        audit.error = "body_too_large"
         limit = settings.CDS_HOOKS_MAX_BODY_BYTES
         return _cors(request, operation_outcome(413, "too-costly", f"the body must be at most {limit} bytes"))
     except InputError as exc:
+        audit.error = "bad_request"
         message = exc.errors[0].message if exc.errors else "send the request as a JSON object"
         return _cors(request, operation_outcome(400, "invalid", message))
+    audit.read_body(body)
     if not isinstance(body, dict) or body.get("hook") != HOOK:
+        audit.error = "bad_request"
         return _cors(request, operation_outcome(400, "invalid", f"hook must be {HOOK}"))
     context = body.get("context")
     patient_id = context.get("patientId") if isinstance(context, dict) else None
     if not isinstance(body.get("hookInstance"), str) or not isinstance(patient_id, str) or not patient_id:
+        audit.error = "bad_request"
         return _cors(
             request, operation_outcome(400, "invalid", "hookInstance and context.patientId are required")
         )
     try:
-        prefetch = gather(body, client, patient_id)
+        prefetch, notes = gather(body, client, patient_id)
     except PrefetchMissing as exc:
+        audit.error = "prefetch_missing"
         return _cors(request, operation_outcome(412, "required", str(exc)))
-    cards = cards_for(prefetch, patient_id, datetime.date.today())
+    cards = cards_for(prefetch, patient_id, datetime.date.today(), notes)
+    audit.cards = len(cards)
     response = _json(200, {"cards": cards})
     # Server-Timing lets a client (and our end-to-end test) see the service's own time.
-    response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    response["Server-Timing"] = f"app;dur={(time.perf_counter() - audit.started) * 1000:.1f}"
     return _cors(request, response)
 
 
@@ -431,13 +514,19 @@ def feedback(request: HttpRequest, service_id: str) -> HttpResponse:
         return _cors(request, operation_outcome(404, "not-found", "no such CDS service"))
     if request.method != "POST":
         return _cors(request, operation_outcome(405, "not-supported", "use POST", Allow="POST"))
-    _client, refused = _authenticate(request, reverse("cds_feedback", args=[SERVICE_ID]))
+    return _audited("feedback", service_id, _feedback, request)
+
+
+def _feedback(request: HttpRequest, audit: CallAudit) -> HttpResponse:
+    _client, refused = _authenticate(request, reverse("cds_feedback", args=[SERVICE_ID]), audit)
     if refused:
         return _cors(request, refused)
     try:
         body = _read_body(request)
     except (BodyTooLarge, InputError):
+        audit.error = "bad_request"
         return _cors(request, operation_outcome(400, "invalid", "send the feedback as a JSON object"))
     if not isinstance(body, dict) or not isinstance(body.get("feedback"), list):
+        audit.error = "bad_request"
         return _cors(request, operation_outcome(400, "invalid", "feedback must be a list"))
     return _cors(request, _json(200, {}))

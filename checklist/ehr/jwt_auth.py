@@ -10,11 +10,17 @@ Set by URL (``PyJWKClient``). What it does not do for us, we do here:
   (asymmetric only: never ``none`` or an HMAC, which would let anyone holding
   a public key forge tokens);
 - the ``iss`` must be in ``CDS_HOOKS_CLIENTS`` and the ``kid`` in that
-  issuer's JWK Set; the key is never taken from a ``jku`` header or the token;
-- ``aud`` must equal the exact URL called, built from ``CDS_HOOKS_BASE_URL``
-  (a reverse proxy or a forged Host header cannot change it);
-- a ``jti`` is accepted once (Django's cache: Redis when ``CACHE_URL`` is set,
-  so every app server sees it) for as long as the token could be valid;
+  issuer's JWK Set; the key is never taken from the token itself;
+- a ``jku`` header is honoured only when it is on the client's own ``jku``
+  allowlist (then the key set is fetched from it); any other ``jku``, or any
+  ``jku`` from a client without an allowlist, is refused before anything is
+  fetched (an attacker's URL is never fetched);
+- ``aud`` (a string, or an array as RFC 7519 allows) must name the exact URL
+  called, built from ``CDS_HOOKS_BASE_URL`` (a reverse proxy or a forged Host
+  header cannot change it);
+- a ``jti`` is accepted once for as long as the token could be valid, in
+  Django's cache, which must be shared by every worker and server (Redis via
+  ``CACHE_URL``; ``checks.py`` makes ``check --deploy`` fail otherwise);
 - a token may live at most ``MAX_LIFETIME_SECONDS`` (the spec's five minutes).
 """
 
@@ -49,6 +55,10 @@ class KeysUnavailable(Exception):
     """The issuer's JWK Set could not be fetched: our problem or theirs, not the caller's token (503)."""
 
 
+class ReplayCacheUnavailable(KeysUnavailable):
+    """The shared cache that remembers used jti values cannot be reached (503, never accepted)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Client:
     iss: str
@@ -56,6 +66,8 @@ class Client:
     jwks_url: str | None
     # FHIR base URLs this client may ask us to fetch from (fhirServer); none means no fetching.
     fhir_servers: tuple[str, ...] = ()
+    # JWK Set URLs this client may name in a token's jku header; none means a jku is refused.
+    jku_allowlist: tuple[str, ...] = ()
 
 
 _lock = threading.Lock()
@@ -103,8 +115,18 @@ def trusted_clients() -> dict[str, Client]:
                 raise ImproperlyConfigured(
                     f"CDS_HOOKS_CLIENTS[{iss!r}]['fhir_servers'] must be a list of URLs."
                 )
+            jkus = entry.get("jku_allowlist", [])
+            if not isinstance(jkus, list) or not all(_trusted_transport(u) for u in jkus):
+                raise ImproperlyConfigured(
+                    f"CDS_HOOKS_CLIENTS[{iss!r}]['jku_allowlist'] must be a list of https:// URLs "
+                    "(http:// only on this machine's loopback)."
+                )
             parsed[iss] = Client(
-                iss, entry.get("jwks"), entry.get("jwks_url"), tuple(u.rstrip("/") for u in servers)
+                iss,
+                entry.get("jwks"),
+                entry.get("jwks_url"),
+                tuple(u.rstrip("/") for u in servers),
+                tuple(jkus),
             )
         _clients.update(key=key, value=parsed)
         return parsed
@@ -120,8 +142,8 @@ def _trusted_transport(url: object) -> bool:
     return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
-def _signing_key(client: Client, kid: str, alg: str) -> Any:
-    if client.jwks is not None:
+def _signing_key(client: Client, kid: str, alg: str, jku: str | None = None) -> Any:
+    if jku is None and client.jwks is not None:
         try:
             keyset = jwt.PyJWKSet.from_dict(client.jwks)
         except jwt.PyJWKSetError as exc:
@@ -130,19 +152,17 @@ def _signing_key(client: Client, kid: str, alg: str) -> Any:
             if key.key_id == kid:
                 return _check_key(key, alg)
         raise JWTRejected("kid is not in the issuer's JWK Set")
-    assert client.jwks_url is not None
-    fetcher = _jwk_clients.get(client.jwks_url)
+    url = jku if jku is not None else client.jwks_url
+    assert url is not None
+    fetcher = _jwk_clients.get(url)
     if fetcher is None:
-        fetcher = jwt.PyJWKClient(client.jwks_url, cache_keys=True, lifespan=300, timeout=5)
-        _jwk_clients[client.jwks_url] = fetcher
+        fetcher = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+        _jwk_clients[url] = fetcher
     try:
         found = _find(fetcher.get_signing_keys(), kid)  # cached for 300 s
         now = time.monotonic()
-        if (
-            found is None
-            and now - _last_refresh.get(client.jwks_url, -REFRESH_INTERVAL_S) >= REFRESH_INTERVAL_S
-        ):
-            _last_refresh[client.jwks_url] = now
+        if found is None and now - _last_refresh.get(url, -REFRESH_INTERVAL_S) >= REFRESH_INTERVAL_S:
+            _last_refresh[url] = now
             found = _find(fetcher.get_signing_keys(refresh=True), kid)
     except jwt.PyJWKClientConnectionError as exc:
         raise KeysUnavailable("the issuer's JWK Set could not be fetched") from exc
@@ -189,27 +209,32 @@ def verify(authorization: str | None, audience: str) -> tuple[Client, dict[str, 
     client = trusted_clients().get(iss) if isinstance(iss, str) else None
     if client is None:
         raise JWTRejected("iss is not a trusted CDS client")
-    key = _signing_key(client, kid, alg)
+    jku = header.get("jku")
+    if jku is not None and (not isinstance(jku, str) or jku not in client.jku_allowlist):
+        # Checked before any key is fetched: the URL is the caller's, not ours.
+        raise JWTRejected("jku is not on this client's allowlist")
+    key = _signing_key(client, kid, alg, jku)
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             key,
             algorithms=[alg],
-            audience=audience,
             issuer=iss,
             leeway=LEEWAY_SECONDS,
-            options={"require": ["iss", "aud", "exp", "iat", "jti"], "strict_aud": True},
+            # aud is checked below: PyJWT's strict mode refuses the array form the spec allows,
+            # and its loose mode would accept any string containing the audience.
+            options={"require": ["iss", "aud", "exp", "iat", "jti"], "verify_aud": False},
         )
     except jwt.ExpiredSignatureError as exc:
         raise JWTRejected("the JWT has expired") from exc
-    except jwt.InvalidAudienceError as exc:
-        raise JWTRejected("aud must be the URL called") from exc
     except jwt.ImmatureSignatureError as exc:
         raise JWTRejected("iat is in the future") from exc
     except jwt.MissingRequiredClaimError as exc:
         raise JWTRejected(f"the {exc.claim} claim is required") from exc
     except jwt.PyJWTError as exc:
         raise JWTRejected("the JWT signature or claims are invalid") from exc
+    if not audience_matches(claims["aud"], audience):
+        raise JWTRejected("aud must be the URL called (a string, or an array naming it)")
     now = time.time()
     if claims["exp"] - now > MAX_LIFETIME_SECONDS + LEEWAY_SECONDS:
         raise JWTRejected(f"the JWT must expire within {MAX_LIFETIME_SECONDS} seconds")
@@ -219,6 +244,17 @@ def verify(authorization: str | None, audience: str) -> tuple[Client, dict[str, 
     # Hashed: cache keys stay short and safe whatever the client puts in jti.
     digest = hashlib.sha256(f"{iss}\x00{jti}".encode()).hexdigest()
     ttl = max(1, int(claims["exp"] - now + LEEWAY_SECONDS))
-    if not cache.add(JTI_PREFIX + digest, 1, timeout=ttl):
+    try:
+        first_use = cache.add(JTI_PREFIX + digest, 1, timeout=ttl)
+    except Exception as exc:  # the shared cache is down: a jti cannot be checked, so none is accepted
+        raise ReplayCacheUnavailable("the replay cache is unavailable") from exc
+    if not first_use:
         raise JWTRejected("this jti was already used")
     return client, claims
+
+
+def audience_matches(aud: Any, audience: str) -> bool:
+    """RFC 7519 4.1.3: one string, or an array of strings of which one is ours."""
+    if isinstance(aud, str):
+        return aud == audience
+    return isinstance(aud, list) and all(isinstance(a, str) for a in aud) and audience in aud

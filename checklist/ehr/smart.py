@@ -37,7 +37,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from checklist.content.rule_book import snapshot
-from checklist.ehr import fhir_map
+from checklist.ehr import fhir_map, fhir_read
 
 COOKIE = "poemsaid_smart_launch"
 COOKIE_SALT = "poemsaid.smart.launch"
@@ -167,27 +167,20 @@ def launch(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _fhir_get(http: httpx.Client, url: str) -> Any:
-    response = http.get(url)
-    if response.status_code in (401, 403):
-        raise LaunchError("The EHR refused to share the record with this app.", 502)
-    if response.status_code == 404:
-        return None
-    response.raise_for_status()
-    return response.json()
-
-
 def read_record(iss: str, token: str, patient_id: str) -> tuple[Any, list[Any], list[Any]]:
-    """Patient, Observations (the mapped LOINC codes) and Specimens, with one access token."""
+    """Patient, Observations (the mapped LOINC codes, newest first, paged) and Specimens."""
     codes = ",".join(quote(f"{fhir_map.LOINC}|{c}", safe="") for c in snapshot().loinc)
     pid = quote(patient_id, safe="")
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
     try:
-        with httpx.Client(timeout=HTTP_TIMEOUT_SECONDS, headers=headers, follow_redirects=False) as http:
-            patient = _fhir_get(http, f"{iss}/Patient/{pid}")
-            observations = _fhir_get(http, f"{iss}/Observation?patient={pid}&code={codes}&_count=200")
-            specimens = _fhir_get(http, f"{iss}/Specimen?patient={pid}&_count=200")
-    except (httpx.HTTPError, ValueError) as exc:
+        with httpx.Client(headers=headers, follow_redirects=False) as http:
+            reader = fhir_read.Reader(http, iss.rstrip("/"))
+            patient = reader.read(f"{iss}/Patient/{pid}")
+            observations = reader.read(f"{iss}/Observation?patient={pid}&code={codes}&_sort=-date&_count=200")
+            specimens = reader.read(f"{iss}/Specimen?patient={pid}&_count=200")
+    except fhir_read.FetchFailed as exc:
+        if exc.status in (401, 403):
+            raise LaunchError("The EHR refused to share the record with this app.", 502) from exc
         raise LaunchError("The record could not be read from the EHR.", 502) from exc
     return (
         patient,

@@ -26,6 +26,7 @@ import { OAuth2Server } from 'oauth2-mock-server';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const HOST = '127.0.0.1';
 const FHIR_PATH = '/fhir/R4';
+const PAGE_CAP = 100;
 
 // ---------------------------------------------------------------- FHIR data
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
@@ -41,10 +42,26 @@ function daysAgo(n) {
   return d.toISOString().slice(0, 10);
 }
 
+// An entry with "repeat" stands for that many copies of its resource (see the data file's _comment).
+function expandRepeats(entries) {
+  return entries.flatMap((entry) => {
+    const rep = entry.repeat;
+    if (!rep) return [entry];
+    const template = JSON.stringify(entry.resource);
+    return Array.from({ length: rep.count }, (_, n) => ({
+      resource: JSON.parse(
+        template
+          .replaceAll('{{n}}', String(n))
+          .replaceAll('{{repeat-date}}', `{{today-${rep.first_days_ago + n * rep.every_days}}}`),
+      ),
+    }));
+  });
+}
+
 const dataFile = process.env.EHR_DATA || join(HERE, 'synthetic-patients.json');
-const raw = readFileSync(dataFile, 'utf8').replace(/\{\{today-(\d+)\}\}/g, (_, n) => daysAgo(Number(n)));
-const seed = JSON.parse(raw);
-for (const entry of seed.entry) {
+const expanded = JSON.stringify(expandRepeats(JSON.parse(readFileSync(dataFile, 'utf8')).entry));
+const seed = JSON.parse(expanded.replace(/\{\{today-(\d+)\}\}/g, (_, n) => daysAgo(Number(n))));
+for (const entry of seed) {
   await repo.createResource(entry.resource); // keeps the resource's own id
 }
 
@@ -171,9 +188,16 @@ async function handleFhir(req, res, url) {
     entry.status = 405;
     return send(res, 405, outcome('not-supported', 'read-only test server'));
   }
+  // Like most servers, this one caps a page (below the templates' _count=200) and pages the
+  // rest through next links, so clients and the app meet real paging.
+  const pageSize = Math.min(Number(url.searchParams.get('_count') || PAGE_CAP), PAGE_CAP);
+  const offset = Number(url.searchParams.get('_offset') || 0);
+  const isSearch = !resourcePath.includes('/');
+  const search = new URLSearchParams(url.searchParams);
+  if (isSearch) search.set('_count', String(pageSize));
   const request = {
     method: 'GET',
-    url: resourcePath + url.search,
+    url: resourcePath + (isSearch ? '?' + search.toString() : url.search),
     pathname: '',
     body: undefined,
     params: {},
@@ -187,6 +211,14 @@ async function handleFhir(req, res, url) {
       if (e.resource && !e.fullUrl) e.fullUrl = `http://${req.headers.host}${FHIR_PATH}/${e.resource.resourceType}/${e.resource.id}`;
     }
     entry.returned = resource.entry.length;
+    if (typeof resource.total === 'number' && offset + resource.entry.length < resource.total) {
+      const next = new URLSearchParams(search);
+      next.set('_offset', String(offset + pageSize));
+      resource.link = [
+        ...(resource.link || []).filter((l) => l.relation !== 'next'),
+        { relation: 'next', url: `http://${req.headers.host}${FHIR_PATH}/${resourcePath}?${next}` },
+      ];
+    }
   }
   return send(res, entry.status, resource ?? result);
 }
