@@ -826,3 +826,35 @@ def test_no_csp_errors_in_console(site, page):
     )
     page.wait_for_function("window.__cspViolations.length > 0")
     assert csp_console(), messages
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_phone_with_a_result_has_no_unreachable_scroll_region_and_no_chip_off_the_edge(site, browser, width):
+    """Issue 20's phone fixes: with a result showing, axe finds nothing (scrollable-region-focusable
+    was reported before) and every chip of the answer bar lies inside the screen."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    viewport = {"width": width, "height": 800}
+    ctx = browser.new_context(viewport=viewport)
+    try:
+        page = ctx.new_page()
+        page.goto(site + "/")
+        fill_case_with_mouse(page, CASE_FINDINGS, CASE_SELECTS, CASE_NUMBERS)
+        expect(page.locator("#result .headline")).not_to_contain_text(
+            "Nothing entered", timeout=LIVE_TIMEOUT_MS
+        )
+        page.wait_for_function("() => !document.querySelector('.htmx-request')")
+        rights = page.evaluate(
+            "() => [...document.querySelectorAll('#result .chip')].map(c => c.getBoundingClientRect().right)"
+        )
+        assert rights and max(rights) <= width, rights
+        screenshot(page, f"phone-{width}-result")
+        results = Axe().run(page, options=AXE_OPTIONS)
+        assert results.violations_count == 0, results.generate_report()
+        page.locator(".result-toggle").click()
+        expect(page.locator(".result-col")).to_have_class(re.compile("expanded"))
+        screenshot(page, f"phone-{width}-result-expanded")
+        results = Axe().run(page, options=AXE_OPTIONS)
+        assert results.violations_count == 0, results.generate_report()
+    finally:
+        ctx.close()
