@@ -110,4 +110,5 @@ def baseline_note(chosen: Point, found: tuple[Visit, ...]) -> str:
 
 def no_baseline_reason(line: Line, what: str) -> str:
     days = (line.start - line.window_start).days
-    return f"No pre-treatment {what} within {days} days of {line.start.isoformat()} (line {line.treatment.line})."
+    start = line.start.isoformat()
+    return f"No pre-treatment {what} within {days} days of {start} (line {line.treatment.line})."

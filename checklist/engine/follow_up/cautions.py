@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,11 +23,23 @@ _CHRONIC = {
 }
 
 
+@dataclass(slots=True)
+class Basis:
+    """What a domain's result was measured against, shared by the rules that may decide it."""
+
+    baseline: Point | None = None
+    nadir: Point | None = None
+    change_pct: Decimal | None = None
+    value: Point | None = None
+    cautions: list[Caution] = field(default_factory=list)
+
+
 def decide(
     rules: FollowUpRules,
     domain_category: str,
     rule: str,
     reason: str,
+    basis: Basis | None = None,
     *,
     baseline: Point | None = None,
     nadir: Point | None = None,
@@ -37,6 +50,12 @@ def decide(
 ) -> DomainResult:
     """A domain's result, carrying the source and evidence tag of the rule that decided it."""
     source = rules.rules[rule]
+    if basis is not None:
+        baseline = baseline or basis.baseline
+        nadir = nadir or basis.nadir
+        change_pct = change_pct if change_pct is not None else basis.change_pct
+        value = value or basis.value
+        cautions = [*basis.cautions, *cautions]
     return DomainResult(
         domain_category,
         rule,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .baseline_nadir import Line, add_months, baseline, nadir, number
-from .cautions import decide
+from .cautions import Basis, decide
 from .inputs import OTHER_FEATURES, VOLUME_FINDINGS, Visit
 from .result import Caution, DomainResult, Point
 from .rules import FollowUpRules
@@ -47,7 +47,7 @@ def evaluate_clinical(
     early_end = add_months(line.start, int(rules.need("fu_clinical_early_window_months")))
     lag_end = add_months(line.start, int(rules.need("fu_neuropathy_lag_months")))
     early, within_lag = visit.date <= early_end, visit.date <= lag_end
-    common = {"baseline": base, "nadir": best, "value": score}
+    common = Basis(base, best, None, score)
     change = None
     if score is not None and base is not None:
         change = score.measure.exact - base.measure.exact
@@ -57,7 +57,8 @@ def evaluate_clinical(
         parts = []
         if higher and score is not None and best is not None:
             parts.append(
-                f"{scale} {score.measure.show()}, at least {points} point above the best of {best.measure.show()} in this line"
+                f"{scale} {score.measure.show()}, at least {points} point above the best of "
+                f"{best.measure.show()} in this line"
             )
         if new:
             parts.append("new since baseline: " + ", ".join(c.replace("_", " ") for c in new))
@@ -65,19 +66,21 @@ def evaluate_clinical(
         if early:
             cautions.append(
                 Caution(
-                    "fu_neuropathy_lag", "major",
-                    "Neurological recovery lags by months to years; worsening this early is not by itself progression.",
+                    "fu_neuropathy_lag",
+                    "major",
+                    "Neurological recovery lags by months to years; worsening this early is not by "
+                    "itself progression.",
                     "H-C5",
                 )
-            )  # fmt: skip
+            )
             return decide(
                 rules,
                 "worse",
                 "H-K2",
                 f"{reason} (within {early_end.isoformat()}, the early window).",
                 cautions=cautions,
-                **common,
-            )  # type: ignore[arg-type]
+                basis=common,
+            )
         if within_lag and scale == "ONLS":
             cautions.append(_lag_minor())
         return decide(
@@ -87,20 +90,20 @@ def evaluate_clinical(
             f"{reason}, after the early window: consistent with progression.",
             cautions=cautions,
             trigger="true",
-            **common,
-        )  # type: ignore[arg-type]
+            basis=common,
+        )
     if score is None or base is None:
         return decide(
-            rules, "not_evaluable", "H-K1", "No ONLS or mRS both at this visit and at baseline.", **common
-        )  # type: ignore[arg-type]
+            rules, "not_evaluable", "H-K1", "No ONLS or mRS both at this visit and at baseline.", basis=common
+        )
     if change is not None and change <= -points:
         return decide(
             rules,
             "improved",
             "H-K3",
             f"{scale} {score.measure.show()} vs baseline {base.measure.show()}: improved.",
-            **common,
-        )  # type: ignore[arg-type]
+            basis=common,
+        )
     if within_lag and scale == "ONLS":
         cautions.append(_lag_minor())
     return decide(
@@ -109,13 +112,14 @@ def evaluate_clinical(
         "H-K4",
         f"{scale} {score.measure.show()} vs baseline {base.measure.show()}: stable.",
         cautions=cautions,
-        **common,
-    )  # type: ignore[arg-type]
+        basis=common,
+    )
 
 
 def _lag_minor() -> Caution:
     return Caution(
-        "fu_neuropathy_lag", "minor",
+        "fu_neuropathy_lag",
+        "minor",
         "In the first year, neurological recovery can lag behind the other domains.",
         "H-C5",
-    )  # fmt: skip
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .baseline_nadir import Line, baseline, nadir, no_baseline_reason, number
-from .cautions import decide
+from .cautions import Basis, decide
 from .inputs import Measure, Visit
 from .result import Caution, DomainResult, Point, pct_text
 from .rules import FollowUpRules
@@ -48,9 +48,12 @@ def evaluate_hem(
     here = Point(m, visit.date) if m is not None else None
     if line is None:
         return decide(
-            rules, "not_evaluable", "H-B4",
-            "No treatment started before this visit; response needs a baseline before treatment.", value=here,
-        )  # fmt: skip
+            rules,
+            "not_evaluable",
+            "H-B4",
+            "No treatment started before this visit; response needs a baseline before treatment.",
+            value=here,
+        )
     base_m, _ = baseline(upto, line, _M)
     base_s, base_u = _latest_choice(upto, line, "sife_result"), _latest_choice(upto, line, "uife_result")
     if base_m is None and base_s is None and base_u is None:
@@ -67,22 +70,30 @@ def evaluate_hem(
         and (base_m is None or base_m.measure.exact == 0)
     ):
         return decide(
-            rules, "not_evaluable", "H-H1",
-            "No serum or urine marker at baseline (clone known only from biopsy); FLC-based response is not computed.",
-            baseline=base_m, value=here,
-        )  # fmt: skip
+            rules,
+            "not_evaluable",
+            "H-H1",
+            "No serum or urine marker at baseline (clone known only from biopsy); "
+            "FLC-based response is not computed.",
+            baseline=base_m,
+            value=here,
+        )
     low = nadir(earlier, line, _M, base_m)
     change = None
     if m is not None and base_m is not None and base_m.measure.exact > 0:
         change = (m.exact - base_m.measure.exact) * 100 / base_m.measure.exact
-    common = {"baseline": base_m, "nadir": low, "change_pct": change, "value": here}
+    common = Basis(base_m, low, change, here)
     if "cr" in best_in_line and "positive" in (sife, uife):
         which = " and ".join(n for n, r in (("serum", sife), ("urine", uife)) if r == "positive")
         return decide(
-            rules, "progression", "H-H2",
-            f"{which.capitalize()} immunofixation positive again after complete response: consistent with progression.",
-            trigger="true", **common,  # type: ignore[arg-type]
-        )  # fmt: skip
+            rules,
+            "progression",
+            "H-H2",
+            f"{which.capitalize()} immunofixation positive again after complete response: "
+            "consistent with progression.",
+            trigger="true",
+            basis=common,
+        )
     minimum = rules.need("fu_hem_measurable_min_g_dl")
     measurable = base_m is not None and base_m.measure.entered >= base_m.measure.in_entered_unit(minimum)
     if measurable and m is not None and low is not None:
@@ -91,11 +102,14 @@ def evaluate_hem(
         # The absolute rise is compared in the unit the value was entered in (A10).
         if m.exact > low.measure.exact * (1 + rise / 100) and up / m.factor >= m.in_entered_unit(absolute):
             return decide(
-                rules, "progression", "H-H3",
+                rules,
+                "progression",
+                "H-H3",
                 f"M-protein {m.show()} is more than {rise}% and at least {absolute} g/dL above the nadir of "
                 f"{low.measure.show()} on {low.date.isoformat()}: consistent with progression.",
-                trigger="true", **common,  # type: ignore[arg-type]
-            )  # fmt: skip
+                trigger="true",
+                basis=common,
+            )
     cr_blocked = ""
     if sife == "negative":
         if uife == "negative":
@@ -107,17 +121,19 @@ def evaluate_hem(
                     "cr",
                     "H-H4",
                     "Serum and urine immunofixation negative; FLC ratio not measured.",
-                    **common,
-                )  # type: ignore[arg-type]
+                    basis=common,
+                )
             if ref is None:
-                cr_blocked = "FLC ratio measured but the lab's reference range was not entered, so its normality is unknown"
+                cr_blocked = "FLC ratio measured without the lab's reference range, so its normality is unknown"
             elif ref[0].exact <= ratio.exact <= ref[1].exact:
                 return decide(
-                    rules, "cr", "H-H4",
+                    rules,
+                    "cr",
+                    "H-H4",
                     f"Serum and urine immunofixation negative; FLC ratio {ratio.show()} inside the lab range "
                     f"{ref[0].show()}-{ref[1].show()}.",
-                    **common,  # type: ignore[arg-type]
-                )  # fmt: skip
+                    basis=common,
+                )
         elif uife in (None, "not_done"):
             cr_blocked = "urine immunofixation needed to call CR"
     if measurable and m is not None and base_m is not None:
@@ -133,29 +149,39 @@ def evaluate_hem(
                 "vgpr",
                 "H-H5",
                 f"{shown}: a fall of at least {rules.need('fu_hem_vgpr_fall_pct')}% [unverified]{extra}.",
-                **common,
-            )  # type: ignore[arg-type]
+                basis=common,
+            )
         if m.exact <= base_m.measure.exact * (1 - rules.need("fu_hem_pr_fall_pct") / 100):
             return decide(
                 rules,
                 "pr",
                 "H-H5",
                 f"{shown}: a fall of at least {rules.need('fu_hem_pr_fall_pct')}%{extra}.",
-                **common,
-            )  # type: ignore[arg-type]
+                basis=common,
+            )
     if cr_blocked:
         return decide(
-            rules, "not_evaluable", "H-H4", f"Serum immunofixation negative; {cr_blocked}.", **common
-        )  # type: ignore[arg-type]
+            rules, "not_evaluable", "H-H4", f"Serum immunofixation negative; {cr_blocked}.", basis=common
+        )
     if not measurable and "positive" in (base_s, base_u):
         spike = base_m.measure.show() if base_m is not None else "not measured"
         return decide(
-            rules, "not_cr_unmeasurable", "H-H6",
-            f"Baseline spike {spike}, below {minimum} g/dL [unverified]: too small to measure a partial response; "
+            rules,
+            "not_cr_unmeasurable",
+            "H-H6",
+            f"Baseline spike {spike}, below {minimum} g/dL [unverified]: too small to measure "
+            "a partial response; "
             "only complete response (negative immunofixation) can be called.",
-            cautions=[Caution("fu_mprotein_too_small", "minor", "M-protein too small at baseline to follow a partial response.", "H-C3")],
-            **common,  # type: ignore[arg-type]
-        )  # fmt: skip
+            cautions=[
+                Caution(
+                    "fu_mprotein_too_small",
+                    "minor",
+                    "M-protein too small at baseline to follow a partial response.",
+                    "H-C3",
+                )
+            ],
+            basis=common,
+        )
     return decide(
-        rules, "stable", "H-H7", "Neither complete nor partial response, and no progression.", **common
-    )  # type: ignore[arg-type]
+        rules, "stable", "H-H7", "Neither complete nor partial response, and no progression.", basis=common
+    )

@@ -20,6 +20,7 @@ from ..vocabulary import LABS
 TREATMENT_TYPES = ("radiation", "asct", "systemic", "steroid_only", "other")
 IFE_CHOICES = ("positive", "negative", "not_done")
 EARLIEST = date(1950, 1, 1)
+Day = date  # a visit has a field named "date"
 
 # §h.2 codes that reuse a §e.3 lab: its units, plausibility and precision.
 LAB_CODES = (
@@ -96,7 +97,7 @@ class Visit:
     numbers: Mapping[str, Measure] = field(default_factory=dict)
     choices: Mapping[str, str] = field(default_factory=dict)
     flags: Mapping[str, bool] = field(default_factory=dict)
-    dates: Mapping[str, date] = field(default_factory=dict)
+    dates: Mapping[str, Day] = field(default_factory=dict)
     texts: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -254,7 +255,7 @@ def _read_visit(i: int, raw: Any, today: date, errors: list[FieldError]) -> Visi
     low, high = numbers.get("flc_ratio_ref_low"), numbers.get("flc_ratio_ref_high")
     if low is not None and high is not None and low.exact >= high.exact:
         errors.append(FieldError(f"{where}.values.flc_ratio_ref_high", "must be above flc_ratio_ref_low."))
-    pet_values = [c for c in ("pet_avid_lesion_count", "pet_suv_max") if c in numbers]
+    pet_values: list[str] = [c for c in ("pet_avid_lesion_count", "pet_suv_max") if c in numbers]
     pet_values += [c for c in ("pet_new_avid_lesion",) if c in flags]
     if flags.get("pet_done") is False and pet_values:
         errors.append(
@@ -299,7 +300,8 @@ def _read_treatment(i: int, raw: Any, today: date, errors: list[FieldError]) -> 
             ok = False
     if not ok or start is None:
         return None
-    return Treatment(int(line), str(kind), start, end)  # type: ignore[arg-type]
+    assert isinstance(line, int)  # checked above
+    return Treatment(line, str(kind), start, end)
 
 
 def parse_follow_up(data: Any, today: date) -> Timeline:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from .baseline_nadir import Line, baseline, nadir, number
-from .cautions import decide
+from .cautions import Basis, decide
 from .inputs import Treatment, Visit
 from .result import Caution, DomainResult, Point, pct_text
 from .rules import FollowUpRules
@@ -40,18 +41,27 @@ def evaluate_pet(
         days = (visit.date - end).days
         if 0 <= days < weeks * 7:
             return decide(
-                rules, "not_evaluable", "H-P2",
+                rules,
+                "not_evaluable",
+                "H-P2",
                 f"PET {days // 7} weeks {days % 7} days after the end of radiation ({end.isoformat()}): "
                 f"less than {weeks} weeks; post-radiation uptake can persist; repeat later.",
-                cautions=[Caution("fu_pet_too_soon_after_rt", "major", f"PET less than {weeks} weeks after radiation: uptake can persist; repeat later.", "H-C4")],
-            )  # fmt: skip
+                cautions=[
+                    Caution(
+                        "fu_pet_too_soon_after_rt",
+                        "major",
+                        f"PET less than {weeks} weeks after radiation: uptake can persist; repeat later.",
+                        "H-C4",
+                    )
+                ],
+            )
     upto = (*earlier, visit)
     count, suv = visit.numbers.get("pet_avid_lesion_count"), visit.numbers.get("pet_suv_max")
     here = Point(suv, visit.date) if suv is not None else None
     base_count, _ = (None, ()) if line is None else baseline(upto, line, _COUNT, pet_done)
     base_suv, _ = (None, ()) if line is None else baseline(upto, line, _SUV, pet_done)
     low = nadir(earlier, line, _SUV, base_suv, pet_done)
-    common = {"baseline": base_suv, "nadir": low, "value": here}
+    common = Basis(base_suv, low, None, here)
     if visit.flags.get("pet_new_avid_lesion"):
         return decide(
             rules,
@@ -59,8 +69,8 @@ def evaluate_pet(
             "H-P3",
             "A new FDG-avid lesion: consistent with progression.",
             trigger="true",
-            **common,
-        )  # type: ignore[arg-type]
+            basis=common,
+        )
     rise = rules.number("fu_pet_prog_suv_rise_pct")
     if (
         rise is not None
@@ -69,37 +79,53 @@ def evaluate_pet(
         and suv.exact >= low.measure.exact * (1 + rise / 100)
     ):
         return decide(
-            rules, "progression", "H-P3",
-            f"SUVmax {suv.show()} at least {rise}% above the nadir of {low.measure.show()}: consistent with progression.",
-            trigger="true", **common,  # type: ignore[arg-type]
-        )  # fmt: skip
+            rules,
+            "progression",
+            "H-P3",
+            f"SUVmax {suv.show()} at least {rise}% above the nadir of {low.measure.show()}: "
+            "consistent with progression.",
+            trigger="true",
+            basis=common,
+        )
     if line is None:
         return decide(
             rules,
             "not_evaluable",
             "H-B4",
             "No treatment started before this visit; response needs a baseline before treatment.",
-            **common,
-        )  # type: ignore[arg-type]
+            basis=common,
+        )
     if base_count is None or base_count.measure.exact == 0:
-        return decide(rules, "not_evaluable", "H-P4", "No FDG-avid lesion at baseline to follow.", **common)  # type: ignore[arg-type]
+        return decide(
+            rules, "not_evaluable", "H-P4", "No FDG-avid lesion at baseline to follow.", basis=common
+        )
     change = None
     if suv is not None and base_suv is not None and base_suv.measure.exact > 0:
         change = (suv.exact - base_suv.measure.exact) * 100 / base_suv.measure.exact
-    common["change_pct"] = change  # type: ignore[assignment]
+    common.change_pct = change
     if count is not None and count.exact == 0:
-        return decide(rules, "cr", "H-P5", "No FDG-avid lesion left (loss of FDG avidity).", **common)  # type: ignore[arg-type]
+        return decide(rules, "cr", "H-P5", "No FDG-avid lesion left (loss of FDG avidity).", basis=common)
     fall = rules.need("fu_pet_pr_suv_fall_pct")
     if (
-        suv is not None and base_suv is not None and count is not None
-        and suv.exact <= base_suv.measure.exact * (1 - fall / 100) and count.exact <= base_count.measure.exact
-    ):  # fmt: skip
+        suv is not None
+        and base_suv is not None
+        and count is not None
+        and suv.exact <= base_suv.measure.exact * (1 - fall / 100)
+        and count.exact <= base_count.measure.exact
+    ):
         return decide(
-            rules, "pr", "H-P6",
-            f"SUVmax {suv.show()} vs baseline {base_suv.measure.show()} ({pct_text(change or 0)}): a fall of at least "
+            rules,
+            "pr",
+            "H-P6",
+            f"SUVmax {suv.show()} vs baseline {base_suv.measure.show()} ({pct_text(change or Decimal(0))}): "
+            "a fall of at least "
             f"{fall}% [app convention], lesion count not higher.",
-            **common,  # type: ignore[arg-type]
-        )  # fmt: skip
+            basis=common,
+        )
     return decide(
-        rules, "stable", "H-P7", "Neither complete nor partial response, and no new avid lesion.", **common
-    )  # type: ignore[arg-type]
+        rules,
+        "stable",
+        "H-P7",
+        "Neither complete nor partial response, and no new avid lesion.",
+        basis=common,
+    )

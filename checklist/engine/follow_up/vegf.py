@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .baseline_nadir import Line, baseline, baseline_note, nadir, no_baseline_reason, number
-from .cautions import confounder_cautions, decide, vegf_confounders, vegf_overdue
+from .cautions import Basis, confounder_cautions, decide, vegf_confounders, vegf_overdue
 from .inputs import Measure, Visit
 from .result import Caution, DomainResult, Point, pct_text
 from .rules import FollowUpRules
@@ -61,9 +61,13 @@ def evaluate_vegf(
     specimen = visit.choices["vegf_specimen"]
     if specimen == "unknown":
         return decide(
-            rules, "not_evaluable", "H-V1", f"VEGF {value.show()}, specimen not stated: state the specimen (serum or plasma).",
-            cautions=cautions + confounder_cautions(found, visit, False), value=here,
-        )  # fmt: skip
+            rules,
+            "not_evaluable",
+            "H-V1",
+            f"VEGF {value.show()}, specimen not stated: state the specimen (serum or plasma).",
+            cautions=cautions + confounder_cautions(found, visit, False),
+            value=here,
+        )
     base, candidates = (None, ()) if line is None else baseline(upto, line, _VEGF)
     base_visit = candidates[-1] if candidates else None
     base_specimen = base_visit.choices.get("vegf_specimen") if base_visit else None
@@ -72,21 +76,22 @@ def evaluate_vegf(
             Caution(
                 "fu_vegf_specimen_changed",
                 "major",
-                f"Specimen changed ({base_specimen} at baseline, {specimen} now): serum and plasma VEGF are not comparable.",
+                f"Specimen changed ({base_specimen} at baseline, {specimen} now): "
+                "serum and plasma VEGF are not comparable.",
                 "H-C2",
             )
         )
-    if base_visit is not None and visit.texts.get("vegf_lab") and base_visit.texts.get("vegf_lab"):
-        if visit.texts["vegf_lab"].casefold() != base_visit.texts["vegf_lab"].casefold():
-            cautions.append(
-                Caution(
-                    "fu_vegf_assay_changed",
-                    "minor",
-                    f"Laboratory changed ({base_visit.texts['vegf_lab']} at baseline, {visit.texts['vegf_lab']} now): "
-                    "assays differ; read the change with care.",
-                    "H-V1",
-                )
+    lab, base_lab = visit.texts.get("vegf_lab"), base_visit.texts.get("vegf_lab") if base_visit else None
+    if lab and base_lab and lab.casefold() != base_lab.casefold():
+        cautions.append(
+            Caution(
+                "fu_vegf_assay_changed",
+                "minor",
+                f"Laboratory changed ({base_lab} at baseline, {lab} now): "
+                "assays differ; read the change with care.",
+                "H-V1",
             )
+        )
     same = lambda v: v.choices.get("vegf_specimen") == specimen  # noqa: E731
     low = nadir(earlier, line, _VEGF, base if base_specimen == specimen else None, same)
     is_normal, limit_words = normal(visit, value, rules)
@@ -112,42 +117,59 @@ def evaluate_vegf(
                     " A confounder is recorded at this visit: repeat VEGF before reading it as progression."
                 )
             return decide(
-                rules, "progression_confounded" if confounded else "progression", "H-V3", reason,
-                baseline=base, nadir=low, change_pct=change, cautions=cautions + confounder_cautions(found, visit, confounded),
-                trigger="confounded" if confounded else "true", value=here,
-            )  # fmt: skip
+                rules,
+                "progression_confounded" if confounded else "progression",
+                "H-V3",
+                reason,
+                baseline=base,
+                nadir=low,
+                change_pct=change,
+                cautions=cautions + confounder_cautions(found, visit, confounded),
+                trigger="confounded" if confounded else "true",
+                value=here,
+            )
     cautions += confounder_cautions(found, visit, False)
-    common = {"baseline": base, "nadir": low, "cautions": cautions, "value": here}
+    common = Basis(base, low, None, here, cautions)
     if line is None:
-        return decide(rules, "not_evaluable", "H-B4", _no_line(visit, value), **common)  # type: ignore[arg-type]
+        return decide(rules, "not_evaluable", "H-B4", _no_line(visit, value), basis=common)
     if base is None or base_visit is None:
         return decide(
             rules,
             "not_evaluable",
             "H-B2",
             f"VEGF {value.show()}. " + no_baseline_reason(line, "VEGF"),
-            **common,
-        )  # type: ignore[arg-type]
+            basis=common,
+        )
     if base_specimen == "unknown":
         return decide(
-            rules, "not_evaluable", "H-V1", "Baseline VEGF specimen not stated: state the specimen.", **common
-        )  # type: ignore[arg-type]
+            rules,
+            "not_evaluable",
+            "H-V1",
+            "Baseline VEGF specimen not stated: state the specimen.",
+            basis=common,
+        )
     if base_specimen != specimen:
         return decide(
-            rules, "not_evaluable", "H-V1",
-            f"VEGF {value.show()} ({specimen}); baseline {base.measure.show()} ({base_specimen}). Specimen changed "
-            "(serum ↔ plasma): serum and plasma values are not comparable; response waits for a new baseline.",
-            **common,  # type: ignore[arg-type]
-        )  # fmt: skip
+            rules,
+            "not_evaluable",
+            "H-V1",
+            f"VEGF {value.show()} ({specimen}); baseline {base.measure.show()} ({base_specimen}). "
+            "Specimen changed (serum ↔ plasma): serum and plasma values are not comparable; "
+            "response waits for a new baseline.",
+            basis=common,
+        )
     note = baseline_note(base, candidates)
     base_normal, base_limit = normal(base_visit, base.measure, rules)
     if base_normal:
         return decide(
-            rules, "not_evaluable", "H-V2",
+            rules,
+            "not_evaluable",
+            "H-V2",
             f"VEGF was not raised before treatment ({base.measure.show()}, within {base_limit}); "
             f"no response can be measured.{note}",
-            change_pct=change, **common,  # type: ignore[arg-type]
-        )  # fmt: skip
+            change_pct=change,
+            basis=common,
+        )
     shown = f"VEGF {value.show()} vs baseline {base.measure.show()} on {base.date.isoformat()}"
     shown += f" ({pct_text(change)})" if change is not None else ""
     if is_normal:
@@ -157,8 +179,8 @@ def evaluate_vegf(
             "H-V4",
             f"{shown}: now normal, within {limit_words}.{note}",
             change_pct=change,
-            **common,
-        )  # type: ignore[arg-type]
+            basis=common,
+        )
     fall = rules.need("fu_vegf_pr_fall_pct")
     tag = " [unverified]" if rules.thresholds["fu_vegf_pr_fall_pct"].evidence == "unverified" else ""
     if value.exact <= base.measure.exact * (1 - fall / 100):
@@ -168,16 +190,16 @@ def evaluate_vegf(
             "H-V5",
             f"{shown}: a fall of at least {fall}%{tag}.{note}",
             change_pct=change,
-            **common,
-        )  # type: ignore[arg-type]
+            basis=common,
+        )
     return decide(
         rules,
         "stable",
         "H-V6",
         f"{shown}: less than a {fall}% fall{tag}, no progression.{note}",
         change_pct=change,
-        **common,
-    )  # type: ignore[arg-type]
+        basis=common,
+    )
 
 
 def _no_line(visit: Visit, value: Measure) -> str:
