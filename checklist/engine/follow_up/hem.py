@@ -124,7 +124,7 @@ def evaluate_hem(
                     basis=common,
                 )
             if ref is None:
-                cr_blocked = "FLC ratio measured without the lab's reference range, so its normality is unknown"
+                cr_blocked = "FLC ratio measured without the lab's reference range, normality unknown"
             elif ref[0].exact <= ratio.exact <= ref[1].exact:
                 return decide(
                     rules,
