@@ -38,8 +38,8 @@ NUMBER_CODES: dict[str, tuple[float, float, bool, str]] = {
     "flc_ratio_ref_high": (0.01, 10, False, "ratio"),
     "pet_avid_lesion_count": (0, 200, True, "count"),
     "pet_suv_max": (0, 50, False, "SUV"),
-    "onls_total": (0, 12, True, "ONLS points"),
-    "mrs": (0, 6, True, "mRS points"),
+    "onls_total": (0, 12, True, "points"),
+    "mrs": (0, 6, True, "points"),
 }
 CHOICE_CODES: dict[str, tuple[str, ...]] = {
     "vegf_specimen": ("serum", "plasma", "unknown"),
