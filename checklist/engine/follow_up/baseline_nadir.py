@@ -17,17 +17,27 @@ from .rules import FollowUpRules
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """The line of therapy a visit is measured in, and the window its baseline comes from."""
+    """The line of therapy a visit is measured in, and the window its baseline comes from.
+
+    ``in_window`` are the visits of the baseline window, all on or before the start, so all
+    earlier than any visit measured in this line; ``after`` is the index of the first visit
+    after the start in the sorted visits (nadirs only look from there).
+    """
 
     treatment: Treatment
     window_start: date
+    start: date
+    in_window: tuple[Visit, ...] = ()
+    after: int = 0
 
-    @property
-    def start(self) -> date:
-        return self.treatment.start
 
-
-def line_of(day: date, treatments: Sequence[Treatment], rules: FollowUpRules) -> Line | None:
+def line_of(
+    day: date,
+    treatments: Sequence[Treatment],
+    rules: FollowUpRules,
+    visits: Sequence[Visit] = (),
+    cache: dict[Treatment, Line] | None = None,
+) -> Line | None:
     """The latest line started strictly before ``day``.
 
     A visit on the start date is pre-treatment (samples are drawn before the first dose, H-B2),
@@ -39,8 +49,16 @@ def line_of(day: date, treatments: Sequence[Treatment], rules: FollowUpRules) ->
             current = t
     if current is None:
         return None
+    if cache is not None and current in cache:
+        return cache[current]
     window = int(rules.need("fu_baseline_window_days"))
-    return Line(current, current.start - timedelta(days=window))
+    low = current.start - timedelta(days=window)
+    in_window = tuple(v for v in visits if low <= v.date <= current.start)
+    after = next((i for i, v in enumerate(visits) if v.date > current.start), len(visits))
+    line = Line(current, low, current.start, in_window, after)
+    if cache is not None:
+        cache[current] = line
+    return line
 
 
 def add_months(day: date, months: int) -> date:
@@ -66,9 +84,8 @@ def baseline(
     visits: Sequence[Visit], line: Line, get: Getter, keep: Callable[[Visit], bool] = lambda v: True
 ) -> tuple[Point | None, tuple[Visit, ...]]:
     """The latest value in the window ending on the line's start (H-B2), and every candidate."""
-    found = tuple(
-        v for v in visits if line.window_start <= v.date <= line.start and get(v) is not None and keep(v)
-    )
+    # Window visits are all before any visit of the line: no look past the visit evaluated.
+    found = tuple(v for v in line.in_window if get(v) is not None and keep(v))
     if not found:
         return None, ()
     chosen = found[-1]
@@ -89,9 +106,7 @@ def nadir(
     Without a line (H-B4), the lowest of all earlier visits. A tie keeps the earlier date.
     """
     best = base
-    for v in earlier:
-        if line is not None and v.date <= line.start:
-            continue
+    for v in earlier[line.after :] if line is not None else earlier:
         m = get(v)
         if m is None or not keep(v):
             continue

@@ -15,7 +15,7 @@ _SCALES = (("onls_total", "ONLS"), ("mrs", "mRS"))
 
 
 def _flag_at_baseline(upto: Sequence[Visit], line: Line, code: str) -> bool | None:
-    found = [v.flags[code] for v in upto if line.window_start <= v.date <= line.start and code in v.flags]
+    found = [v.flags[code] for v in line.in_window if code in v.flags]
     return found[-1] if found else None
 
 

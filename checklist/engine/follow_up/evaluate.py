@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .baseline_nadir import line_of
+from .baseline_nadir import Line, line_of
 from .clinical import evaluate_clinical
 from .hem import evaluate_hem
-from .inputs import Timeline
+from .inputs import Timeline, Treatment
 from .pet import evaluate_pet
 from .progression import progression_flag
 from .result import FollowUpResult, VisitResult
@@ -17,9 +17,10 @@ def evaluate_follow_up(timeline: Timeline, rules: FollowUpRules) -> FollowUpResu
     visits = timeline.visits
     out: list[VisitResult] = []
     hem_seen: dict[object, set[str]] = {}
+    lines: dict[Treatment, Line] = {}
     for k, visit in enumerate(visits):
         earlier = visits[:k]
-        line = line_of(visit.date, timeline.treatments, rules)
+        line = line_of(visit.date, timeline.treatments, rules, visits, lines)
         key = line.start if line else None
         seen = hem_seen.setdefault(key, set())
         domains = {

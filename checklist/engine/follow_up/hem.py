@@ -28,7 +28,7 @@ def _flc_range(upto: Sequence[Visit]) -> tuple[Measure, Measure] | None:
 
 
 def _latest_choice(upto: Sequence[Visit], line: Line, code: str) -> str | None:
-    found = [v.choices[code] for v in upto if line.window_start <= v.date <= line.start and code in v.choices]
+    found = [v.choices[code] for v in line.in_window if code in v.choices]
     return found[-1] if found else None
 
 

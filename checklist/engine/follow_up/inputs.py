@@ -66,7 +66,7 @@ VALUE_CODES: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: ``show`` keeps its text, read many times per evaluation
 class Measure:
     """A number as entered (``shown`` in ``unit``) and exactly in the canonical unit."""
 
@@ -76,14 +76,18 @@ class Measure:
     factor: Decimal  # canonical = entered * factor
     canonical_unit: str
     precision: int = 2
+    shown: str = ""
 
     def show(self) -> str:
         """As entered, with the canonical value in brackets when converted (clinical.md §f.2 A7)."""
+        if self.shown:
+            return self.shown
         shown = f"{format_value(float(self.entered), self.precision + 3)}{display_unit(self.unit)}"
-        if self.factor == 1 or self.unit == self.canonical_unit:
-            return shown
-        canonical = format_value(float(self.exact), 3)
-        return f"{shown} ({canonical}{display_unit(self.canonical_unit)})"
+        if self.factor != 1 and self.unit != self.canonical_unit:
+            canonical = format_value(float(self.exact), 3)
+            shown = f"{shown} ({canonical}{display_unit(self.canonical_unit)})"
+        self.shown = shown
+        return shown
 
     def in_entered_unit(self, canonical_limit: Decimal) -> Decimal:
         """A canonical threshold in this value's unit, with the exact factor (A10)."""
