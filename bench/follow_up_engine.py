@@ -58,7 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
     args = parser.parse_args()
-    rules = rules_from_dict(json.loads((ROOT / "fixtures" / "follow_up_rules.json").read_text(encoding="utf-8")))
+    rules = rules_from_dict(
+        json.loads((ROOT / "fixtures" / "follow_up_rules.json").read_text(encoding="utf-8"))
+    )
     document = timeline()
     for _ in range(50):  # warm up
         to_json(evaluate_follow_up(parse_follow_up(document, TODAY), rules))

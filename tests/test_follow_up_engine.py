@@ -44,15 +44,21 @@ def differences(expect, answer):
         for domain, category in want["categories"].items():
             if got["domains"][domain]["category"] != category:
                 r = got["domains"][domain]
-                out.append(f"{day} {domain}: {r['category']} ({r['rule']}: {r['reason']}), expected {category}")
+                out.append(
+                    f"{day} {domain}: {r['category']} ({r['rule']}: {r['reason']}), expected {category}"
+                )
         if got["possible_progression"] != want["possible_progression"]:
-            out.append(f"{day}: possible_progression {got['possible_progression']!r}, expected {want['possible_progression']!r}")
+            out.append(
+                f"{day}: possible_progression {got['possible_progression']!r}, expected {want['possible_progression']!r}"
+            )
         for domain, rule in want.get("rules", {}).items():
             if got["domains"][domain]["rule"] != rule:
                 out.append(f"{day} {domain}: rule {got['domains'][domain]['rule']}, expected {rule}")
         for domain, pct in want.get("change_pct", {}).items():
             if got["domains"][domain]["change_pct"] != pct:
-                out.append(f"{day} {domain}: change_pct {got['domains'][domain]['change_pct']}, expected {pct}")
+                out.append(
+                    f"{day} {domain}: change_pct {got['domains'][domain]['change_pct']}, expected {pct}"
+                )
         for domain, cautions in want.get("cautions", {}).items():
             have = [[c["code"], c["level"]] for c in got["domains"][domain]["cautions"]]
             for c in cautions:
@@ -141,7 +147,8 @@ def timelines(draw):
     days = draw(st.lists(st.integers(0, 1300), min_size=1, max_size=8, unique=True))
     start = date(2025, 1, 1)
     visits = [
-        {"date": date.fromordinal(start.toordinal() + d).isoformat(), "values": draw(visit_values())} for d in days
+        {"date": date.fromordinal(start.toordinal() + d).isoformat(), "values": draw(visit_values())}
+        for d in days
     ]
     treatments = []
     for line, d in enumerate(sorted(draw(st.lists(st.integers(0, 1300), max_size=2, unique=True))), start=1):
@@ -175,7 +182,13 @@ def test_every_result_is_tagged_and_worded_as_the_spec_asks(document):
     for visit in run(document)["visits"]:
         assert visit["possible_progression"] in (True, False, "confounded")
         for result in visit["domains"].values():
-            assert result["evidence"] in ("read_abstract", "read_table", "secondary", "unverified", "app_convention")
+            assert result["evidence"] in (
+                "read_abstract",
+                "read_table",
+                "secondary",
+                "unverified",
+                "app_convention",
+            )
             assert result["source"] and result["reason"]
             assert "relapse" not in result["reason"].lower()
             assert all(c["level"] in ("major", "minor") for c in result["cautions"])
@@ -205,9 +218,17 @@ def errors_of(document):
         ({"vegf_pg_ml": 800}, "visits[0].values.vegf_specimen", "required"),
         ({"vegf_pg_ml": "800", "vegf_specimen": "plasma"}, "visits[0].values.vegf_pg_ml", "number"),
         ({"vegf_pg_ml": 60000, "vegf_specimen": "plasma"}, "visits[0].values.vegf_pg_ml", "plausible range"),
-        ({"vegf_pg_ml": {"value": 1, "unit": "mg/dL"}, "vegf_specimen": "plasma"}, "visits[0].values.vegf_pg_ml.unit", "ng/mL"),
+        (
+            {"vegf_pg_ml": {"value": 1, "unit": "mg/dL"}, "vegf_specimen": "plasma"},
+            "visits[0].values.vegf_pg_ml.unit",
+            "ng/mL",
+        ),
         ({"vegf_specimen": "blood"}, "visits[0].values.vegf_specimen", "serum, plasma, unknown"),
-        ({"m_protein_g_dl": {"value": 200, "unit": "g/L"}}, "visits[0].values.m_protein_g_dl", "plausible range"),
+        (
+            {"m_protein_g_dl": {"value": 200, "unit": "g/L"}},
+            "visits[0].values.m_protein_g_dl",
+            "plausible range",
+        ),
         ({"onls_total": 13}, "visits[0].values.onls_total", "0-12"),
         ({"onls_total": 2.5}, "visits[0].values.onls_total", "whole number"),
         ({"mrs": True}, "visits[0].values.mrs", "number"),
@@ -252,7 +273,11 @@ def test_a_date_in_the_future_is_refused_against_the_today_given():
 @pytest.mark.parametrize(
     ("treatment", "field", "words"),
     [
-        ({"line": 1, "type": "systemic", "start": "2026-02-01", "end": "2026-01-01"}, "treatments[0].end", "before the start"),
+        (
+            {"line": 1, "type": "systemic", "start": "2026-02-01", "end": "2026-01-01"},
+            "treatments[0].end",
+            "before the start",
+        ),
         ({"line": 0, "type": "systemic", "start": "2026-02-01"}, "treatments[0].line", "from 1"),
         ({"line": 1, "type": "surgery", "start": "2026-02-01"}, "treatments[0].type", "radiation"),
         ({"line": 1, "type": "systemic", "start": "2030-02-01"}, "treatments[0].start", "today"),
@@ -281,7 +306,11 @@ def test_rules_refuse_missing_or_untagged_content():
     with pytest.raises(RulesError) as caught:
         rules_from_dict(data)
     text = str(caught.value)
-    assert "fu_vegf_pr_fall_pct: missing" in text and "fu_hem_pr_fall_pct.evidence" in text and "H-V3.source" in text
+    assert (
+        "fu_vegf_pr_fall_pct: missing" in text
+        and "fu_hem_pr_fall_pct.evidence" in text
+        and "H-V3.source" in text
+    )
 
 
 def test_a_threshold_changed_in_content_changes_the_answer():

@@ -121,6 +121,9 @@ class Timeline:
     treatments: tuple[Treatment, ...]
 
 
+_ONE = Decimal(1)
+
+
 def _exact(number: float | int) -> Decimal:
     # repr of a float is the shortest string that reads back to it: the digits typed.
     return Decimal(number) if isinstance(number, int) else Decimal(repr(number))
@@ -151,6 +154,17 @@ def _read_date(raw: Any, name: str, today: date, errors: list[FieldError]) -> da
 
 
 def _read_lab(code: str, raw: Any, name: str, errors: list[FieldError]) -> Measure | None:
+    lab = LABS[code]
+    kind = type(raw)
+    # The common case, a plain number in the canonical unit inside the plausible range:
+    # what read_lab would answer, without building a reading.
+    if (
+        (kind is int or kind is float)
+        and (lab.minimum or 0) <= raw <= (lab.maximum or math.inf)
+        and math.isfinite(raw)
+    ):
+        exact = _exact(raw)
+        return Measure(exact, exact, lab.unit, _ONE, lab.unit, lab.precision)
     unit: Any = None
     value: Any = raw
     if isinstance(raw, Mapping):
@@ -166,7 +180,6 @@ def _read_lab(code: str, raw: Any, name: str, errors: list[FieldError]) -> Measu
         # read_lab names a case's field ("labs.<code>[.unit]"); ours sits inside a visit.
         errors.append(FieldError(name + reading.field[len(f"labs.{code}") :], reading.message))
         return None
-    lab = LABS[code]
     entered_unit = reading.entered.unit if reading.entered is not None else lab.unit
     factor = Decimal(1) if entered_unit == lab.unit else _exact(lab.units[entered_unit])
     entered = _exact(value)

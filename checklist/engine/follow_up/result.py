@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from .inputs import Measure
@@ -105,7 +105,7 @@ def _pct(value: Decimal | None) -> float | None:
     # Rounded for display only; every comparison used the exact value (clinical.md §h.9).
     if value is None:
         return None
-    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN))
+    return round(float(value), 1)
 
 
 def pct_text(value: Decimal) -> str:
