@@ -48,9 +48,8 @@ def differences(expect, answer):
                     f"{day} {domain}: {r['category']} ({r['rule']}: {r['reason']}), expected {category}"
                 )
         if got["possible_progression"] != want["possible_progression"]:
-            out.append(
-                f"{day}: possible_progression {got['possible_progression']!r}, expected {want['possible_progression']!r}"
-            )
+            flag, wanted = got["possible_progression"], want["possible_progression"]
+            out.append(f"{day}: possible_progression {flag!r}, expected {wanted!r}")
         for domain, rule in want.get("rules", {}).items():
             if got["domains"][domain]["rule"] != rule:
                 out.append(f"{day} {domain}: rule {got['domains'][domain]['rule']}, expected {rule}")
