@@ -1,0 +1,129 @@
+"""Lines of therapy, baselines and nadirs (clinical.md §h.3, H-B1 to H-B5).
+
+Every function reads only the visits it is given: the evaluation passes visits 1..k for
+visit k, which is what keeps an earlier result unchanged when a later visit is added (H-B5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .inputs import Measure, Treatment, Visit
+from .result import Point
+from .rules import FollowUpRules
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """The line of therapy a visit is measured in, and the window its baseline comes from.
+
+    ``in_window`` are the visits of the baseline window, all on or before the start, so all
+    earlier than any visit measured in this line; ``after`` is the index of the first visit
+    after the start in the sorted visits (nadirs only look from there).
+    """
+
+    treatment: Treatment
+    window_start: date
+    start: date
+    in_window: tuple[Visit, ...] = ()
+    after: int = 0
+
+
+def line_of(
+    day: date,
+    treatments: Sequence[Treatment],
+    rules: FollowUpRules,
+    visits: Sequence[Visit] = (),
+    cache: dict[Treatment, Line] | None = None,
+) -> Line | None:
+    """The latest line started strictly before ``day``.
+
+    A visit on the start date is pre-treatment (samples are drawn before the first dose, H-B2),
+    so it belongs to the previous line and is the new line's baseline.
+    """
+    current = None
+    for t in treatments:
+        if t.start < day:
+            current = t
+    if current is None:
+        return None
+    if cache is not None and current in cache:
+        return cache[current]
+    window = int(rules.need("fu_baseline_window_days"))
+    low = current.start - timedelta(days=window)
+    in_window = tuple(v for v in visits if low <= v.date <= current.start)
+    after = next((i for i, v in enumerate(visits) if v.date > current.start), len(visits))
+    line = Line(current, low, current.start, in_window, after)
+    if cache is not None:
+        cache[current] = line
+    return line
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months, the day clamped to the month's end (2026-08-31 + 6 = 2027-02-28)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+Getter = Callable[[Visit], Measure | None]
+
+
+def number(code: str) -> Getter:
+    return lambda v: v.numbers.get(code)
+
+
+def baseline(
+    visits: Sequence[Visit], line: Line, get: Getter, keep: Callable[[Visit], bool] = lambda v: True
+) -> tuple[Point | None, tuple[Visit, ...]]:
+    """The latest value in the window ending on the line's start (H-B2), and every candidate."""
+    # Window visits are all before any visit of the line: no look past the visit evaluated.
+    found = tuple(v for v in line.in_window if get(v) is not None and keep(v))
+    if not found:
+        return None, ()
+    chosen = found[-1]
+    measure = get(chosen)
+    assert measure is not None
+    return Point(measure, chosen.date), found
+
+
+def nadir(
+    earlier: Sequence[Visit],
+    line: Line | None,
+    get: Getter,
+    base: Point | None,
+    keep: Callable[[Visit], bool] = lambda v: True,
+) -> Point | None:
+    """The lowest value after the line's start, before this visit; the baseline until then (H-B3).
+
+    Without a line (H-B4), the lowest of all earlier visits. A tie keeps the earlier date.
+    """
+    best = base
+    for v in earlier[line.after :] if line is not None else earlier:
+        m = get(v)
+        if m is None or not keep(v):
+            continue
+        if best is None or m.exact < best.measure.exact:
+            best = Point(m, v.date)
+    return best
+
+
+def baseline_note(chosen: Point, found: tuple[Visit, ...]) -> str:
+    """ "Baseline chosen: 2026-01-05 (latest); 2025-12-01 also available" (H-B2)."""
+    if len(found) < 2:
+        return ""
+    others = ", ".join(v.date.isoformat() for v in found[:-1])
+    return f" Baseline chosen: {chosen.date.isoformat()} (latest); {others} also available."
+
+
+def no_baseline_reason(line: Line, what: str) -> str:
+    days = (line.start - line.window_start).days
+    start = line.start.isoformat()
+    return f"No pre-treatment {what} within {days} days of {start} (line {line.treatment.line})."
