@@ -356,12 +356,16 @@ def parse_follow_up(data: Any, today: date) -> Timeline:
             )
         else:
             seen[visit.date] = visit.index
-    treatments = [t for i, raw in enumerate(raw_treatments) if (t := _read_treatment(i, raw, today, errors))]
+    read = [(i, t) for i, raw in enumerate(raw_treatments) if (t := _read_treatment(i, raw, today, errors))]
     lines: dict[int, int] = {}
-    for i, t in enumerate(treatments):
+    for i, t in read:
         if t.line in lines:
-            errors.append(FieldError(f"treatments[{i}].line", f"line {t.line} is given twice."))
-        lines[t.line] = i
+            errors.append(
+                FieldError(f"treatments[{i}].line", f"line {t.line} is also treatments[{lines[t.line]}].")
+            )
+        else:
+            lines[t.line] = i
+    treatments = [t for _, t in read]
     if errors:
         raise InputError(errors)
     return Timeline(
