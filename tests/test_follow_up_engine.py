@@ -289,6 +289,13 @@ def test_a_bad_treatment_is_named(treatment, field, words):
     assert words in found[field]
 
 
+def test_a_line_given_twice_names_both():
+    first = {"line": 1, "type": "systemic", "start": "2026-02-01"}
+    bad = {"line": 0, "type": "systemic", "start": "2026-02-01"}
+    found = errors_of({"visits": [GOOD_VISIT], "treatments": [first, bad, {**first, "start": "2026-06-01"}]})
+    assert "treatments[0]" in found["treatments[2].line"]
+
+
 def test_every_error_is_reported_at_once():
     found = errors_of({"visits": [{"date": "2030-01-01", "values": {"onls_total": 99, "vegf_pg_ml": -1}}]})
     assert {"visits[0].date", "visits[0].values.onls_total", "visits[0].values.vegf_pg_ml"} <= set(found)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .inputs import Measure, Treatment, Visit
+from .inputs import Treatment, Visit
 from .result import Point
 from .rules import FollowUpRules
 
@@ -73,25 +73,25 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-Getter = Callable[[Visit], Measure | None]
+# A measure is named by its code: a plain dict look-up per visit, no closure call (hot loop).
+Getter = str
+Keep = Callable[[Visit], bool] | None
 
 
 def number(code: str) -> Getter:
-    return lambda v: v.numbers.get(code)
+    return code
 
 
 def baseline(
-    visits: Sequence[Visit], line: Line, get: Getter, keep: Callable[[Visit], bool] = lambda v: True
+    visits: Sequence[Visit], line: Line, get: Getter, keep: Keep = None
 ) -> tuple[Point | None, tuple[Visit, ...]]:
     """The latest value in the window ending on the line's start (H-B2), and every candidate."""
     # Window visits are all before any visit of the line: no look past the visit evaluated.
-    found = tuple(v for v in line.in_window if get(v) is not None and keep(v))
+    found = tuple(v for v in line.in_window if get in v.numbers and (keep is None or keep(v)))
     if not found:
         return None, ()
     chosen = found[-1]
-    measure = get(chosen)
-    assert measure is not None
-    return Point(measure, chosen.date), found
+    return Point(chosen.numbers[get], chosen.date), found
 
 
 def nadir(
@@ -99,19 +99,20 @@ def nadir(
     line: Line | None,
     get: Getter,
     base: Point | None,
-    keep: Callable[[Visit], bool] = lambda v: True,
+    keep: Keep = None,
 ) -> Point | None:
     """The lowest value after the line's start, before this visit; the baseline until then (H-B3).
 
     Without a line (H-B4), the lowest of all earlier visits. A tie keeps the earlier date.
     """
     best = base
+    lowest = base.measure.exact if base is not None else None
     for v in earlier[line.after :] if line is not None else earlier:
-        m = get(v)
-        if m is None or not keep(v):
+        m = v.numbers.get(get)
+        if m is None or (keep is not None and not keep(v)):
             continue
-        if best is None or m.exact < best.measure.exact:
-            best = Point(m, v.date)
+        if lowest is None or m.exact < lowest:
+            best, lowest = Point(m, v.date), m.exact
     return best
 
 

@@ -61,6 +61,7 @@ CONFOUNDER_FLAGS = (
 BOOL_CODES = ("pet_done", "pet_new_avid_lesion", *VOLUME_FINDINGS, *OTHER_FEATURES, *CONFOUNDER_FLAGS)
 DATE_CODES = ("gcsf_last_date", "transfusion_last_date")
 TEXT_CODES = {"vegf_lab": 80}
+_LAB_SET, _BOOL_SET = frozenset(LAB_CODES), frozenset(BOOL_CODES)
 VALUE_CODES: frozenset[str] = frozenset(
     (*LAB_CODES, *NUMBER_CODES, *CHOICE_CODES, *BOOL_CODES, *DATE_CODES, *TEXT_CODES)
 )
@@ -228,7 +229,9 @@ def _read_visit(i: int, raw: Any, today: date, errors: list[FieldError]) -> Visi
             continue
         if value is None:
             continue  # not measured at this visit
-        if code in LAB_CODES:
+        if code in _BOOL_SET and type(value) is bool:
+            flags[code] = value
+        elif code in _LAB_SET:
             measure = _read_lab(code, value, name, errors)
             if measure is not None:
                 numbers[code] = measure
@@ -356,12 +359,16 @@ def parse_follow_up(data: Any, today: date) -> Timeline:
             )
         else:
             seen[visit.date] = visit.index
-    treatments = [t for i, raw in enumerate(raw_treatments) if (t := _read_treatment(i, raw, today, errors))]
+    read = [(i, t) for i, raw in enumerate(raw_treatments) if (t := _read_treatment(i, raw, today, errors))]
     lines: dict[int, int] = {}
-    for i, t in enumerate(treatments):
+    for i, t in read:
         if t.line in lines:
-            errors.append(FieldError(f"treatments[{i}].line", f"line {t.line} is given twice."))
-        lines[t.line] = i
+            errors.append(
+                FieldError(f"treatments[{i}].line", f"line {t.line} is also treatments[{lines[t.line]}].")
+            )
+        else:
+            lines[t.line] = i
+    treatments = [t for _, t in read]
     if errors:
         raise InputError(errors)
     return Timeline(
