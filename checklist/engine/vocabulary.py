@@ -180,7 +180,9 @@ class Lab:
 
 
 HEAVY_CHAINS = ("IgG", "IgA", "IgM", "IgD", "IgE", "light_chain_only", "biclonal", "none", "unknown")
-LIGHT_CHAINS = ("lambda", "kappa", "biclonal", "none", "unknown")
+# ``kappa_and_lambda``: two clones, one of each; ``biclonal``: two clones, light chains not
+# stated (clinical.md §f.3 A11).
+LIGHT_CHAINS = ("lambda", "kappa", "kappa_and_lambda", "biclonal", "none", "unknown")
 
 # Spellings of cell counts that normalise_unit does not fold by itself
 # (it already folds x10^9/L, 10E9/L, 10*9/L and ×10⁹/L into 10^9/L).

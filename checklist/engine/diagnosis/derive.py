@@ -50,7 +50,7 @@ def _num(value: float) -> str:
 
 
 # Light and heavy chain typings that prove a clone (D1, with §f.2 A6).
-_CLONAL_LIGHT = ("lambda", "kappa", "biclonal")
+_CLONAL_LIGHT = ("lambda", "kappa", "kappa_and_lambda", "biclonal")
 _CLONAL_HEAVY = ("IgG", "IgA", "IgM", "IgD", "IgE", "biclonal")
 _SEXES = ("M", "F")
 _SEX_WORDS = {"M": "male", "F": "female"}
