@@ -324,7 +324,16 @@ def _explicit_only(case: Case, book: RuleBook, code: str) -> CriterionResult:
     if result is None:
         result = CriterionResult(code, S_UNKNOWN, ["Not assessed."])
     if code == "sclerotic_bone_lesions" and case.findings.get("lytic_bone_lesions") is True:
-        result.reasons.append("Purely lytic lesions never meet this criterion; they raise the myeloma flag.")
+        if result.status is S_MET:
+            # §f.3 A12: a mixed lesion still counts here; the myeloma question goes to the caution.
+            result.reasons.append(
+                "Lytic lesions are recorded too: a mixed sclerotic-and-lytic lesion still counts here; "
+                "biopsy the lytic part to exclude myeloma."
+            )
+        else:
+            result.reasons.append(
+                "Purely lytic lesions never meet this criterion; they raise the myeloma flag."
+            )
     return result
 
 
