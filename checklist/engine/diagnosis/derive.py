@@ -97,9 +97,9 @@ def _any_of(case: Case, subs: SubfindingList, book: RuleBook) -> CriterionResult
     non_qualifying_present = [f for f in subs.non_qualifying if findings.get(f) is True]
     if non_qualifying_present:
         names = " and ".join(book.label(f) for f in non_qualifying_present)
-        reasons.append(
-            f"{names} alone does not meet this criterion (2007 caveat; judgement call for both together)."
-        )
+        # §f.3 A13: never worded as if the criterion were settled while parts are still open.
+        verb = "does" if len(non_qualifying_present) == 1 else "do"
+        reasons.append(f"{names} {verb} not count on its own (2007 caveat; both together are a judgement call).")
     left_out = [f for f in subs.not_counted if findings.get(f) is True]
     if left_out:
         names = " and ".join(book.label(f) for f in left_out)
@@ -108,6 +108,7 @@ def _any_of(case: Case, subs: SubfindingList, book: RuleBook) -> CriterionResult
     if qualifying and all(findings.get(f) is False for f in qualifying):
         reasons.append("All qualifying findings recorded as absent.")
         return CriterionResult(code, S_NOT_MET, reasons)
+    # §f.3 A13: an unknown criterion names the parts not assessed.
     unassessed = [book.label(f) for f in qualifying if f not in findings]
     if unassessed:
         reasons.append("Not assessed: " + ", ".join(unassessed) + ".")
