@@ -98,7 +98,8 @@ def _any_of(case: Case, subs: SubfindingList, book: RuleBook) -> CriterionResult
     if non_qualifying_present:
         names = " and ".join(book.label(f) for f in non_qualifying_present)
         # §f.3 A13: never worded as if the criterion were settled while parts are still open.
-        alone = "does not count on its own" if len(non_qualifying_present) == 1 else "do not count on their own"
+        one = len(non_qualifying_present) == 1
+        alone = "does not count on its own" if one else "do not count on their own"
         reasons.append(f"{names} {alone} (2007 caveat; both together are a judgement call).")
     left_out = [f for f in subs.not_counted if findings.get(f) is True]
     if left_out:
