@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from checklist.engine.diagnosis.compare import crosses, exact_value
 from checklist.engine.diagnosis.result import Status
 from checklist.engine.diagnosis.rulebook import CriteriaSetRule, RuleBook, SubfindingList, Threshold
 from checklist.engine.inputs import Case, display_unit
@@ -198,10 +199,11 @@ def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> Criter
     uln = case.labs.get("vegf_uln_pg_ml")
     if isinstance(uln, float):
         # The lab's own upper limit settles the criterion whatever the specimen.
-        met = value > uln
+        # §f.3 A10: both as entered, times their exact factors.
+        met = (exact_value(case, "vegf_pg_ml") or 0) > (exact_value(case, "vegf_uln_pg_ml") or 0)
         sign = ">" if met else "<="
         reasons = [f"{spec_word} {shown} {sign} the lab's upper limit {case.show('vegf_uln_pg_ml')}."]
-        below = [(s, t) for s, t in candidates.items() if not t.passes(value)]
+        below = [(s, t) for s, t in candidates.items() if not crosses(t, case, "vegf_pg_ml")]
         if met and below:
             which = " and ".join(f"the {s} cut-off {t.describe()}" for s, t in below)
             reasons.append(f"Below {which}: borderline, low specificity.")
@@ -209,12 +211,12 @@ def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> Criter
         return CriterionResult(code, S_MET if met else S_NOT_MET, reasons)
     if known:
         cutoff = candidates[str(specimen)]
-        met = cutoff.passes(value)
+        met = crosses(cutoff, case, "vegf_pg_ml")
         verdict = "meets the cut-off" if met else "is below the cut-off"
         return CriterionResult(
             code, S_MET if met else S_NOT_MET, [f"{spec_word} {shown} {verdict} {cutoff.describe()}."]
         )
-    meets = [s for s, t in cutoffs.items() if t.passes(value)]
+    meets = [s for s, t in cutoffs.items() if crosses(t, case, "vegf_pg_ml")]
     if len(meets) == len(cutoffs):
         described = " and ".join(f"{s} {t.describe()}" for s, t in cutoffs.items())
         return CriterionResult(code, S_MET, [f"{spec_word} {shown} meets both cut-offs: {described}."])
@@ -255,13 +257,13 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
     if isinstance(platelets, float):
         threshold = book.thresholds["platelets_thrombocytosis"]
         text = f"Platelets {case.show('platelets_10e9_l')}"
-        if threshold.passes(platelets):
+        if crosses(threshold, case, "platelets_10e9_l"):
             platelets_met = True
             met_reasons.append(f"{text} {threshold.describe()}.")
         else:
             other_reasons.append(f"{text}: not above {_num(threshold.value)}{display_unit(threshold.unit)}.")
         borderline = book.thresholds["platelets_borderline"]
-        if borderline.passes(platelets) and not platelets_met:
+        if crosses(borderline, case, "platelets_10e9_l") and not platelets_met:
             detail = f"{text}: borderline ({borderline.describe()})."
             cautions.append(("borderline_platelets", detail))
             other_reasons.append(detail)
@@ -276,7 +278,7 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
             continue
         text = f"{name} {case.show(lab)}"
         by_sex = {s: book.thresholds[f"{stem}_{s.lower()}"] for s in sexes}
-        passes = {s: t.passes(value) for s, t in by_sex.items()}
+        passes = {s: crosses(t, case, lab) for s, t in by_sex.items()}
         for s, ok in passes.items():
             met_by_sex[s] = met_by_sex[s] or ok
         if len(sexes) == 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from checklist.engine.diagnosis.compare import crosses
 from checklist.engine.diagnosis.rulebook import RuleBook
 from checklist.engine.inputs import Case
 
@@ -52,7 +53,7 @@ def lab_hits(case: Case, book: RuleBook, items: tuple[tuple[str, str, str], ...]
         if value is None or isinstance(value, str):
             continue
         threshold = book.thresholds[threshold_code]
-        if threshold.passes(value):
+        if crosses(threshold, case, lab):
             hits.append(f"{name} {case.show(lab)} {threshold.describe()}.")
     return hits
 
@@ -91,7 +92,7 @@ def flc_finding(case: Case, book: RuleBook, ratio: float | None) -> FlcFinding |
             f"{ratio_text}; the involved ({chain}) chain level is needed to make it a "
             f"myeloma-defining event ({chain} {involved.describe()}).",
         )
-    if not involved.passes(level):
+    if not crosses(involved, case, lab):
         return None
     return FlcFinding(True, False, f"{ratio_text}, involved {chain} {case.show(lab)} {involved.describe()}.")
 
