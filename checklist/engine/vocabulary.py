@@ -180,7 +180,9 @@ class Lab:
 
 
 HEAVY_CHAINS = ("IgG", "IgA", "IgM", "IgD", "IgE", "light_chain_only", "biclonal", "none", "unknown")
-LIGHT_CHAINS = ("lambda", "kappa", "biclonal", "none", "unknown")
+# ``kappa_and_lambda``: two clones, one of each; ``biclonal``: two clones, light chains not
+# stated (clinical.md §f.3 A11).
+LIGHT_CHAINS = ("lambda", "kappa", "kappa_and_lambda", "biclonal", "none", "unknown")
 
 # Spellings of cell counts that normalise_unit does not fold by itself
 # (it already folds x10^9/L, 10E9/L, 10*9/L and ×10⁹/L into 10^9/L).
@@ -416,6 +418,17 @@ THRESHOLDS: tuple[str, ...] = (
     "al_proteinuria",
     "extent_limited_max_lesions",  # §f.2 A8: read by engine/treatment.py
 )
+
+
+# §f.3 A10: a threshold the source also publishes in another unit, {threshold: {unit: value}}.
+# A value entered in that unit meets the published number, not a conversion of it
+# (IMWG 2014, Rajkumar, Lancet Oncol 2014;15:e538-48: calcium > 0.25 mmol/L above the ULN or
+# > 2.75 mmol/L (> 11 mg/dL); serum creatinine > 177 umol/L (> 2 mg/dL)). Content-side numbers:
+# they move to the threshold records when the model gains a per-unit value.
+PUBLISHED_UNIT_THRESHOLDS: dict[str, dict[str, float]] = {
+    "mm_calcium": {"mmol/L": 2.75},
+    "mm_creatinine": {"umol/L": 177.0},
+}
 
 
 class Extent(StrEnum):

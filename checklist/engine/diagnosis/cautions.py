@@ -44,8 +44,26 @@ def _conflicting(ctx: Context) -> str | None:
     return " ".join(found.values()) if found else None
 
 
+# §f.3 A11: with two clones the POEMS clone cannot be told from a bystander.
+# The words move to content (a caution detail record) in the next content release.
+BICLONAL_KAPPA_DETAIL = (
+    "Two clones were typed, one of them kappa or with light chains not stated: which clone is "
+    "the POEMS clone is not known. POEMS clones are almost always lambda; a kappa clone may be a "
+    "bystander."
+)
+
+
 def _kappa(ctx: Context) -> str | None:
-    return "" if ctx.case.labs.get("light_chain_type") == "kappa" else None
+    """§f.3 A11: a kappa clone anywhere, including a biclonal typing whose light chains are not given."""
+    labs = ctx.case.labs
+    light = labs.get("light_chain_type")
+    if light == "kappa":
+        return ""
+    if light in ("kappa_and_lambda", "biclonal"):
+        return BICLONAL_KAPPA_DETAIL
+    if labs.get("heavy_chain_type") == "biclonal" and light in (None, "unknown"):
+        return BICLONAL_KAPPA_DETAIL
+    return None
 
 
 def _igm(ctx: Context) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from checklist.engine.diagnosis.compare import crosses, exact_value
 from checklist.engine.diagnosis.result import Status
 from checklist.engine.diagnosis.rulebook import CriteriaSetRule, RuleBook, SubfindingList, Threshold
 from checklist.engine.inputs import Case, display_unit
@@ -50,7 +51,7 @@ def _num(value: float) -> str:
 
 
 # Light and heavy chain typings that prove a clone (D1, with §f.2 A6).
-_CLONAL_LIGHT = ("lambda", "kappa", "biclonal")
+_CLONAL_LIGHT = ("lambda", "kappa", "kappa_and_lambda", "biclonal")
 _CLONAL_HEAVY = ("IgG", "IgA", "IgM", "IgD", "IgE", "biclonal")
 _SEXES = ("M", "F")
 _SEX_WORDS = {"M": "male", "F": "female"}
@@ -97,9 +98,10 @@ def _any_of(case: Case, subs: SubfindingList, book: RuleBook) -> CriterionResult
     non_qualifying_present = [f for f in subs.non_qualifying if findings.get(f) is True]
     if non_qualifying_present:
         names = " and ".join(book.label(f) for f in non_qualifying_present)
-        reasons.append(
-            f"{names} alone does not meet this criterion (2007 caveat; judgement call for both together)."
-        )
+        # §f.3 A13: never worded as if the criterion were settled while parts are still open.
+        one = len(non_qualifying_present) == 1
+        alone = "does not count on its own" if one else "do not count on their own"
+        reasons.append(f"{names} {alone} (2007 caveat; both together are a judgement call).")
     left_out = [f for f in subs.not_counted if findings.get(f) is True]
     if left_out:
         names = " and ".join(book.label(f) for f in left_out)
@@ -108,6 +110,7 @@ def _any_of(case: Case, subs: SubfindingList, book: RuleBook) -> CriterionResult
     if qualifying and all(findings.get(f) is False for f in qualifying):
         reasons.append("All qualifying findings recorded as absent.")
         return CriterionResult(code, S_NOT_MET, reasons)
+    # §f.3 A13: an unknown criterion names the parts not assessed.
     unassessed = [book.label(f) for f in qualifying if f not in findings]
     if unassessed:
         reasons.append("Not assessed: " + ", ".join(unassessed) + ".")
@@ -196,10 +199,11 @@ def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> Criter
     uln = case.labs.get("vegf_uln_pg_ml")
     if isinstance(uln, float):
         # The lab's own upper limit settles the criterion whatever the specimen.
-        met = value > uln
+        # §f.3 A10: both as entered, times their exact factors.
+        met = (exact_value(case, "vegf_pg_ml") or 0) > (exact_value(case, "vegf_uln_pg_ml") or 0)
         sign = ">" if met else "<="
         reasons = [f"{spec_word} {shown} {sign} the lab's upper limit {case.show('vegf_uln_pg_ml')}."]
-        below = [(s, t) for s, t in candidates.items() if not t.passes(value)]
+        below = [(s, t) for s, t in candidates.items() if not crosses(t, case, "vegf_pg_ml")]
         if met and below:
             which = " and ".join(f"the {s} cut-off {t.describe()}" for s, t in below)
             reasons.append(f"Below {which}: borderline, low specificity.")
@@ -207,12 +211,12 @@ def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> Criter
         return CriterionResult(code, S_MET if met else S_NOT_MET, reasons)
     if known:
         cutoff = candidates[str(specimen)]
-        met = cutoff.passes(value)
+        met = crosses(cutoff, case, "vegf_pg_ml")
         verdict = "meets the cut-off" if met else "is below the cut-off"
         return CriterionResult(
             code, S_MET if met else S_NOT_MET, [f"{spec_word} {shown} {verdict} {cutoff.describe()}."]
         )
-    meets = [s for s, t in cutoffs.items() if t.passes(value)]
+    meets = [s for s, t in cutoffs.items() if crosses(t, case, "vegf_pg_ml")]
     if len(meets) == len(cutoffs):
         described = " and ".join(f"{s} {t.describe()}" for s, t in cutoffs.items())
         return CriterionResult(code, S_MET, [f"{spec_word} {shown} meets both cut-offs: {described}."])
@@ -253,13 +257,13 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
     if isinstance(platelets, float):
         threshold = book.thresholds["platelets_thrombocytosis"]
         text = f"Platelets {case.show('platelets_10e9_l')}"
-        if threshold.passes(platelets):
+        if crosses(threshold, case, "platelets_10e9_l"):
             platelets_met = True
             met_reasons.append(f"{text} {threshold.describe()}.")
         else:
             other_reasons.append(f"{text}: not above {_num(threshold.value)}{display_unit(threshold.unit)}.")
         borderline = book.thresholds["platelets_borderline"]
-        if borderline.passes(platelets) and not platelets_met:
+        if crosses(borderline, case, "platelets_10e9_l") and not platelets_met:
             detail = f"{text}: borderline ({borderline.describe()})."
             cautions.append(("borderline_platelets", detail))
             other_reasons.append(detail)
@@ -274,7 +278,7 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
             continue
         text = f"{name} {case.show(lab)}"
         by_sex = {s: book.thresholds[f"{stem}_{s.lower()}"] for s in sexes}
-        passes = {s: t.passes(value) for s, t in by_sex.items()}
+        passes = {s: crosses(t, case, lab) for s, t in by_sex.items()}
         for s, ok in passes.items():
             met_by_sex[s] = met_by_sex[s] or ok
         if len(sexes) == 1:
@@ -324,7 +328,16 @@ def _explicit_only(case: Case, book: RuleBook, code: str) -> CriterionResult:
     if result is None:
         result = CriterionResult(code, S_UNKNOWN, ["Not assessed."])
     if code == "sclerotic_bone_lesions" and case.findings.get("lytic_bone_lesions") is True:
-        result.reasons.append("Purely lytic lesions never meet this criterion; they raise the myeloma flag.")
+        if result.status is S_MET:
+            # §f.3 A12: a mixed lesion still counts here; the myeloma question goes to the caution.
+            result.reasons.append(
+                "Lytic lesions are recorded too: a mixed sclerotic-and-lytic lesion still counts here; "
+                "biopsy the lytic part to exclude myeloma."
+            )
+        else:
+            result.reasons.append(
+                "Purely lytic lesions never meet this criterion; they raise the myeloma flag."
+            )
     return result
 
 

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 from checklist.engine.diagnosis.context import Context
 from checklist.engine.diagnosis.derive import S_MET
-from checklist.engine.diagnosis.imwg import DEFINING_EVENT_LABS, FLAG_ONLY_LABS, flc_finding, lab_hits
+from checklist.engine.diagnosis.imwg import (
+    DEFINING_EVENT_LABS,
+    FLAG_ONLY_LABS,
+    flc_finding,
+    lab_hits,
+    lytic_event,
+)
 from checklist.engine.diagnosis.result import Differential, Verdict
 from checklist.engine.vocabulary import FINDING_GROUPS
 
@@ -68,8 +74,9 @@ def _myeloma(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
     if not ctx.clone:
         return []
     reasons = lab_hits(ctx.case, ctx.book, _MYELOMA_FLAG_LABS)
-    if ctx.case.findings.get("lytic_bone_lesions") is True:
-        reasons.append("Lytic bone lesions.")
+    lytic = lytic_event(ctx.case)
+    if lytic is not None:
+        reasons.append(lytic)
     flc = flc_finding(ctx.case, ctx.book, ctx.derived.flc_ratio)
     if flc is not None:
         reasons.append(flc.reason)

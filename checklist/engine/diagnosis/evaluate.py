@@ -16,10 +16,16 @@ from checklist.engine.diagnosis.cautions import cautions
 from checklist.engine.diagnosis.context import Context
 from checklist.engine.diagnosis.derive import S_MET, S_UNKNOWN, CriterionResult, derive
 from checklist.engine.diagnosis.differentials import differentials
-from checklist.engine.diagnosis.result import Comparison, CriterionOutcome, Evaluation, Issue
+from checklist.engine.diagnosis.result import Comparison, CriterionOutcome, Evaluation, ExtentOut, Issue
 from checklist.engine.diagnosis.rulebook import CriteriaSetRule, RuleBook
 from checklist.engine.diagnosis.sets import SetOutcome, apply_rule
 from checklist.engine.diagnosis.treatment import treatment
+from checklist.engine.diagnosis.workup import (
+    DRUG_CAUTIONS,
+    extent_to_settle,
+    risk_factors_present,
+    staging_missing,
+)
 from checklist.engine.inputs import Case
 
 
@@ -100,6 +106,7 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
     def met_in(codes: tuple[str, ...]) -> tuple[str, ...]:
         return tuple([c for c in codes if results[c].status is S_MET])
 
+    cure = treatment(case, book, derived) if chosen.met else None
     return Evaluation(
         criteria_set=book.set_ref(rule.slug),
         content_version=book.content_version,
@@ -112,10 +119,14 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         missing=tuple(chosen.missing),
         differentials=differentials(ctx),
         cautions=cautions(ctx),
-        treatment=treatment(case, book, derived) if chosen.met else None,
+        treatment=cure,
         warnings=tuple([Issue(w.field, w.message) for w in case.warnings]) if case.warnings else (),
         disclaimer=book.disclaimer,
         comparison=_comparison(ordered) if case.compare else None,
+        staging_missing=staging_missing(case) if chosen.met else (),
+        extent=None if cure is None else ExtentOut(cure.extent, cure.reasons, extent_to_settle(cure)),
+        risk_factors_present=risk_factors_present(case) if chosen.met else (),
+        drug_cautions=DRUG_CAUTIONS if chosen.met else (),
     )
 
 

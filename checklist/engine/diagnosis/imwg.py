@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from checklist.engine.diagnosis.compare import crosses
 from checklist.engine.diagnosis.rulebook import RuleBook
 from checklist.engine.inputs import Case
 
@@ -21,6 +22,18 @@ DEFINING_EVENT_LABS: tuple[tuple[str, str, str], ...] = (
     ("mm_hemoglobin", "hemoglobin_g_dl", "Haemoglobin"),
     ("mde_marrow_plasma_cells", "bm_plasma_cells_pct", "Marrow plasma cells"),
     ("mm_mri_focal_lesions", "mri_focal_lesions_count", "MRI focal lesions"),
+)
+
+# §f.3 A12: the "B" of CRAB, read from a finding, not a lab.
+LYTIC_EVENT = ("lytic_bone_lesions", "Osteolytic lesions")
+FLC_EVENT_NAME = "Free light chain ratio"
+
+# Every myeloma-defining event by name, in one list: the flag, the caution and the
+# multiple-myeloma page must name the same events (tests/test_myeloma_events.py reads it).
+DEFINING_EVENT_NAMES: tuple[str, ...] = (
+    *(name for _, _, name in DEFINING_EVENT_LABS),
+    LYTIC_EVENT[1],
+    FLC_EVENT_NAME,
 )
 
 # What else raises the myeloma flag (clinical.md §f): a clone at a myeloma
@@ -40,7 +53,7 @@ def lab_hits(case: Case, book: RuleBook, items: tuple[tuple[str, str, str], ...]
         if value is None or isinstance(value, str):
             continue
         threshold = book.thresholds[threshold_code]
-        if threshold.passes(value):
+        if crosses(threshold, case, lab):
             hits.append(f"{name} {case.show(lab)} {threshold.describe()}.")
     return hits
 
@@ -70,7 +83,7 @@ def flc_finding(case: Case, book: RuleBook, ratio: float | None) -> FlcFinding |
     else:
         return None
     involved = book.thresholds["mm_flc_involved"]
-    ratio_text = f"Free light chain ratio (kappa/lambda) {ratio:.4g} {ratio_threshold.describe()}"
+    ratio_text = f"{FLC_EVENT_NAME} (kappa/lambda) {ratio:.4g} {ratio_threshold.describe()}"
     level = case.labs.get(lab)
     if level is None or isinstance(level, str):
         return FlcFinding(
@@ -79,14 +92,30 @@ def flc_finding(case: Case, book: RuleBook, ratio: float | None) -> FlcFinding |
             f"{ratio_text}; the involved ({chain}) chain level is needed to make it a "
             f"myeloma-defining event ({chain} {involved.describe()}).",
         )
-    if not involved.passes(level):
+    if not crosses(involved, case, lab):
         return None
     return FlcFinding(True, False, f"{ratio_text}, involved {chain} {case.show(lab)} {involved.describe()}.")
 
 
+def lytic_event(case: Case) -> str | None:
+    """§f.3 A12: one or more osteolytic lesions; a mixed lesion is named as one to biopsy, not as myeloma."""
+    if case.findings.get(LYTIC_EVENT[0]) is not True:
+        return None
+    if case.findings.get("sclerotic_bone_lesions") is True:
+        return (
+            f"{LYTIC_EVENT[1]} recorded beside sclerotic lesions: a mixed lesion still counts as "
+            "sclerotic for POEMS, but its lytic part should be biopsied to exclude myeloma. "
+            "This does not by itself make the case myeloma."
+        )
+    return f"{LYTIC_EVENT[1]} on skeletal radiography, CT or PET-CT (IMWG 2014)."
+
+
 def defining_events(case: Case, book: RuleBook, ratio: float | None) -> list[str]:
-    """Every IMWG myeloma-defining event present (§f.2 A3), as reasons."""
+    """Every IMWG myeloma-defining event present (§f.2 A3, §f.3 A12), as reasons."""
     events = lab_hits(case, book, DEFINING_EVENT_LABS)
+    lytic = lytic_event(case)
+    if lytic is not None:
+        events.append(lytic)
     flc = flc_finding(case, book, ratio)
     if flc is not None and flc.is_event:
         events.append(flc.reason)

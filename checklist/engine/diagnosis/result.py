@@ -57,7 +57,17 @@ class Level(StrEnum):
 
 # The JSON word of every enum member, looked up rather than read through
 # Enum.value (a slow descriptor in Python 3.11) on the per-criterion path.
-_TEXT: dict[StrEnum, str] = {m: m.value for e in (Status, Verdict, Level, Extent, Group) for m in e}
+class Evidence(StrEnum):
+    """How strongly a rule is sourced: clinical.md §h's opening table."""
+
+    READ_ABSTRACT = "read_abstract"
+    READ_TABLE = "read_table"
+    SECONDARY = "secondary"
+    UNVERIFIED = "unverified"
+    APP_CONVENTION = "app_convention"
+
+
+_TEXT: dict[StrEnum, str] = {m: m.value for e in (Status, Verdict, Level, Extent, Group, Evidence) for m in e}
 
 
 @slot_init
@@ -108,6 +118,54 @@ class Treatment:
 
 @slot_init
 @dataclass(frozen=True, slots=True)
+class StagingItem:
+    """§j.1 / J-W1: a staging item not yet recorded, and what it would settle."""
+
+    code: str
+    why: str
+    settles: str
+    evidence: Evidence
+    source: str
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class RiskFactor:
+    """§j.3 J-K2: a factor one cohort associated with shorter overall survival. Never a score."""
+
+    code: str
+    factor: str
+    value: str  # as entered
+    hr: str  # hazard ratio with its 95% CI
+    wording: str
+    evidence: Evidence
+    source: str
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class DrugCaution:
+    """§j.4: a drug or treatment caution with its level."""
+
+    code: str
+    level: Level
+    message: str
+    evidence: Evidence
+    source: str
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class ExtentOut:
+    """§j.2: the extent of A8 (as in ``treatment``), and what would settle it when unknown."""
+
+    extent: Extent
+    reasons: tuple[str, ...]
+    to_settle: str | None = None
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
 class Issue:
     """An input problem or warning, naming the field."""
 
@@ -144,6 +202,11 @@ class Evaluation:
     warnings: tuple[Issue, ...]
     disclaimer: str
     comparison: tuple[Comparison, ...] | None = None
+    # §j.6: only when the chosen set is met (empty / null otherwise).
+    staging_missing: tuple[StagingItem, ...] = ()
+    extent: ExtentOut | None = None
+    risk_factors_present: tuple[RiskFactor, ...] = ()
+    drug_cautions: tuple[DrugCaution, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of design.md §3.3. Written out by hand: dataclasses.asdict is several times slower."""
@@ -187,6 +250,44 @@ class Evaluation:
             "warnings": [{"field": w.field, "message": w.message} for w in self.warnings],
             "disclaimer": self.disclaimer,
         }
+        out["staging_missing"] = [
+            {
+                "code": i.code,
+                "why": i.why,
+                "settles": i.settles,
+                "evidence": _TEXT[i.evidence],
+                "source": i.source,
+            }
+            for i in self.staging_missing
+        ]
+        e = self.extent
+        out["extent"] = (
+            None
+            if e is None
+            else {"extent": _TEXT[e.extent], "reasons": list(e.reasons), "to_settle": e.to_settle}
+        )
+        out["risk_factors_present"] = [
+            {
+                "code": r.code,
+                "factor": r.factor,
+                "value": r.value,
+                "hr": r.hr,
+                "wording": r.wording,
+                "evidence": _TEXT[r.evidence],
+                "source": r.source,
+            }
+            for r in self.risk_factors_present
+        ]
+        out["drug_cautions"] = [
+            {
+                "code": d.code,
+                "level": _TEXT[d.level],
+                "message": d.message,
+                "evidence": _TEXT[d.evidence],
+                "source": d.source,
+            }
+            for d in self.drug_cautions
+        ]
         if self.comparison is not None:
             out["comparison"] = [
                 {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from checklist.engine.diagnosis.result import SetRef
@@ -59,6 +60,10 @@ class Threshold:
 
     def passes(self, x: float) -> bool:
         return _COMPARATORS[self.comparator][0](x, self.value)
+
+    def passes_limit(self, x: Fraction, limit: Fraction) -> bool:
+        """This threshold's comparator on exact numbers (§f.3 A10; see compare.py)."""
+        return bool(_COMPARATORS[self.comparator][0](x, limit))  # type: ignore[arg-type]
 
     @property
     def symbol(self) -> str:

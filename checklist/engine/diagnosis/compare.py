@@ -1,0 +1,84 @@
+"""Threshold comparison in the unit the value was entered in (clinical.md §f.3 A10).
+
+A value is never rounded, nor converted in floating point, before it meets its
+threshold. Where the source publishes the threshold in the unit entered, that
+published number decides (a value on a published boundary never crosses it:
+2.75 mmol/L is not > 2.75 mmol/L, although 2.75 x 4.008 = 11.02 mg/dL). Otherwise
+the threshold is carried into the entered unit with the exact (rational) factor,
+which is the same comparison as the entered value times the exact factor.
+
+Audit of every threshold the engine compares (content thresholds of
+vocabulary.THRESHOLDS; published unit(s) -> how a value is compared):
+
+=========================  ==========================  ========================================
+threshold                  published unit(s)           how compared
+=========================  ==========================  ========================================
+vegf_plasma_cutoff >=200   pg/mL                       ng/L exact (x1); ng/mL: 200 pg/mL = 0.2
+                                                       ng/mL exactly (factor 1000)
+vegf_serum_cutoff >=1920   pg/mL (app default,         as above; 1.92 ng/mL exactly
+                           secondary)
+VEGF vs lab ULN            the lab's own unit          both sides entered values x exact factor
+platelets >450, >=400      x10^9/L (app convention)    10^3/uL x1; /uL, /mm3: 450000 exactly
+Hb >16.5 M, >16.0 F        g/dL (WHO 2016)             g/L: 165/160 exactly; mmol/L: / 1.611
+                                                       (the app's factor, exact rational)
+Hct >49 M, >48 F           % (WHO 2016)                L/L: 0.49 / 0.48 exactly
+mm_calcium >11             mg/dL and mmol/L (IMWG)     mg/dL: 11; mmol/L: published 2.75
+mm_creatinine >2           mg/dL and umol/L (IMWG)     mg/dL: 2; umol/L: published 177
+mm_creatinine_clearance    mL/min                      one unit only
+mm_egfr <40                mL/min/1.73m2               one unit only
+mm_hemoglobin <10          g/dL (IMWG)                 g/L: 100 exactly; mmol/L: 10 / 1.611
+mm_marrow / mde_marrow     %                           one unit only
+mm_m_protein >=3           g/dL                        g/L: 30 exactly
+mm_flc_involved >=100      mg/L                        mg/dL: 10 exactly (either chain)
+mm_flc_ratio >=100/<=0.01  ratio (unitless)            ratio of canonical chains; a shared
+                                                       factor cancels
+mm_mri_focal_lesions >=2   count                       integer, no unit
+extent_limited <=3         count                       integer, no unit
+al_proteinuria >=0.5       g/24 h                      one unit only
+=========================  ==========================  ========================================
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from checklist.engine.diagnosis.rulebook import Threshold
+from checklist.engine.inputs import Case
+from checklist.engine.units import resolve_unit
+from checklist.engine.vocabulary import PUBLISHED_UNIT_THRESHOLDS
+
+# Factors in the vocabulary are written as decimals or simple fractions (1/88.4);
+# limit_denominator recovers the rational the author meant, so no float error remains.
+_DENOMINATOR = 10**6
+
+
+def _exact(x: float) -> Fraction:
+    return Fraction(repr(x))
+
+
+def _factor(lab: str, unit: str) -> Fraction:
+    return Fraction(resolve_unit(lab, unit)[1]).limit_denominator(_DENOMINATOR)
+
+
+def exact_value(case: Case, lab: str) -> Fraction | None:
+    """The value in the canonical unit, exactly: as entered times the exact factor."""
+    value = case.labs.get(lab)
+    if isinstance(value, str) or value is None:
+        return None
+    given = case.entered.get(lab)
+    if given is None:
+        return _exact(value)
+    return _exact(given.value) * _factor(lab, given.unit)
+
+
+def crosses(threshold: Threshold, case: Case, lab: str) -> bool:
+    """Whether ``lab`` as entered crosses ``threshold`` (False when it is not a number)."""
+    given = case.entered.get(lab)
+    if given is not None:
+        published = PUBLISHED_UNIT_THRESHOLDS.get(threshold.code, {}).get(given.unit)
+        if published is not None:
+            return threshold.passes_limit(_exact(given.value), _exact(published))
+    value = exact_value(case, lab)
+    if value is None:
+        return False
+    return threshold.passes_limit(value, _exact(threshold.value))
