@@ -858,3 +858,33 @@ def test_phone_with_a_result_has_no_unreachable_scroll_region_and_no_chip_off_th
         assert results.violations_count == 0, results.generate_report()
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("device", ["laptop", "phone"])
+def test_a_met_case_shows_before_treatment_without_pushing_the_answer_away(site, browser, device):
+    """Issue 19: the 'Before treatment' disclosure under a met result; the headline stays in
+    view, and axe is clean with the section open."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    ctx = browser.new_context(viewport=VIEWPORTS[device])
+    try:
+        page = ctx.new_page()
+        page.goto(site + "/")
+        fill_case_with_mouse(page, CASE_FINDINGS, CASE_SELECTS, CASE_NUMBERS)
+        expect(page.locator("#result .headline")).to_contain_text("Meets", timeout=LIVE_TIMEOUT_MS)
+        page.wait_for_function("() => !document.querySelector('.htmx-request')")
+        if device == "phone":
+            page.locator(".result-toggle").click()
+            expect(page.locator(".result-col")).to_have_class(re.compile("expanded"))
+        section = page.locator("#before-treatment")
+        section.locator("summary").click()
+        expect(section.locator(".workup")).to_be_visible()
+        expect(section).to_contain_text("iliac-crest")
+        headline = page.locator("#result .headline").bounding_box()
+        viewport = VIEWPORTS[device]
+        assert headline and headline["y"] >= 0 and headline["y"] + headline["height"] <= viewport["height"]
+        screenshot(page, f"before-treatment-{device}")
+        results = Axe().run(page, options=AXE_OPTIONS)
+        assert results.violations_count == 0, results.generate_report()
+    finally:
+        ctx.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 from checklist.content.rule_book import Snapshot
 from checklist.engine.diagnosis.result import Level, Status
-from checklist.engine.diagnosis.words import criterion_word, group_word, status_headline
+from checklist.engine.diagnosis.words import criterion_word, evidence_word, group_word, status_headline
 
 
 def _headline(result: dict[str, Any], major: list[dict[str, Any]]) -> str:
@@ -32,6 +32,42 @@ def _left_out(form: Any) -> list[str]:
     ]
 
 
+def before_treatment_lines(result: dict[str, Any], short: bool = False) -> list[str]:
+    """clinical.md §j once the chosen set is met: the work-up still missing, the extent, the
+    risk factors present (each with its source), and, in the full report, the drug cautions."""
+    if result.get("status") != "met":
+        return []
+    tag = " [{}]".format
+    lines = ["", "Before treatment (clinical.md §j; not a recommendation):"] if not short else []
+    extent = result.get("extent") or {}
+    if extent:
+        settle = f" To settle: {extent['to_settle']}" if extent.get("to_settle") else ""
+        lines.append(f"Extent: {extent.get('extent', 'unknown')}.{settle}")
+    missing = result.get("staging_missing") or []
+    if short:
+        if missing:
+            lines.append("Work-up still missing: " + "; ".join(m["why"].split(":")[0] for m in missing) + ".")
+        risks = result.get("risk_factors_present") or []
+        if risks:
+            lines.append(
+                "Factors linked to shorter survival in one cohort: "
+                + ", ".join(r["factor"] for r in risks)
+                + "."
+            )
+        return lines
+    for m in missing:
+        ev = tag(evidence_word(m["evidence"]))
+        lines.append(f"- Missing: {m['why']} Settles: {m['settles']}{ev} ({m['source']})")
+    for r in result.get("risk_factors_present") or []:
+        ev = tag(evidence_word(r["evidence"]))
+        lines.append(f"- {r['wording']} Value {r['value']}; {r['hr']}{ev} ({r['source']})")
+    for c in result.get("drug_cautions") or []:
+        ev = tag(evidence_word(c["evidence"]))
+        kind = "Major drug caution" if c["level"] == "major" else "Drug caution"
+        lines.append(f"- {kind}: {c['message']}{ev} ({c['source']})")
+    return lines
+
+
 def short_report(form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date) -> str:
     """About ten lines for a clinic note: headline, caveats, criteria, flags, versions, disclaimer."""
     major = major_cautions(result)
@@ -48,6 +84,7 @@ def short_report(form: Any, result: dict[str, Any], snap: Snapshot, today: datet
         lines.append("Still needed: " + ", ".join(names[c] for c in result["missing"]) + ".")
     flags = [d["name"] for d in result["differentials"]]
     lines.append("Differentials to consider: " + (", ".join(flags) if flags else "none flagged") + ".")
+    lines += before_treatment_lines(result, short=True)
     lines.append(
         f"Criteria set {result['criteria_set']['name']} v{result['criteria_set']['version']}; "
         f"content {result['content_version']}."
@@ -88,6 +125,7 @@ def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: 
         lines += ["", "Under each criteria set:"]
         for row in result["comparison"]:
             lines.append(f"- {row['name']}: {row['status'].replace('_', ' ')}. {row['explanation']}")
+    lines += before_treatment_lines(result)
     lines += ["", "Inputs, as entered (not assessed items omitted):"]
     lines += [f"- {e['label']}: {e['value']}" for e in form.entered()] or ["- none"]
     lines += ["", result["disclaimer"]]

@@ -43,3 +43,17 @@ def status_short(status: str) -> str:
 
 def group_word(group: str) -> str:
     return _GROUP.get(group, group)
+
+
+# Evidence tags (clinical.md §h opening table), as a short label beside a rule or a number.
+_EVIDENCE: dict[str, str] = {
+    "read_abstract": "read: abstract",
+    "read_table": "read: table",
+    "secondary": "secondary",
+    "unverified": "unverified",
+    "app_convention": "app convention",
+}
+
+
+def evidence_word(tag: str) -> str:
+    return _EVIDENCE.get(tag, tag)

@@ -28,7 +28,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from checklist.engine.diagnosis.words import criterion_word, group_word, status_headline, status_short
+from checklist.engine.diagnosis.words import (
+    criterion_word,
+    evidence_word,
+    group_word,
+    status_headline,
+    status_short,
+)
 from checklist.web.templatetags.checklist_tags import derived_word
 
 register = template.Library()
@@ -280,6 +286,67 @@ def _details(result: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _evidence(tag: str) -> str:
+    """The evidence tag as a small label; an unverified number is never shown without it."""
+    return f' <span class="ev ev-{_e(tag)}">{_c(evidence_word(tag))}</span>'
+
+
+def _before_treatment(result: dict[str, Any]) -> str:
+    """clinical.md §j, once the chosen set is met: what the work-up still lacks and why, the
+    extent or what would settle it, and the risk factors present with their sources. A
+    disclosure, so it never pushes the answer out of view on a phone."""
+    if result.get("status") != "met":
+        return ""
+    extent = result.get("extent") or {}
+    missing = result.get("staging_missing") or []
+    risks = result.get("risk_factors_present") or []
+    drugs = result.get("drug_cautions") or []
+    out = [
+        '<details class="before-treatment" id="before-treatment">\n'
+        f'<summary class="h6">Before treatment: {len(missing)} work-up item{_plural(len(missing))} missing, '
+        f"extent {_e(extent.get('extent', 'unknown'))}</summary>\n"
+    ]
+    if extent:
+        out.append(f'<p class="small mb-1"><strong>Extent: {_e(extent.get("extent", "unknown"))}.</strong> ')
+        out.append(_e(" ".join(extent.get("reasons") or [])))
+        if extent.get("to_settle"):
+            out.append(f" To settle it: {_e(extent['to_settle'])}")
+        out.append("</p>\n")
+    if missing:
+        out.append('<h4 class="h6 mb-1">Still missing</h4>\n<ul class="small workup">')
+        for m in missing:
+            out.append(
+                f"<li>{_e(m['why'])} <em>Settles:</em> {_e(m['settles'])}{_evidence(m['evidence'])}"
+                f' <span class="src">{_e(m["source"])}</span></li>'
+            )
+        out.append("</ul>\n")
+    if risks:
+        out.append(
+            '<h4 class="h6 mb-1">Factors associated with shorter overall survival in one cohort</h4>\n'
+            '<ul class="small risks">'
+        )
+        for r in risks:
+            out.append(
+                f"<li>{_e(r['factor'])}: {_e(r['value'])}; {_e(r['hr'])}{_evidence(r['evidence'])}"
+                f' <span class="src">{_e(r["source"])}</span></li>'
+            )
+        out.append(
+            '</ul>\n<p class="small text-muted mb-1">No score is computed: '
+            "the published points were not found.</p>\n"
+        )
+    if drugs:
+        out.append('<h4 class="h6 mb-1">Drug cautions</h4>\n<ul class="small drugs">')
+        for c in drugs:
+            level = "Major: " if c.get("level") == "major" else ""
+            out.append(
+                f"<li>{level}{_e(c['message'])}{_evidence(c['evidence'])}"
+                f' <span class="src">{_e(c["source"])}</span></li>'
+            )
+        out.append("</ul>\n")
+    out.append("</details>\n")
+    return "".join(out)
+
+
 def _treatment(treatment: dict[str, Any]) -> str:
     out = ['<section class="treatment" aria-labelledby="treatment-title">\n']
     if treatment.get("met") and treatment.get("lead"):
@@ -396,6 +463,7 @@ def result_html(ctx: dict[str, Any]) -> str:
     if result:
         out.append(_flags(ctx, result))
         out.append(_details(result))
+        out.append(_before_treatment(result))
     out.append(_treatment(ctx.get("treatment") or {}))
     out.append(_references(ctx.get("set_refs") or []))
     if result:
