@@ -27,6 +27,13 @@ EXPECT_KEYS = (
     "differential_reasons_contain",  # {differential code: [text, ...]}
     "treatment",  # null, or {"extent": ..., "pages_first": [slug, ...]}
     "warnings_contain",  # {field: text}
+    # Added with clinical.md §j.6: the work-up once the chosen set is met.
+    "staging_missing",  # [item code, ...] that must be listed as missing
+    "not_staging_missing",  # [item code, ...] that must not be
+    "risk_factors",  # [factor code, ...] exactly, in order ([] when none or not met)
+    "risk_factor_values",  # {factor code: value as entered}
+    "extent",  # null, or {"extent": ..., "to_settle_contains": text}
+    "drug_cautions",  # {code: level}; {} expects none
 )
 
 
@@ -115,6 +122,46 @@ def differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[
             first = list(want.get("pages_first", []))
             if got["pages"][: len(first)] != first:
                 out.append(f"treatment pages: expected to start with {first}, got {got['pages']}")
+    out += _workup_differences(expected, result)
     warned = {w["field"]: [w["message"]] for w in result.get("warnings", [])}
     out += _texts_missing("warning on", expected.get("warnings_contain", {}), warned)
+    return out
+
+
+def _workup_differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[str]:
+    """§j.6 fields: staging_missing, risk_factors_present, extent, drug_cautions."""
+    out: list[str] = []
+    missing = {i["code"] for i in result.get("staging_missing", [])}
+    for code in expected.get("staging_missing", []):
+        if code not in missing:
+            out.append(f"staging item {code}: expected as missing, not listed")
+    for code in expected.get("not_staging_missing", []):
+        if code in missing:
+            out.append(f"staging item {code}: listed as missing, expected not to be")
+    factors = result.get("risk_factors_present", [])
+    if "risk_factors" in expected and [f["code"] for f in factors] != list(expected["risk_factors"]):
+        out.append(f"risk factors: expected {expected['risk_factors']}, got {[f['code'] for f in factors]}")
+    values = {f["code"]: f["value"] for f in factors}
+    for code, want in expected.get("risk_factor_values", {}).items():
+        if values.get(code) != want:
+            out.append(f"risk factor {code}: expected value {want!r}, got {values.get(code)!r}")
+    if "extent" in expected:
+        want, got = expected["extent"], result.get("extent")
+        if want is None or got is None:
+            if want != got:
+                out.append(f"extent: expected {want}, got {got}")
+        else:
+            if want.get("extent") != got["extent"]:
+                out.append(f"extent: expected {want.get('extent')}, got {got['extent']}")
+            text = want.get("to_settle_contains")
+            if text and text not in (got.get("to_settle") or ""):
+                out.append(f"extent to_settle: expected to contain {text!r}, got {got.get('to_settle')!r}")
+    if "drug_cautions" in expected:
+        got_levels = {d["code"]: d["level"] for d in result.get("drug_cautions", [])}
+        want_levels = dict(expected["drug_cautions"])
+        if want_levels == {} and got_levels:
+            out.append(f"drug cautions: expected none, got {sorted(got_levels)}")
+        for code, level in want_levels.items():
+            if got_levels.get(code) != level:
+                out.append(f"drug caution {code}: expected level {level}, got {got_levels.get(code)}")
     return out
