@@ -11,7 +11,9 @@
    bench/urls.py) on a free loopback port, a fresh database holding the seed content (a
    throwaway SQLite file, or a throwaway database on the DATABASE_URL server), driven by
    `wrk -t2 -c16`: GET /trivial (the baseline), POST /api/v1/evaluate, GET / (gzip) and
-   POST /result (the live fragment). Ratios are against /trivial in the same run.
+   POST /result (the live fragment), and the floors POST /floor/json and POST /floor/form
+   (bench/urls.py). Ratios are against /trivial and, for the two hot paths, against their
+   floors, all in the same run.
 
 The budgets that are assertions rather than measurements (no content queries once warm,
 the first load of / under 150 KB) are tests: tests/test_budgets.py. Needs wrk

@@ -43,7 +43,7 @@ import sys, time
 import django
 django.setup()
 from django.db import transaction
-from checklist.models import Finding, Threshold
+from checklist.content.models import Finding, Threshold
 mode, rounds = sys.argv[1], int(sys.argv[2])
 sys.stdin.readline()  # started early (Django set up meanwhile); goes when the clients are busy
 for i in range(rounds):
