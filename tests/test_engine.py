@@ -610,3 +610,12 @@ def test_criterion_labs_are_exactly_what_the_derivation_reads(book, code):
             derivation(dataclasses.replace(case, labs=labs), book, [])
             read |= labs.read
     assert read == set(CRITERION_LABS[code])
+
+
+def test_every_evidence_tag_has_its_label_and_none_else():
+    """clinical.md §h's opening table: a tag added to the engine without a label would show raw."""
+    from checklist.engine.diagnosis import words
+    from checklist.engine.diagnosis.result import Evidence
+
+    assert set(words._EVIDENCE) == set(Evidence)
+    assert words.evidence_word(Evidence.READ_ABSTRACT) == "read: abstract"
