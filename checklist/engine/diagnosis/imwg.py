@@ -68,6 +68,14 @@ class FlcFinding:
     reason: str
 
 
+def _shown(ratio: Fraction) -> str:
+    """The ratio for a reason; a plausible kappa over a vanishing lambda exceeds any float."""
+    try:
+        return f"{float(ratio):.4g}"
+    except OverflowError:
+        return "inf"
+
+
 def flc_finding(case: Case, book: RuleBook, ratio: Fraction | None) -> FlcFinding | None:
     """§f.2 A4: the ratio counts only with the involved chain at or above 100 mg/L.
 
@@ -84,7 +92,7 @@ def flc_finding(case: Case, book: RuleBook, ratio: Fraction | None) -> FlcFindin
     else:
         return None
     involved = book.thresholds["mm_flc_involved"]
-    ratio_text = f"{FLC_EVENT_NAME} (kappa/lambda) {float(ratio):.4g} {ratio_threshold.describe()}"
+    ratio_text = f"{FLC_EVENT_NAME} (kappa/lambda) {_shown(ratio)} {ratio_threshold.describe()}"
     level = case.labs.get(lab)
     if level is None or isinstance(level, str):
         return FlcFinding(
