@@ -47,7 +47,34 @@ def test_the_print_view_and_both_notes_carry_the_work_up(client):
     assert "HR 4.07" in printed and "Wang et al., Leukemia 2017" in printed
     assert "Extent: unknown." in printed
     notes = html_lib.unescape(client.post("/result/note", MET).content.decode())
-    assert "Work-up still missing:" in notes
-    assert "Factors linked to shorter survival in one cohort: Age over 50, Pleural effusion." in notes
+    # The short note names each investigation once, cleanly punctuated (clinical.md §j.1).
+    assert (
+        "Work-up still missing: Whole-body FDG-PET/CT (or low-dose CT); Iliac-crest marrow biopsy "
+        "(aspirate and trephine, light-chain staining for clonality); Echocardiogram" in notes
+    )
+    assert ".;" not in notes
+    # §j.3 J-K2's own wording, in the short note as on the page.
+    assert (
+        "Factors associated with shorter overall survival in one cohort: Age over 50, Pleural effusion."
+        in notes
+    )
+    assert "No score is computed" in printed
     unmet = html_lib.unescape(client.post("/result/note", NOT_MET).content.decode())
     assert "Work-up still missing:" not in unmet
+
+
+def test_every_value_in_the_before_treatment_section_is_escaped():
+    from checklist.web.templatetags.result_panel import _before_treatment
+
+    bad = "<script>alert('x')</script>"
+    line = {"evidence": bad, "source": bad}
+    result = {
+        "extent": {"extent": bad, "reasons": [bad], "to_settle": bad},
+        "staging_missing": [{"code": bad, "test": bad, "why": bad, "settles": bad, **line}],
+        "risk_factors_present": [{"factor": bad, "value": bad, "hr": bad, **line}],
+        "drug_cautions": [{"code": bad, "level": "major", "message": bad, **line}],
+    }
+    section = _before_treatment(result)
+    assert 'id="before-treatment"' in section
+    assert "<script>" not in section
+    assert section.count("&lt;script&gt;") >= 12

@@ -610,3 +610,25 @@ def test_criterion_labs_are_exactly_what_the_derivation_reads(book, code):
             derivation(dataclasses.replace(case, labs=labs), book, [])
             read |= labs.read
     assert read == set(CRITERION_LABS[code])
+
+
+def test_every_evidence_tag_has_its_label_and_none_else():
+    """clinical.md §h's opening table: a tag added to the engine without a label would show raw."""
+    from checklist.engine.diagnosis import words
+    from checklist.engine.diagnosis.result import Evidence
+
+    assert set(words._EVIDENCE) == set(Evidence)
+    assert words.evidence_word(Evidence.READ_ABSTRACT) == "read: abstract"
+
+
+def test_an_flc_ratio_beyond_any_float_is_an_answer_not_an_exception(book):
+    """Found by test_properties: the exact ratio of 100000 mg/L over 5e-324 mg/L overflows a float."""
+    case = parse_case(
+        {
+            "findings": {"polyneuropathy": True, "m_protein_present": True},
+            "labs": {"flc_kappa_mg_l": 100000, "flc_lambda_mg_l": 5e-324},
+        },
+        book.sets,
+    )
+    result = evaluate(case, book)
+    assert "myeloma_defining_events" in [c["code"] for c in result["cautions"]]

@@ -5,6 +5,7 @@ no name, no identifier, unless they typed one into a free-text field (there is n
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from checklist.content.rule_book import Snapshot
@@ -32,39 +33,94 @@ def _left_out(form: Any) -> list[str]:
     ]
 
 
-def before_treatment_lines(result: dict[str, Any], short: bool = False) -> list[str]:
-    """clinical.md §j once the chosen set is met: the work-up still missing, the extent, the
-    risk factors present (each with its source), and, in the full report, the drug cautions."""
-    if result.get("status") != "met":
-        return []
-    tag = " [{}]".format
-    lines = ["", "Before treatment (clinical.md §j; not a recommendation):"] if not short else []
+@dataclass(frozen=True, slots=True)
+class WorkUpLine:
+    """One line of the §j section, in the same words on the page and in both notes."""
+
+    text: str
+    evidence: str  # a clinical.md §h tag code; words.evidence_word labels it
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class BeforeTreatment:
+    """clinical.md §j as the page and the notes show it, read off the engine's answer."""
+
+    extent: str
+    extent_reasons: str
+    to_settle: str
+    missing: tuple[WorkUpLine, ...]
+    tests: tuple[str, ...]  # the missing investigations by name, for the short note
+    risks: tuple[WorkUpLine, ...]
+    factors: tuple[str, ...]  # the risk factors present by name, for the short note
+    drugs: tuple[WorkUpLine, ...]
+
+
+BEFORE_TREATMENT = "Before treatment (clinical.md §j; not a recommendation)"
+MISSING_HEADING = "Still missing"
+# clinical.md §j.3 J-K2's wording, never "high risk"; and no score.
+RISKS_HEADING = "Factors associated with shorter overall survival in one cohort"
+NO_SCORE = "No score is computed: the published points were not found."
+DRUGS_HEADING = "Drug cautions"
+
+
+def before_treatment(result: dict[str, Any]) -> BeforeTreatment | None:
+    """The §j section, or None when the engine sent nothing for it (it sends the work-up only
+    once the chosen set is met, so whether to show it is the engine's answer, not the page's)."""
     extent = result.get("extent") or {}
-    if extent:
-        settle = f" To settle: {extent['to_settle']}" if extent.get("to_settle") else ""
-        lines.append(f"Extent: {extent.get('extent', 'unknown')}.{settle}")
     missing = result.get("staging_missing") or []
-    if short:
-        if missing:
-            lines.append("Work-up still missing: " + "; ".join(m["why"].split(":")[0] for m in missing) + ".")
-        risks = result.get("risk_factors_present") or []
-        if risks:
-            lines.append(
-                "Factors linked to shorter survival in one cohort: "
-                + ", ".join(r["factor"] for r in risks)
-                + "."
+    risks = result.get("risk_factors_present") or []
+    drugs = result.get("drug_cautions") or []
+    if not (extent or missing or risks or drugs):
+        return None
+    return BeforeTreatment(
+        extent=extent.get("extent", "unknown"),
+        extent_reasons=" ".join(extent.get("reasons") or []),
+        to_settle=extent.get("to_settle") or "",
+        missing=tuple(
+            WorkUpLine(f"{m['why']} Settles: {m['settles']}", m["evidence"], m["source"]) for m in missing
+        ),
+        tests=tuple(m["test"] for m in missing),
+        risks=tuple(
+            WorkUpLine(f"{r['factor']}: {r['value']}; {r['hr']}", r["evidence"], r["source"]) for r in risks
+        ),
+        factors=tuple(r["factor"] for r in risks),
+        drugs=tuple(
+            WorkUpLine(
+                ("Major: " if d["level"] == Level.MAJOR else "") + d["message"], d["evidence"], d["source"]
             )
+            for d in drugs
+        ),
+    )
+
+
+def _lines(heading: str, rows: tuple[WorkUpLine, ...], after: str = "") -> list[str]:
+    if not rows:
+        return []
+    lines = [f"{heading}:"] + [f"- {r.text} [{evidence_word(r.evidence)}] ({r.source})" for r in rows]
+    return [*lines, after] if after else lines
+
+
+def before_treatment_lines(result: dict[str, Any], short: bool = False) -> list[str]:
+    """The §j section as note lines: in the short note one line each for the extent, the
+    investigations still missing and the risk factors; in the full report every line with its
+    evidence tag and source, and the drug cautions."""
+    bt = before_treatment(result)
+    if bt is None:
+        return []
+    settle = f" To settle: {bt.to_settle}" if bt.to_settle else ""
+    if short:
+        lines = [f"Extent: {bt.extent}.{settle}"]
+        if bt.tests:
+            lines.append("Work-up still missing: " + "; ".join(bt.tests) + ".")
+        if bt.factors:
+            lines.append(f"{RISKS_HEADING}: " + ", ".join(bt.factors) + ".")
         return lines
-    for m in missing:
-        ev = tag(evidence_word(m["evidence"]))
-        lines.append(f"- Missing: {m['why']} Settles: {m['settles']}{ev} ({m['source']})")
-    for r in result.get("risk_factors_present") or []:
-        ev = tag(evidence_word(r["evidence"]))
-        lines.append(f"- {r['wording']} Value {r['value']}; {r['hr']}{ev} ({r['source']})")
-    for c in result.get("drug_cautions") or []:
-        ev = tag(evidence_word(c["evidence"]))
-        kind = "Major drug caution" if c["level"] == "major" else "Drug caution"
-        lines.append(f"- {kind}: {c['message']}{ev} ({c['source']})")
+    reasons = f" {bt.extent_reasons}" if bt.extent_reasons else ""
+    lines = ["", f"{BEFORE_TREATMENT}:", f"Extent: {bt.extent}.{reasons}{settle}"]
+    lines += _lines(MISSING_HEADING, bt.missing)
+    lines += _lines(RISKS_HEADING, bt.risks, after=NO_SCORE)
+    lines += _lines(DRUGS_HEADING, bt.drugs)
     return lines
 
 

@@ -30,8 +30,8 @@ mm_hemoglobin <10          g/dL (IMWG)                 g/L: 100 exactly; mmol/L:
 mm_marrow / mde_marrow     %                           one unit only
 mm_m_protein >=3           g/dL                        g/L: 30 exactly
 mm_flc_involved >=100      mg/L                        mg/dL: 10 exactly (either chain)
-mm_flc_ratio >=100/<=0.01  ratio (unitless)            ratio of canonical chains; a shared
-                                                       factor cancels
+mm_flc_ratio >=100/<=0.01  ratio (unitless)            as given, else the exact quotient of
+                                                       the chains (exact_ratio)
 mm_mri_focal_lesions >=2   count                       integer, no unit
 extent_limited <=3         count                       integer, no unit
 al_proteinuria >=0.5       g/24 h                      one unit only
@@ -82,3 +82,22 @@ def crosses(threshold: Threshold, case: Case, lab: str) -> bool:
     if value is None:
         return False
     return threshold.passes_limit(value, _exact(threshold.value))
+
+
+def exact_ratio(case: Case) -> Fraction | None:
+    """The free light chain ratio (kappa/lambda), exactly: as given, else the chains' quotient.
+
+    A quotient of floats misses its boundary (220 / 2.2 is 99.99999999999999 in floating point).
+    """
+    given = exact_value(case, "flc_ratio")
+    if given is not None:
+        return given
+    kappa, lam = exact_value(case, "flc_kappa_mg_l"), exact_value(case, "flc_lambda_mg_l")
+    if kappa is None or lam is None or lam <= 0:
+        return None
+    return kappa / lam
+
+
+def ratio_crosses(threshold: Threshold, ratio: Fraction) -> bool:
+    """Whether an exact ratio (exact_ratio) crosses ``threshold``."""
+    return threshold.passes_limit(ratio, _exact(threshold.value))

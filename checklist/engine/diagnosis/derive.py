@@ -7,8 +7,9 @@ can check. "Not assessed" (a missing key) is never read as absent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
-from checklist.engine.diagnosis.compare import crosses, exact_value
+from checklist.engine.diagnosis.compare import crosses, exact_ratio, exact_value
 from checklist.engine.diagnosis.result import Status
 from checklist.engine.diagnosis.rulebook import CriteriaSetRule, RuleBook, SubfindingList, Threshold
 from checklist.engine.inputs import Case, display_unit
@@ -40,7 +41,8 @@ class Derived:
     explicit: frozenset[str] = frozenset()
     # Notes for the cautions registry, made where the fact is found: (code, detail).
     notes: list[tuple[str, str]] = field(default_factory=list)
-    flc_ratio: float | None = None
+    # Exact (compare.exact_ratio): a float quotient misses the IMWG boundary.
+    flc_ratio: Fraction | None = None
     # Explicit flags the findings contradict, criterion code -> detail, under the current
     # lists; a set with its own lists reads them again (criteria_for, kept in SetOutcome).
     conflicts: dict[str, str] = field(default_factory=dict)
@@ -389,16 +391,12 @@ def derive(case: Case, book: RuleBook) -> Derived:
     ):
         cautions.append(("endocrinopathy_diabetes_thyroid_only", ""))
 
-    flc_ratio = case.labs.get("flc_ratio")
-    kappa, lam = case.labs.get("flc_kappa_mg_l"), case.labs.get("flc_lambda_mg_l")
-    if not isinstance(flc_ratio, float) and isinstance(kappa, float) and isinstance(lam, float) and lam > 0:
-        flc_ratio = kappa / lam
     return Derived(
         criteria=results,
         case=case,
         explicit=frozenset(explicit_used),
         notes=cautions,
-        flc_ratio=flc_ratio if isinstance(flc_ratio, float) else None,
+        flc_ratio=exact_ratio(case),
         conflicts=conflicts,
     )
 

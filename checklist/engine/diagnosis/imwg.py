@@ -8,8 +8,9 @@ are content (thresholds); which lab each event reads is here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
-from checklist.engine.diagnosis.compare import crosses
+from checklist.engine.diagnosis.compare import crosses, ratio_crosses
 from checklist.engine.diagnosis.rulebook import RuleBook
 from checklist.engine.inputs import Case
 
@@ -67,7 +68,15 @@ class FlcFinding:
     reason: str
 
 
-def flc_finding(case: Case, book: RuleBook, ratio: float | None) -> FlcFinding | None:
+def _shown(ratio: Fraction) -> str:
+    """The ratio for a reason; a plausible kappa over a vanishing lambda exceeds any float."""
+    try:
+        return f"{float(ratio):.4g}"
+    except OverflowError:
+        return "inf"
+
+
+def flc_finding(case: Case, book: RuleBook, ratio: Fraction | None) -> FlcFinding | None:
     """§f.2 A4: the ratio counts only with the involved chain at or above 100 mg/L.
 
     None when the ratio is not extreme, or when the involved chain was given
@@ -76,14 +85,14 @@ def flc_finding(case: Case, book: RuleBook, ratio: float | None) -> FlcFinding |
     if ratio is None:
         return None
     high, low = book.thresholds["mm_flc_ratio_high"], book.thresholds["mm_flc_ratio_low"]
-    if high.passes(ratio):
+    if ratio_crosses(high, ratio):
         ratio_threshold, chain, lab = high, "kappa", "flc_kappa_mg_l"
-    elif low.passes(ratio):
+    elif ratio_crosses(low, ratio):
         ratio_threshold, chain, lab = low, "lambda", "flc_lambda_mg_l"
     else:
         return None
     involved = book.thresholds["mm_flc_involved"]
-    ratio_text = f"{FLC_EVENT_NAME} (kappa/lambda) {ratio:.4g} {ratio_threshold.describe()}"
+    ratio_text = f"{FLC_EVENT_NAME} (kappa/lambda) {_shown(ratio)} {ratio_threshold.describe()}"
     level = case.labs.get(lab)
     if level is None or isinstance(level, str):
         return FlcFinding(
@@ -110,7 +119,7 @@ def lytic_event(case: Case) -> str | None:
     return f"{LYTIC_EVENT[1]} on skeletal radiography, CT or PET-CT (IMWG 2014)."
 
 
-def defining_events(case: Case, book: RuleBook, ratio: float | None) -> list[str]:
+def defining_events(case: Case, book: RuleBook, ratio: Fraction | None) -> list[str]:
     """Every IMWG myeloma-defining event present (§f.2 A3, §f.3 A12), as reasons."""
     events = lab_hits(case, book, DEFINING_EVENT_LABS)
     lytic = lytic_event(case)

@@ -122,6 +122,7 @@ class StagingItem:
     """§j.1 / J-W1: a staging item not yet recorded, and what it would settle."""
 
     code: str
+    test: str  # the investigation by name
     why: str
     settles: str
     evidence: Evidence
@@ -253,6 +254,7 @@ class Evaluation:
         out["staging_missing"] = [
             {
                 "code": i.code,
+                "test": i.test,
                 "why": i.why,
                 "settles": i.settles,
                 "evidence": _TEXT[i.evidence],

@@ -3,7 +3,7 @@ the publishing messages (which live in different rooms, so the words live below 
 
 from __future__ import annotations
 
-from checklist.engine.diagnosis.result import Status, Verdict
+from checklist.engine.diagnosis.result import Evidence, Status, Verdict
 from checklist.engine.vocabulary import Group
 
 # Keyed by the engine's enums (StrEnum: they look up by the JSON strings too), so a status
@@ -47,11 +47,11 @@ def group_word(group: str) -> str:
 
 # Evidence tags (clinical.md §h opening table), as a short label beside a rule or a number.
 _EVIDENCE: dict[str, str] = {
-    "read_abstract": "read: abstract",
-    "read_table": "read: table",
-    "secondary": "secondary",
-    "unverified": "unverified",
-    "app_convention": "app convention",
+    Evidence.READ_ABSTRACT: "read: abstract",
+    Evidence.READ_TABLE: "read: table",
+    Evidence.SECONDARY: "secondary",
+    Evidence.UNVERIFIED: "unverified",
+    Evidence.APP_CONVENTION: "app convention",
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from checklist.engine.diagnosis.compare import crosses
 from checklist.engine.diagnosis.result import (
     DrugCaution,
     Evidence,
@@ -26,7 +27,9 @@ from checklist.engine.diagnosis.result import (
     StagingItem,
     Treatment,
 )
+from checklist.engine.diagnosis.rulebook import Threshold
 from checklist.engine.inputs import Case
+from checklist.engine.vocabulary import LABS
 
 _AJH_2023 = "Dispenzieri, Am J Hematol 2023, PMID 37732822"
 _WANG = "Wang et al., Leukemia 2017, doi:10.1038/leu.2016.168"
@@ -40,7 +43,9 @@ class _Item:
     # What the item reads in the case: any one of these given counts as done.
     labs: tuple[str, ...]
     findings: tuple[str, ...]
-    why: str
+    # The investigation by name (the short note lists these), and what it reads when not plain.
+    test: str
+    reads: str
     settles: str
     evidence: Evidence
     source: str
@@ -52,7 +57,8 @@ STAGING: tuple[_Item, ...] = (
         "bone_lesion_count",
         ("bone_lesion_count",),
         (),
-        "Whole-body FDG-PET/CT (or low-dose CT): the number of sclerotic lesions.",
+        "Whole-body FDG-PET/CT (or low-dose CT)",
+        "the number of sclerotic lesions",
         "Extent: 1-3 lesions without a marrow clone is limited disease (radiation); more is disseminated.",
         Evidence.READ_ABSTRACT,
         f"{_HUMENIUK} (1-3 lesions); {_DSOUZA} (PET avidity)",
@@ -61,7 +67,8 @@ STAGING: tuple[_Item, ...] = (
         "marrow_clone",
         (),
         ("marrow_clone",),
-        "Iliac-crest marrow biopsy (aspirate and trephine, light-chain staining for clonality).",
+        "Iliac-crest marrow biopsy (aspirate and trephine, light-chain staining for clonality)",
+        "",
         "Extent: a marrow clone makes the disease disseminated, so systemic therapy.",
         Evidence.READ_ABSTRACT,
         f"{_AJH_2023}; {_HUMENIUK}",
@@ -70,7 +77,8 @@ STAGING: tuple[_Item, ...] = (
         "pasp_mmhg",
         ("pasp_mmhg",),
         (),
-        "Echocardiogram with estimated pulmonary artery systolic pressure.",
+        "Echocardiogram with estimated pulmonary artery systolic pressure",
+        "",
         "Whether pulmonary hypertension, a factor associated with shorter overall survival, is present.",
         Evidence.READ_ABSTRACT,
         f"{_WANG}; Li et al., Haematologica 2013 [secondary]",
@@ -79,7 +87,8 @@ STAGING: tuple[_Item, ...] = (
         "dlco_pct_pred",
         ("dlco_pct_pred",),
         (),
-        "Pulmonary function tests with DLCO.",
+        "Pulmonary function tests with DLCO",
+        "",
         "A reduced DLCO predicted the need for salvage therapy after radiation.",
         Evidence.READ_ABSTRACT,
         _HUMENIUK,
@@ -88,7 +97,8 @@ STAGING: tuple[_Item, ...] = (
         "pleural_effusion",
         (),
         ("pleural_effusion",),
-        "Chest imaging for pleural effusion.",
+        "Chest imaging for pleural effusion",
+        "",
         "Whether pleural effusion, a factor associated with shorter overall survival, is present.",
         Evidence.READ_ABSTRACT,
         _WANG,
@@ -97,7 +107,8 @@ STAGING: tuple[_Item, ...] = (
         "egfr_ml_min_1_73m2",
         ("egfr_ml_min_1_73m2",),
         (),
-        "Creatinine and eGFR.",
+        "Creatinine and eGFR",
+        "",
         "Whether an eGFR below 30 mL/min/1.73 m², a factor associated with shorter overall survival, "
         "is present.",
         Evidence.READ_ABSTRACT,
@@ -107,7 +118,8 @@ STAGING: tuple[_Item, ...] = (
         "proteinuria_g_24h",
         ("proteinuria_g_24h",),
         (),
-        "24-hour urine protein.",
+        "24-hour urine protein",
+        "",
         "Raised urinary protein predicted the need for salvage therapy after radiation.",
         Evidence.READ_ABSTRACT,
         _HUMENIUK,
@@ -116,7 +128,8 @@ STAGING: tuple[_Item, ...] = (
         "albumin_g_dl",
         ("albumin_g_dl",),
         (),
-        "Serum albumin.",
+        "Serum albumin",
+        "",
         "Low albumin at diagnosis predicted progression-free survival; the cut-off is not standardised.",
         Evidence.READ_ABSTRACT,
         "Kourelis et al., Am J Hematol 2016; <3.2 g/dL [secondary]",
@@ -125,7 +138,8 @@ STAGING: tuple[_Item, ...] = (
         "age_years",
         ("age_years",),
         (),
-        "Age.",
+        "Age",
+        "",
         "Whether age over 50, a factor associated with shorter overall survival, applies.",
         Evidence.READ_ABSTRACT,
         _WANG,
@@ -134,7 +148,8 @@ STAGING: tuple[_Item, ...] = (
         "vegf_pg_ml",
         ("vegf_pg_ml",),
         (),
-        "VEGF, with the specimen (serum or plasma).",
+        "VEGF, with the specimen (serum or plasma)",
+        "",
         "The VEGF baseline that response is measured against (§h.4).",
         Evidence.APP_CONVENTION,
         "clinical.md §h.4",
@@ -143,7 +158,8 @@ STAGING: tuple[_Item, ...] = (
         "m_protein_g_dl",
         ("m_protein_g_dl", "flc_kappa_mg_l", "flc_lambda_mg_l", "flc_ratio"),
         (),
-        "Serum and urine immunofixation, M-spike and serum free light chains.",
+        "Serum and urine immunofixation, M-spike and serum free light chains",
+        "",
         "The haematological baseline that response is measured against (§h.5).",
         Evidence.APP_CONVENTION,
         "clinical.md §h.5",
@@ -152,7 +168,8 @@ STAGING: tuple[_Item, ...] = (
         "platelets_10e9_l",
         ("platelets_10e9_l", "hemoglobin_g_dl", "hematocrit_pct"),
         (),
-        "Full blood count (platelets, haemoglobin, haematocrit).",
+        "Full blood count (platelets, haemoglobin, haematocrit)",
+        "",
         "Thrombosis risk, and a myeloproliferative mimic.",
         Evidence.SECONDARY,
         "Mellors et al., Am J Hematol 2021",
@@ -164,13 +181,16 @@ STAGING: tuple[_Item, ...] = (
 class _Factor:
     code: str
     factor: str
-    lab: str
-    finding: str
-    comparator: str  # "gt" | "ge" | "lt" | "present"
-    value: float
+    # A lab past a threshold (compared as entered, like every other threshold: compare.py),
+    # or, when a finding code, that finding recorded present.
+    test: Threshold | str
     hr: str
     evidence: Evidence
     source: str
+
+
+def _limit(code: str, lab: str, comparator: str, value: float) -> Threshold:
+    return Threshold(code, lab, comparator, value, label="", unit=LABS[lab].unit)
 
 
 _WORDS = "associated with shorter overall survival in one cohort"
@@ -180,10 +200,7 @@ RISK_FACTORS: tuple[_Factor, ...] = (
     _Factor(
         "age_over_50",
         "Age over 50",
-        "age_years",
-        "",
-        "gt",
-        50,
+        _limit("age_over_50", "age_years", "gt", 50),
         "HR 4.07 (95% CI 1.41-11.76)",
         Evidence.READ_ABSTRACT,
         _WANG,
@@ -191,10 +208,7 @@ RISK_FACTORS: tuple[_Factor, ...] = (
     _Factor(
         "pulmonary_hypertension",
         "Pulmonary hypertension (PASP >= 50 mmHg)",
-        "pasp_mmhg",
-        "",
-        "ge",
-        50,
+        _limit("pulmonary_hypertension", "pasp_mmhg", "ge", 50),
         "HR 3.99 (95% CI 1.44-11.04)",
         Evidence.SECONDARY,
         f"{_WANG}; PASP >= 50 mmHg from Li, Haematologica 2013 [secondary]; Wang's PH definition "
@@ -203,10 +217,7 @@ RISK_FACTORS: tuple[_Factor, ...] = (
     _Factor(
         "pleural_effusion",
         "Pleural effusion",
-        "",
         "pleural_effusion",
-        "present",
-        0,
         "HR 3.81 (95% CI 1.23-11.79)",
         Evidence.READ_ABSTRACT,
         _WANG,
@@ -214,10 +225,7 @@ RISK_FACTORS: tuple[_Factor, ...] = (
     _Factor(
         "egfr_below_30",
         "eGFR below 30 mL/min/1.73 m²",
-        "egfr_ml_min_1_73m2",
-        "",
-        "lt",
-        30,
+        _limit("egfr_below_30", "egfr_ml_min_1_73m2", "lt", 30),
         "HR 8.25 (95% CI 2.18-31.25)",
         Evidence.READ_ABSTRACT,
         _WANG,
@@ -279,19 +287,16 @@ def staging_missing(case: Case) -> tuple[StagingItem, ...]:
     for item in STAGING:
         done = any(lab in case.labs for lab in item.labs) or any(f in case.findings for f in item.findings)
         if not done:
-            out.append(StagingItem(item.code, item.why, item.settles, item.evidence, item.source))
+            why = f"{item.test}: {item.reads}." if item.reads else f"{item.test}."
+            out.append(StagingItem(item.code, item.test, why, item.settles, item.evidence, item.source))
     return tuple(out)
 
 
 def _present(case: Case, f: _Factor) -> str | None:
     """The value as entered when the factor is present, else None (not assessed is never absent)."""
-    if f.comparator == "present":
-        return "present" if case.findings.get(f.finding) is True else None
-    value = case.labs.get(f.lab)
-    if isinstance(value, str) or value is None:
-        return None
-    hit = {"gt": value > f.value, "ge": value >= f.value, "lt": value < f.value}[f.comparator]
-    return case.show(f.lab) if hit else None
+    if isinstance(f.test, str):
+        return "present" if case.findings.get(f.test) is True else None
+    return case.show(f.test.lab) if crosses(f.test, case, f.test.lab) else None
 
 
 def risk_factors_present(case: Case) -> tuple[RiskFactor, ...]:

@@ -35,6 +35,14 @@ from checklist.engine.diagnosis.words import (
     status_headline,
     status_short,
 )
+from checklist.web.report import (
+    DRUGS_HEADING,
+    MISSING_HEADING,
+    NO_SCORE,
+    RISKS_HEADING,
+    WorkUpLine,
+    before_treatment,
+)
 from checklist.web.templatetags.checklist_tags import derived_word
 
 register = template.Library()
@@ -291,60 +299,38 @@ def _evidence(tag: str) -> str:
     return f' <span class="ev ev-{_e(tag)}">{_c(evidence_word(tag))}</span>'
 
 
+def _workup_list(heading: str, css: str, rows: tuple[WorkUpLine, ...]) -> str:
+    if not rows:
+        return ""
+    items = "".join(
+        f'<li>{_e(r.text)}{_evidence(r.evidence)} <span class="src">{_e(r.source)}</span></li>' for r in rows
+    )
+    return f'<h4 class="h6 mb-1">{_c(heading)}</h4>\n<ul class="small {css}">{items}</ul>\n'
+
+
 def _before_treatment(result: dict[str, Any]) -> str:
     """clinical.md §j, once the chosen set is met: what the work-up still lacks and why, the
-    extent or what would settle it, and the risk factors present with their sources. A
-    disclosure, so it never pushes the answer out of view on a phone."""
-    if result.get("status") != "met":
+    extent or what would settle it, the risk factors present and the drug cautions, each with
+    its source; the same lines as the notes (report.before_treatment). A disclosure, so it
+    never pushes the answer out of view on a phone."""
+    bt = before_treatment(result)
+    if bt is None:
         return ""
-    extent = result.get("extent") or {}
-    missing = result.get("staging_missing") or []
-    risks = result.get("risk_factors_present") or []
-    drugs = result.get("drug_cautions") or []
-    out = [
+    n = len(bt.missing)
+    extent = _e(bt.extent)
+    settle = f" To settle it: {_e(bt.to_settle)}" if bt.to_settle else ""
+    no_score = f'<p class="small text-muted mb-1">{_c(NO_SCORE)}</p>\n' if bt.risks else ""
+    return (
         '<details class="before-treatment" id="before-treatment">\n'
-        f'<summary class="h6">Before treatment: {len(missing)} work-up item{_plural(len(missing))} missing, '
-        f"extent {_e(extent.get('extent', 'unknown'))}</summary>\n"
-    ]
-    if extent:
-        out.append(f'<p class="small mb-1"><strong>Extent: {_e(extent.get("extent", "unknown"))}.</strong> ')
-        out.append(_e(" ".join(extent.get("reasons") or [])))
-        if extent.get("to_settle"):
-            out.append(f" To settle it: {_e(extent['to_settle'])}")
-        out.append("</p>\n")
-    if missing:
-        out.append('<h4 class="h6 mb-1">Still missing</h4>\n<ul class="small workup">')
-        for m in missing:
-            out.append(
-                f"<li>{_e(m['why'])} <em>Settles:</em> {_e(m['settles'])}{_evidence(m['evidence'])}"
-                f' <span class="src">{_e(m["source"])}</span></li>'
-            )
-        out.append("</ul>\n")
-    if risks:
-        out.append(
-            '<h4 class="h6 mb-1">Factors associated with shorter overall survival in one cohort</h4>\n'
-            '<ul class="small risks">'
-        )
-        for r in risks:
-            out.append(
-                f"<li>{_e(r['factor'])}: {_e(r['value'])}; {_e(r['hr'])}{_evidence(r['evidence'])}"
-                f' <span class="src">{_e(r["source"])}</span></li>'
-            )
-        out.append(
-            '</ul>\n<p class="small text-muted mb-1">No score is computed: '
-            "the published points were not found.</p>\n"
-        )
-    if drugs:
-        out.append('<h4 class="h6 mb-1">Drug cautions</h4>\n<ul class="small drugs">')
-        for c in drugs:
-            level = "Major: " if c.get("level") == "major" else ""
-            out.append(
-                f"<li>{level}{_e(c['message'])}{_evidence(c['evidence'])}"
-                f' <span class="src">{_e(c["source"])}</span></li>'
-            )
-        out.append("</ul>\n")
-    out.append("</details>\n")
-    return "".join(out)
+        f'<summary class="h6">Before treatment: {n} work-up item{_plural(n)} missing, '
+        f"extent {extent}</summary>\n"
+        f'<p class="small mb-1"><strong>Extent: {extent}.</strong> {_e(bt.extent_reasons)}{settle}</p>\n'
+        + _workup_list(MISSING_HEADING, "workup", bt.missing)
+        + _workup_list(RISKS_HEADING, "risks", bt.risks)
+        + no_score
+        + _workup_list(DRUGS_HEADING, "drugs", bt.drugs)
+        + "</details>\n"
+    )
 
 
 def _treatment(treatment: dict[str, Any]) -> str:
