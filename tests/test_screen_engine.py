@@ -391,7 +391,13 @@ def test_rules_refuse_a_broken_seed():
     with pytest.raises(RulesError) as exc:
         build_rules(seed)
     text = str(exc.value)
-    for words in ("default_policy", "furlongs", "hearsay", "at most 15"):
+    for words in (
+        "default_policy",
+        "furlongs",
+        "red_flags.rf_lambda_mprotein.evidence",
+        "'hearsay'",
+        "at most 15",
+    ):
         assert words in text
     with pytest.raises(RulesError):
         build_rules({"version": "x"})
