@@ -5,15 +5,19 @@ Pure engine, no database: the rules are built from fixtures/follow_up_rules.json
 
 import json
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checklist.engine.exact import decimal_factor, unit_factor
 from checklist.engine.follow_up import evaluate_follow_up, parse_follow_up, rules_from_dict, to_json
+from checklist.engine.follow_up.inputs import LAB_CODES
 from checklist.engine.follow_up.rules import RulesError
 from checklist.engine.inputs import InputError
+from checklist.engine.vocabulary import LABS
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DATA = json.loads((ROOT / "fixtures" / "follow_up_rules.json").read_text(encoding="utf-8"))
@@ -299,6 +303,30 @@ def test_a_line_given_twice_names_both():
 def test_every_error_is_reported_at_once():
     found = errors_of({"visits": [{"date": "2030-01-01", "values": {"onls_total": 99, "vegf_pg_ml": -1}}]})
     assert {"visits[0].date", "visits[0].values.onls_total", "visits[0].values.vegf_pg_ml"} <= set(found)
+
+
+def test_every_unit_of_a_follow_up_lab_converts_exactly_in_decimal():
+    # The follow-up computes in Decimal (speed); a unit whose factor no decimal holds would round.
+    for code in LAB_CODES:
+        for unit in LABS[code].allowed_units:
+            factor = decimal_factor(code, unit)
+            assert Fraction(factor) == unit_factor(code, unit), (code, unit)
+    with pytest.raises(ValueError, match="not a terminating decimal"):
+        decimal_factor("creatinine_mg_dl", "umol/L")
+
+
+def test_a_boundary_entered_in_another_unit_is_exact():
+    # 5 g/L is exactly the 0.5 g/dL measurable minimum; 4.99 g/L is below it (clinical.md §h.5 H-H6).
+    def hem(spike):
+        visits = [
+            {"date": "2026-01-05", "values": {"m_protein_g_dl": spike, "sife_result": "positive"}},
+            {"date": "2026-04-05", "values": {"m_protein_g_dl": {"value": 1, "unit": "g/L"}}},
+        ]
+        treatments = [{"line": 1, "type": "systemic", "start": "2026-01-10"}]
+        return run({"visits": visits, "treatments": treatments})["visits"][1]["domains"]["hem"]["category"]
+
+    assert hem({"value": 5, "unit": "g/L"}) == "pr"
+    assert hem({"value": 4.99, "unit": "g/L"}) == "not_cr_unmeasurable"
 
 
 # --- Rules are content -----------------------------------------------------------------

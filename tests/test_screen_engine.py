@@ -291,6 +291,28 @@ def test_boundary_never_rounds_the_entered_value():
     assert "1.92 ng/mL" in at["red_flags"][0]["reason"]
 
 
+def test_a_threshold_seeded_in_another_unit_of_its_lab_is_converted_exactly():
+    seed = copy.deepcopy(SEED)
+    seed["thresholds"]["vegf_serum"].update(value=1.92, unit="ng/mL")
+    rules = build_rules(seed)
+    values = {"acquired_demyelinating_neuropathy": True, "vegf_specimen": "serum"}
+    fired = {
+        (value, unit): [
+            f["code"]
+            for f in _out({"values": {**values, "vegf_pg_ml": {"value": value, "unit": unit}}}, rules=rules)[
+                "red_flags"
+            ]
+        ]
+        for value, unit in ((1920, "pg/mL"), (1919.99, "pg/mL"), (1.92, "ng/mL"), (1.9199, "ng/mL"))
+    }
+    assert fired == {
+        (1920, "pg/mL"): ["rf_vegf_raised"],
+        (1919.99, "pg/mL"): [],
+        (1.92, "ng/mL"): ["rf_vegf_raised"],
+        (1.9199, "ng/mL"): [],
+    }
+
+
 def test_recency_counts_calendar_months():
     assert add_months(dt.date(2025, 12, 6), 12) == dt.date(2026, 12, 6)
     assert add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
@@ -391,7 +413,13 @@ def test_rules_refuse_a_broken_seed():
     with pytest.raises(RulesError) as exc:
         build_rules(seed)
     text = str(exc.value)
-    for words in ("default_policy", "furlongs", "hearsay", "at most 15"):
+    for words in (
+        "default_policy",
+        "furlongs",
+        "red_flags.rf_lambda_mprotein.evidence",
+        "'hearsay'",
+        "at most 15",
+    ):
         assert words in text
     with pytest.raises(RulesError):
         build_rules({"version": "x"})

@@ -43,21 +43,9 @@ from __future__ import annotations
 from fractions import Fraction
 
 from checklist.engine.diagnosis.rulebook import Threshold
+from checklist.engine.exact import exact, unit_factor
 from checklist.engine.inputs import Case
-from checklist.engine.units import resolve_unit
 from checklist.engine.vocabulary import PUBLISHED_UNIT_THRESHOLDS
-
-# Factors in the vocabulary are written as decimals or simple fractions (1/88.4);
-# limit_denominator recovers the rational the author meant, so no float error remains.
-_DENOMINATOR = 10**6
-
-
-def _exact(x: float) -> Fraction:
-    return Fraction(repr(x))
-
-
-def _factor(lab: str, unit: str) -> Fraction:
-    return Fraction(resolve_unit(lab, unit)[1]).limit_denominator(_DENOMINATOR)
 
 
 def exact_value(case: Case, lab: str) -> Fraction | None:
@@ -67,8 +55,8 @@ def exact_value(case: Case, lab: str) -> Fraction | None:
         return None
     given = case.entered.get(lab)
     if given is None:
-        return _exact(value)
-    return _exact(given.value) * _factor(lab, given.unit)
+        return exact(value)
+    return exact(given.value) * unit_factor(lab, given.unit)
 
 
 def crosses(threshold: Threshold, case: Case, lab: str) -> bool:
@@ -77,11 +65,11 @@ def crosses(threshold: Threshold, case: Case, lab: str) -> bool:
     if given is not None:
         published = PUBLISHED_UNIT_THRESHOLDS.get(threshold.code, {}).get(given.unit)
         if published is not None:
-            return threshold.passes_limit(_exact(given.value), _exact(published))
+            return threshold.passes_limit(exact(given.value), exact(published))
     value = exact_value(case, lab)
     if value is None:
         return False
-    return threshold.passes_limit(value, _exact(threshold.value))
+    return threshold.passes_limit(value, exact(threshold.value))
 
 
 def exact_ratio(case: Case) -> Fraction | None:
@@ -100,4 +88,4 @@ def exact_ratio(case: Case) -> Fraction | None:
 
 def ratio_crosses(threshold: Threshold, ratio: Fraction) -> bool:
     """Whether an exact ratio (exact_ratio) crosses ``threshold``."""
-    return threshold.passes_limit(ratio, _exact(threshold.value))
+    return threshold.passes_limit(ratio, exact(threshold.value))

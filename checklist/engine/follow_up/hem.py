@@ -95,12 +95,11 @@ def evaluate_hem(
             basis=common,
         )
     minimum = rules.need("fu_hem_measurable_min_g_dl")
-    measurable = base_m is not None and base_m.measure.entered >= base_m.measure.in_entered_unit(minimum)
+    measurable = base_m is not None and base_m.measure.exact >= minimum
     if measurable and m is not None and low is not None:
         rise, absolute = rules.need("fu_hem_prog_rise_pct"), rules.need("fu_hem_prog_abs_g_dl")
         up = m.exact - low.measure.exact
-        # The absolute rise is compared in the unit the value was entered in (A10).
-        if m.exact > low.measure.exact * (1 + rise / 100) and up / m.factor >= m.in_entered_unit(absolute):
+        if m.exact > low.measure.exact * (1 + rise / 100) and up >= absolute:
             return decide(
                 rules,
                 "progression",

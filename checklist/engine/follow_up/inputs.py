@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..inputs import FieldError, InputError, display_unit, format_value, read_lab
+from ..exact import decimal_factor, exact_decimal
+from ..inputs import FieldError, InputError, display_unit, format_value, parse_lab
 from ..vocabulary import LABS
 
 TREATMENT_TYPES = ("radiation", "asct", "systemic", "steroid_only", "other")
@@ -69,7 +70,11 @@ VALUE_CODES: frozenset[str] = frozenset(
 
 @dataclass(slots=True)  # not frozen: ``show`` keeps its text, read many times per evaluation
 class Measure:
-    """A number as entered (``shown`` in ``unit``) and exactly in the canonical unit."""
+    """A number as entered (``shown`` in ``unit``) and exactly in the canonical unit.
+
+    ``exact`` is the digits entered times the exact factor, so comparing it with a
+    canonical threshold is the comparison in the entered unit (A10; engine/exact.py).
+    """
 
     exact: Decimal  # canonical unit, exact
     entered: Decimal  # the digits entered, in ``unit``
@@ -89,10 +94,6 @@ class Measure:
             shown = f"{shown} ({canonical}{display_unit(self.canonical_unit)})"
         self.shown = shown
         return shown
-
-    def in_entered_unit(self, canonical_limit: Decimal) -> Decimal:
-        """A canonical threshold in this value's unit, with the exact factor (A10)."""
-        return canonical_limit if self.factor == 1 else canonical_limit / self.factor
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +124,6 @@ class Timeline:
 
 
 _ONE = Decimal(1)
-
-
-def _exact(number: float | int) -> Decimal:
-    # repr of a float is the shortest string that reads back to it: the digits typed.
-    return Decimal(number) if isinstance(number, int) else Decimal(repr(number))
 
 
 def _is_number(value: object) -> bool:
@@ -164,27 +160,22 @@ def _read_lab(code: str, raw: Any, name: str, errors: list[FieldError]) -> Measu
         and (lab.minimum or 0) <= raw <= (lab.maximum or math.inf)
         and math.isfinite(raw)
     ):
-        exact = _exact(raw)
+        exact = exact_decimal(raw)
         return Measure(exact, exact, lab.unit, _ONE, lab.unit, lab.precision)
-    unit: Any = None
-    value: Any = raw
-    if isinstance(raw, Mapping):
-        if set(raw) != {"value", "unit"}:
-            errors.append(FieldError(name, 'give a number, or an object {"value": number, "unit": string}.'))
-            return None
-        value, unit = raw["value"], raw["unit"]
-        if not isinstance(unit, str):
-            errors.append(FieldError(f"{name}.unit", "must be a string."))
-            return None
-    reading = read_lab(code, value, unit)
-    if isinstance(reading, FieldError):
-        # read_lab names a case's field ("labs.<code>[.unit]"); ours sits inside a visit.
-        errors.append(FieldError(name + reading.field[len(f"labs.{code}") :], reading.message))
+    found: list[FieldError] = []
+    reading = parse_lab(code, raw, found, [])
+    for e in found:
+        # parse_lab names a case's field ("labs.<code>[.unit]"); ours sits inside a visit.
+        errors.append(FieldError(name + e.field[len(f"labs.{code}") :], e.message))
+    if reading is None:
         return None
-    entered_unit = reading.entered.unit if reading.entered is not None else lab.unit
-    factor = Decimal(1) if entered_unit == lab.unit else _exact(lab.units[entered_unit])
-    entered = _exact(value)
-    return Measure(entered * factor, entered, entered_unit, factor, lab.unit, lab.precision_of(entered_unit))
+    if reading.entered is None:
+        exact = exact_decimal(float(reading.value))
+        return Measure(exact, exact, lab.unit, _ONE, lab.unit, lab.precision)
+    unit = reading.entered.unit  # as the vocabulary names it
+    factor = decimal_factor(code, unit)
+    entered = exact_decimal(reading.entered.value)
+    return Measure(entered * factor, entered, unit, factor, lab.unit, lab.precision_of(unit))
 
 
 def _read_number(code: str, raw: Any, name: str, errors: list[FieldError]) -> Measure | None:
@@ -198,8 +189,8 @@ def _read_number(code: str, raw: Any, name: str, errors: list[FieldError]) -> Me
     if not low <= raw <= high:
         errors.append(FieldError(name, f"{raw} is outside the plausible range {low}-{high} ({unit})."))
         return None
-    exact = _exact(int(raw) if integer else raw)
-    return Measure(exact, exact, unit, Decimal(1), unit, 0 if integer else 2)
+    exact = exact_decimal(int(raw) if integer else raw)
+    return Measure(exact, exact, unit, _ONE, unit, 0 if integer else 2)
 
 
 def _read_visit(i: int, raw: Any, today: date, errors: list[FieldError]) -> Visit | None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-EVIDENCE = ("read_abstract", "read_table", "secondary", "unverified", "app_convention")
+from ..evidence import RulesError as RulesError  # one error for all content, re-exported
+from ..evidence import check_tag
 
 # The codes the engine reads; content must define each one (a missing one is a content error).
 THRESHOLD_CODES: tuple[str, ...] = (
@@ -81,14 +82,6 @@ RULE_CODES: tuple[str, ...] = (
 )
 
 
-class RulesError(ValueError):
-    """The content does not define what the engine needs; ``problems`` lists every one."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
 @dataclass(frozen=True, slots=True)
 class Threshold:
     """One content value. ``value`` is None when the editor has switched the rule off."""
@@ -138,8 +131,7 @@ def _tagged(where: str, raw: Mapping[str, Any], problems: list[str]) -> tuple[st
     if not isinstance(source, str) or not source.strip():
         problems.append(f"{where}.source: a citation is required")
         source = ""
-    if evidence not in EVIDENCE:
-        problems.append(f"{where}.evidence: {evidence!r}; use one of {', '.join(EVIDENCE)}")
+    if not check_tag(f"{where}.evidence", evidence, problems):
         evidence = "unverified"
     return source, str(evidence)
 

@@ -14,24 +14,21 @@ _VEGF = number("vegf_pg_ml")
 
 
 def normal(visit: Visit, value: Measure, rules: FollowUpRules) -> tuple[bool, str]:
-    """Is the value normal, and the limit in words, in the unit the value was entered in (A10).
+    """Is the value normal (compared exactly, A10), and the limit in words.
 
-    The lab's own upper limit wins; without it, the specimen's default (plasma <=96.2,
-    serum <1000 pg/mL as published, clinical.md §h.4).
+    The lab's own upper limit wins; without it, the specimen's default from content
+    (plasma up to and including it, serum below it, as published; clinical.md §h.4).
     """
     uln = visit.numbers.get("vegf_uln_pg_ml")
     if uln is not None:
-        limit = value.in_entered_unit(uln.exact)
-        return value.entered <= limit, f"the lab's upper limit {uln.show()}"
+        return value.exact <= uln.exact, f"the lab's upper limit {uln.show()}"
     if visit.choices.get("vegf_specimen") == "serum":
-        limit = value.in_entered_unit(rules.need("fu_vegf_serum_normal_pg_ml"))
         return (
-            value.entered < limit,
+            value.exact < rules.need("fu_vegf_serum_normal_pg_ml"),
             f"the serum default (<{_limit_text(rules, 'fu_vegf_serum_normal_pg_ml')})",
         )
-    limit = value.in_entered_unit(rules.need("fu_vegf_plasma_normal_pg_ml"))
     return (
-        value.entered <= limit,
+        value.exact <= rules.need("fu_vegf_plasma_normal_pg_ml"),
         f"the plasma default (<={_limit_text(rules, 'fu_vegf_plasma_normal_pg_ml')})",
     )
 

@@ -2,8 +2,8 @@
 
 A flag fires only on "yes" or on a value; "not assessed" never counts as absent.
 Numbers are compared exactly in the unit they were entered in: the threshold is
-converted into that unit with the exact decimal factor, and the entered value is
-never rounded (clinical.md §f.3 A10).
+converted into that unit with the exact factor (engine/exact.py), and the entered
+value is never rounded (clinical.md §f.3 A10).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
+from ..exact import exact, unit_factor
 from ..inputs import display_unit, format_value
 from .inputs import LabValue, ScreenInput
 from .rules import ScreenRules, Threshold
@@ -33,20 +34,10 @@ class FlagResult:
     because: tuple[str, ...] = ()  # the input codes that fired it
 
 
-def exact(x: float) -> Fraction:
-    # repr is the shortest decimal that reads back as the same float: the digits as typed.
-    return Fraction(repr(float(x)))
-
-
-def in_unit(canonical: float, lab: LabValue) -> Fraction:
-    """A canonical-unit number expressed exactly in the unit ``lab`` was entered in."""
-    return exact(canonical) / exact(lab.factor)
-
-
 def passes(t: Threshold, lab: LabValue) -> tuple[bool, Fraction]:
     """Whether the entered value passes ``t``, and the threshold in the entered unit."""
-    # Thresholds are seeded in the lab's canonical unit (rules._check refuses other units).
-    limit = in_unit(t.value, lab) if t.unit != lab.unit else exact(t.value)
+    # A threshold may be seeded in any unit of its lab (rules._check): both factors are exact.
+    limit = exact(t.value) * unit_factor(t.lab, t.unit) / lab.factor
     value = exact(lab.value)
     return (value > limit if t.comparison == ">" else value >= limit), limit
 
@@ -138,7 +129,7 @@ def vegf_flag(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
     because = ("vegf_pg_ml",)
     if uln is not None:
         # Both are numbers as entered: the ULN is put exactly into the value's unit.
-        limit = exact(uln.value) * exact(uln.factor) / exact(lab.factor)
+        limit = exact(uln.value) * uln.factor / lab.factor
         if exact(lab.value) > limit:
             return FlagResult(
                 code,

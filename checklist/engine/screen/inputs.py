@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
+from ..exact import unit_factor
 from ..inputs import FieldError, InputError, parse_lab
-from ..units import resolve_unit
 from ..vocabulary import LABS
 from .rules import POLICIES, ScreenRules
 
@@ -23,11 +24,11 @@ EARLIEST_DATE = dt.date(1950, 1, 1)
 
 @dataclass(frozen=True, slots=True)
 class LabValue:
-    """A number as entered (never rounded) with its unit and the factor to the canonical unit."""
+    """A number as entered (never rounded) with its unit and the exact factor to the canonical unit."""
 
     value: float
-    unit: str
-    factor: float
+    unit: str  # as the vocabulary names it
+    factor: Fraction
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +156,9 @@ def _read_lab(name: str, lab_code: str, value: Any, errors: list[FieldError]) ->
     if reading is None:
         return None
     if reading.entered is None:
-        return LabValue(float(reading.value), LABS[lab_code].unit, 1.0)
-    unit, factor = resolve_unit(lab_code, reading.entered.unit)
-    return LabValue(reading.entered.value, unit, factor)
+        return LabValue(float(reading.value), LABS[lab_code].unit, Fraction(1))
+    unit = reading.entered.unit  # already as the vocabulary names it
+    return LabValue(reading.entered.value, unit, unit_factor(lab_code, unit))
 
 
 def _read_date(name: str, code: str, value: Any, today: dt.date) -> dt.date | FieldError:

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..evidence import RulesError as RulesError  # one error for all content, re-exported
+from ..evidence import check_tag
 from ..vocabulary import LABS
 
-EVIDENCE_TAGS = ("read_abstract", "read_table", "secondary", "unverified", "app_convention")
 POLICIES = ("test_all", "red_flag_only")
 INPUT_KINDS = ("finding", "lab", "choice", "date")
 TEST_WHEN = ("always", "if_missing", "if_abnormal")
@@ -45,14 +46,6 @@ RED_FLAG_CODES = (
 TEST_CODES = ("serum_ife_flc", "vegf", "fbc", "skeletal_imaging")
 THRESHOLD_CODES = ("platelets", "vegf_plasma", "vegf_serum", "median_tli")
 MAX_ITEMS = 15
-
-
-class RulesError(ValueError):
-    """The seed cannot be used; ``problems`` lists every reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,16 +383,20 @@ def _check(rules: ScreenRules, problems: list[str]) -> None:
             if test not in TEST_CODES or when not in TEST_WHEN:
                 problems.append(f"categories.{cat.code}.tests: {test!r} {when!r} is not known")
     tags = [
-        *(t.evidence for t in rules.thresholds.values()),
-        *(f.evidence for f in rules.red_flags),
-        *(e for f in rules.red_flags for _s, e in f.branches.values()),
-        *(t.evidence for t in rules.tests),
-        *(c.evidence for c in rules.categories),
-        *(c.evidence for c in (*rules.cds.cidp_conditions, *rules.cds.poems_conditions)),
+        *((f"thresholds.{c}", t.evidence) for c, t in rules.thresholds.items()),
+        *((f"red_flags.{f.code}", f.evidence) for f in rules.red_flags),
+        *(
+            (f"red_flags.{f.code}.branches.{b}", e)
+            for f in rules.red_flags
+            for b, (_s, e) in f.branches.items()
+        ),
+        *((f"tests.{t.code}", t.evidence) for t in rules.tests),
+        *((f"categories.{c.code}", c.evidence) for c in rules.categories),
+        *((f"cds.cidp_conditions[{i}]", c.evidence) for i, c in enumerate(rules.cds.cidp_conditions)),
+        *((f"cds.poems_conditions[{i}]", c.evidence) for i, c in enumerate(rules.cds.poems_conditions)),
     ]
-    for tag in tags:
-        if tag not in EVIDENCE_TAGS:
-            problems.append(f"evidence tag {tag!r}: use one of {', '.join(EVIDENCE_TAGS)}")
+    for where, tag in tags:
+        check_tag(f"{where}.evidence", tag, problems)
     for c in rules.confounders:
         if c.code not in rules.inputs:
             problems.append(f"confounders: {c.code!r} is not an input")
