@@ -12,6 +12,9 @@ class ChecklistConfig(AppConfig):
     def ready(self) -> None:
         # Connects the cache-invalidation signals.
         import checklist.content.rule_book  # noqa: F401
+
+        # Registers the EHR system checks (a replay cache shared by every server, poemsaid.E101).
+        import checklist.ehr.checks  # noqa: F401
         from checklist.content.permissions import ensure_editors_group
 
         post_migrate.connect(ensure_editors_group, sender=self, dispatch_uid="checklist-editors-group")

@@ -78,3 +78,10 @@ def test_every_value_in_the_before_treatment_section_is_escaped():
     assert 'id="before-treatment"' in section
     assert "<script>" not in section
     assert section.count("&lt;script&gt;") >= 12
+
+
+def test_the_page_gives_the_extent_reasons_once(client):
+    """The treatment section already gives why the extent is unknown; the work-up section adds
+    only what would settle it, so the reason is not read twice."""
+    page = html_lib.unescape(client.post("/result", MET).content.decode())
+    assert page.count("Marrow not assessed") == 1

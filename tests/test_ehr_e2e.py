@@ -28,7 +28,7 @@ import pytest
 from django.core.management import call_command
 
 from checklist.engine.vocabulary import FINDINGS, LABS
-from tests.ehr_helpers import ISS, ROOT, Signer, clients_file
+from tests.ehr_helpers import ISS, ROOT, Signer, clients_file, hook_request
 
 EHR_DIR = ROOT / "tests" / "ehr"
 REPORT_DIR = ROOT / "var" / "ehr-e2e"
@@ -329,12 +329,7 @@ def test_a_250_observation_patient_still_finds_the_newest_vegf(ehr, app, monkeyp
 
 def test_an_array_aud_is_accepted_over_http(app):
     url = f"{app}/cds-services/poems-criteria"
-    body = {
-        "hook": "patient-view",
-        "hookInstance": str(uuid.uuid4()),
-        "context": {"userId": "Practitioner/x", "patientId": "nolabs-1"},
-        "prefetch": {"patient": None, "observations": None},
-    }
+    body = hook_request("nolabs-1", prefetch={"patient": None, "observations": None})
     for aud, status in (([url, "https://other.example.org"], 200), (["https://other.example.org"], 401)):
         token = SIGNER.token(aud)
         response = httpx.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
@@ -373,11 +368,7 @@ def test_service_fetches_missing_prefetch_from_fhir_server(ehr, app):
 
 def test_missing_prefetch_without_fhir_access_is_412(app):
     url = f"{app}/cds-services/poems-criteria"
-    body = {
-        "hook": "patient-view",
-        "hookInstance": str(uuid.uuid4()),
-        "context": {"userId": "Practitioner/x", "patientId": "poems-1"},
-    }
+    body = hook_request("poems-1")
     response = httpx.post(url, json=body, headers={"Authorization": f"Bearer {SIGNER.token(url)}"})
     assert response.status_code == 412
     assert response.json()["resourceType"] == "OperationOutcome"
@@ -385,12 +376,7 @@ def test_missing_prefetch_without_fhir_access_is_412(app):
 
 def test_bad_jwts_are_refused_over_http(app):
     url = f"{app}/cds-services/poems-criteria"
-    body = {
-        "hook": "patient-view",
-        "hookInstance": str(uuid.uuid4()),
-        "context": {"userId": "Practitioner/x", "patientId": "nolabs-1"},
-        "prefetch": {"patient": None, "observations": None},
-    }
+    body = hook_request("nolabs-1", prefetch={"patient": None, "observations": None})
     now = int(time.time())
     hs = __import__("jwt").encode(
         {"iss": ISS, "aud": url, "iat": now, "exp": now + 60, "jti": "h"},

@@ -25,7 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from checklist.content import models, publishing
 from checklist.content.plausibility import check_threshold
-from checklist.engine.diagnosis.rulebook import display_unit
+from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import LABS
 
 REVIEW_FIELDSET = (

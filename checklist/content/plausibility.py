@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from checklist.engine.diagnosis.rulebook import display_unit
+from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import LABS, THRESHOLD_RANGES, CutoffRange
 
 

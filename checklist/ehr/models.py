@@ -14,7 +14,6 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from checklist.content.models import NaturalKeyManager, ReviewedContent
-from checklist.ehr import checks  # noqa: F401  (registers the EHR system checks: this module loads with the app)
 from checklist.engine.vocabulary import FINDINGS, LABS, LabKind
 
 LOINC_PATTERN = re.compile(r"^(\d{1,7})-(\d)$")

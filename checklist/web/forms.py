@@ -29,8 +29,7 @@ from django.forms.utils import ErrorDict
 from django.http import HttpRequest
 
 from checklist.content.rule_book import Snapshot
-from checklist.engine.diagnosis.rulebook import display_unit
-from checklist.engine.inputs import Case, read_case
+from checklist.engine.inputs import Case, display_unit, read_case
 from checklist.engine.vocabulary import CRITERION_LABS, LABS, LabKind
 
 NOT_ASSESSED, PRESENT, ABSENT = "", "yes", "no"

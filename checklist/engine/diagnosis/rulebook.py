@@ -16,9 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from checklist.engine.diagnosis.result import SetRef
-from checklist.engine.inputs import (
-    display_unit as display_unit,  # re-exported: pages format units the same way
-)
+from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import (
     ANY_OF_CRITERIA,
     CRITERIA,

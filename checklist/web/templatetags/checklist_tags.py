@@ -8,7 +8,7 @@ from django import template
 
 from checklist.engine.diagnosis import words
 from checklist.engine.diagnosis.result import Status
-from checklist.engine.diagnosis.rulebook import display_unit
+from checklist.engine.inputs import display_unit
 
 register = template.Library()
 

@@ -324,7 +324,8 @@ def _before_treatment(result: dict[str, Any]) -> str:
         '<details class="before-treatment" id="before-treatment">\n'
         f'<summary class="h6">Before treatment: {n} work-up item{_plural(n)} missing, '
         f"extent {extent}</summary>\n"
-        f'<p class="small mb-1"><strong>Extent: {extent}.</strong> {_e(bt.extent_reasons)}{settle}</p>\n'
+        # The extent's reasons stand in the treatment section just below; here only what settles it.
+        f'<p class="small mb-1"><strong>Extent: {extent}.</strong>{settle}</p>\n'
         + _workup_list(MISSING_HEADING, "workup", bt.missing)
         + _workup_list(RISKS_HEADING, "risks", bt.risks)
         + no_score
