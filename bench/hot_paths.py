@@ -12,7 +12,8 @@ timed alone, many times over, and the middleware and handler are the rest:
 - POST /result: form parsing (``read_posted``), validation (``CaseForm.is_valid``),
   evaluation, presenting (``present``), rendering (the template).
 
-Medians of ``--reps`` calls, in microseconds. ``--cprofile`` also prints the 25 functions
+Medians of ``--reps`` calls, in microseconds of this process's CPU time (steadier than wall time
+when other work shares the machine). ``--cprofile`` also prints the 25 functions
 with the most own time over the whole request (cProfile's overhead inflates every figure;
 read it for the order, not the size). Figures are per process: gunicorn and the kernel
 (sockets, the 3-11 KB response) come on top, as bench/run.py measures.
@@ -40,7 +41,7 @@ import run  # noqa: E402  (bench/run.py: the typical case and the throwaway data
 
 def _median_us(fn, reps):
     times = []
-    clock = time.perf_counter_ns
+    clock = time.process_time_ns  # CPU time: steadier than wall time on a shared machine
     for _ in range(reps):
         start = clock()
         fn()
@@ -93,20 +94,15 @@ def main():
     from checklist.content.rule_book import snapshot
     from checklist.engine.diagnosis.evaluate import evaluate
     from checklist.engine.inputs import parse_case
+    from checklist.web import views
     from checklist.web.forms import CaseForm, read_posted
+    from checklist.web.presenters import diagnosis
+    from checklist.web.templatetags import result_panel
 
-    try:  # the presenter (checklist/web/presenters/), or before it the view's own context
-        from checklist.web.presenters import diagnosis
-
-        def shape(form, result, snap, today, request):
-            return diagnosis.live_context(
-                diagnosis.present(form, result, snap, today=today, request=request, with_reports=False)
-            )
-    except ImportError:
-        from checklist.web import views
-
-        def shape(form, result, snap, today, request):
-            return views._result_context(request, form, result, snap, with_reports=False)
+    def shape(form, result, snap, today, request):
+        return views.live_context(
+            diagnosis.present(form, result, snap, today=today, request=request), request
+        )
 
     handler = WSGIHandler()
     api_body = run.json.dumps(run.TYPICAL_CASE, separators=(",", ":")).encode()
@@ -181,6 +177,8 @@ def main():
 
     template = get_template("checklist/checklist.html#live")
     context = shape(form, fresult, snap, today, request)
+    view = context["view"]
+    parts = diagnosis.parts(request, form, fresult, snap, today)
 
     fragment = {
         "request object": _median_us(lambda: wsgi_request("POST /result"), args.reps),
@@ -190,24 +188,63 @@ def main():
         "presenting": _median_us(present, args.reps),
         "rendering": _median_us(lambda: template.render(context), args.reps),
     }
+    # The panel alone: presenting and its template (Jinja2), as the live partial renders it.
+    panel = {
+        "presenter (diagnosis.shape)": _median_us(lambda: diagnosis.shape(parts), args.reps),
+        "panel template (Jinja2)": _median_us(lambda: result_panel.panel_html(view, request), args.reps),
+    }
     fragment["form parsing (read_posted)"] -= fragment["request object"]
     for name, parts in (("POST /api/v1/evaluate", api), ("POST /result", fragment)):
         print(f"{name}: {total[name]:.0f} us per request through the WSGI handler")
         rest = total[name] - sum(parts.values())
         for part, us in [*parts.items(), ("middleware, handler, response (the rest)", rest)]:
             print(f"   {part:<42} {us:>6.1f} us  {100 * us / total[name]:>4.0f} %")
+    print("The result panel alone (within presenting and rendering above):")
+    for part, us in panel.items():
+        print(f"   {part:<42} {us:>6.1f} us")
     for name in ("POST /floor/json", "POST /floor/form", "GET /trivial"):
         print(f"{name}: {total[name]:.0f} us per request through the WSGI handler")
-    if args.cprofile:
-        for name in ("POST /api/v1/evaluate", "POST /result"):
-            profile = cProfile.Profile()
-            profile.enable()
-            for _ in range(args.reps):
-                call(name)
-            profile.disable()
+    # The same parts as shares of whole requests under cProfile: each part timed inside the
+    # request it belongs to (a part timed alone, over and over, runs warmer than it does there).
+    shares = {
+        "POST /api/v1/evaluate": {
+            "JSON decoding": ("evaluation.py", "decode_json"),
+            "validation (parse_case)": ("inputs.py", "parse_case"),
+            "evaluation": ("evaluate.py", "evaluate"),
+            "encoding + response (_no_store)": ("views.py", "_no_store"),
+        },
+        "POST /result": {
+            "form parsing (read_posted)": ("forms.py", "read_posted"),
+            "validation (CaseForm.full_clean)": ("forms.py", "full_clean"),
+            "evaluation": ("evaluate.py", "evaluate"),
+            "presenting (present)": ("diagnosis.py", "present"),
+            "rendering (the live partial)": ("django.py", "render"),
+        },
+    }
+    for name, wanted in shares.items():
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(args.reps):
+            call(name)
+        profile.disable()
+        stats = pstats.Stats(profile)
+        whole = next(ct for (f, _, fn), (_, _, _, ct, _) in stats.stats.items() if fn == "call")
+        view = next(ct for (f, _, fn), (_, _, _, ct, _) in stats.stats.items() if fn == "_get_response")
+        print(f"\n{name} under cProfile, share of the whole request ({args.reps} requests):")
+        for part, (file, function) in wanted.items():
+            ct = sum(
+                c
+                for (f, _, fn), (_, _, _, c, _) in stats.stats.items()
+                if f.endswith(file) and fn == function
+            )
+            print(f"   {part:<42} {100 * ct / whole:>4.0f} %")
+        print(f"   {'the view as a whole':<42} {100 * view / whole:>4.0f} %")
+        print(f"   {'middleware, handler, response (the rest)':<42} {100 * (whole - view) / whole:>4.0f} %")
+        if args.cprofile:
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats(SORT).print_stats(LIMIT)
-            print(f"\n--- cProfile, {name}, {args.reps} requests, by own time\n{out.getvalue()}")
+            stats.stream = out
+            stats.sort_stats(SORT).print_stats(LIMIT)
+            print(f"--- cProfile, {name}, by {SORT}\n{out.getvalue()}")
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ MIDDLEWARE = [
     "poemsaid.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "poemsaid.middleware.PublicGZipMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "poemsaid.middleware.CachedCSPMiddleware",  # django-csp's, the policy built once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,9 +110,9 @@ TEMPLATES = [
         },
     },
     # The result panel's templates (templates/checklist/_result*.html), rendered on every
-    # click of the live result: Jinja2 renders them several times faster than Django's engine
-    # (checklist/web/templatetags/result_panel.py, bench/README.md). Only asked for by name
-    # (engines["jinja2"]): every other template is Django's, found by the entry above first.
+    # click of the live result: Jinja2 renders them about three times faster than Django's
+    # engine (checklist/web/templatetags/result_panel.py, bench/README.md). Only asked for by
+    # name (engines["jinja2"]): every other template is Django's, found by the entry above.
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "NAME": "jinja2",
@@ -124,8 +124,7 @@ TEMPLATES = [
         },
     },
 ]
-# Which engine renders the result panel: "jinja2" (measured faster) or "django".
-RESULT_TEMPLATE_ENGINE = os.environ.get("RESULT_TEMPLATE_ENGINE", "jinja2")
+
 
 DATABASES = {
     "default": dj_database_url.parse(

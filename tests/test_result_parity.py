@@ -1,14 +1,12 @@
 """Parity of the result panel and the notes: the string builder they replace (kept here only
 for this comparison, tests/legacy_*.py) and the presenter with its templates must give the
-same HTML (whitespace normalised) and the same note text for every golden case, through
-both template engines."""
+same HTML (whitespace normalised) and the same note text for every golden case."""
 
 import json
 import re
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from checklist.content.rule_book import snapshot
@@ -51,9 +49,8 @@ def normalised(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", text)).strip()
 
 
-@pytest.mark.parametrize("engine", ["jinja2", "django"])
 @pytest.mark.parametrize("case", CASES)
-def test_the_templates_give_the_string_builders_html(case, engine, seeded):
+def test_the_templates_give_the_string_builders_html(case, seeded):
     snap = snapshot()
     form = CaseForm(form_data(case["input"]), snapshot=snap)
     form.is_valid()
@@ -71,17 +68,9 @@ def test_the_templates_give_the_string_builders_html(case, engine, seeded):
     view = diagnosis.shape(ctx)
     new_reports = {"short": short_report(view), "full": plain_text_report(view)} if result else {}
     assert new_reports == old_reports
-    result_panel._template.cache_clear()
-    try:
-        with override_settings(RESULT_TEMPLATE_ENGINE=engine):
-            for reports in ({}, old_reports):
-                old = legacy_result_panel.result_html({**ctx, "reports": reports})
-                new = result_panel.result_html({**ctx, "reports": reports})
-                assert normalised(new) == normalised(old)
-            # Exact, not normalised: a textarea keeps its whitespace.
-            assert (
-                result_panel.note_body(old_reports).strip()
-                == legacy_result_panel.note_body(old_reports).strip()
-            )
-    finally:
-        result_panel._template.cache_clear()
+    for reports in ({}, old_reports):
+        old = legacy_result_panel.result_html({**ctx, "reports": reports})
+        new = result_panel.result_html({**ctx, "reports": reports})
+        assert normalised(new) == normalised(old)
+    # Exact, not normalised: a textarea keeps its whitespace.
+    assert result_panel.note_body(old_reports).strip() == legacy_result_panel.note_body(old_reports).strip()

@@ -4,14 +4,13 @@
 What it shows is the presenter's (``checklist.web.presenters.diagnosis.ResultView``); its
 markup is ``templates/checklist/_result*.html``. No HTML is built here.
 
-Which engine: the panel is rendered again on every click (the live result, design.md §3.4),
-so its templates are written in the syntax Django's engine and Jinja2 share, and both were
-timed on the ``/result`` hot path (bench/hot_paths.py, bench/README.md): Jinja2 compiles a
-template to Python once, and renders the typical panel several times faster than Django's
-engine walks its nodes, cached loader and all. So the panel goes through Jinja2 (Django's
-``jinja2`` backend, ``TEMPLATES`` in settings), with escaping made Django's own
-(``django.utils.html.escape``: ``&quot;`` and ``&#x27;``), so the markup is byte for byte
-what Django's engine gives; ``RESULT_TEMPLATE_ENGINE = "django"`` renders through Django's.
+Why Jinja2: the panel is rendered again on every click (the live result, design.md §3.4).
+Both engines were timed on the same templates (written then in the syntax the two share,
+commit b421495; bench/README.md): Django's engine, cached loader and all, took about three
+times Jinja2's time, and both several times the string builder they replace. Jinja2 with
+its partials inlined when compiled (``checklist.web.jinja``) came back to about twice the
+string builder. The templates go through Django's ``jinja2`` backend (``TEMPLATES``), and
+each compiled template is kept for the process here.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from functools import cache
 from typing import Any, Protocol
 
 from django import template
-from django.conf import settings
 from django.http import HttpRequest
 from django.template import engines
 from django.template.loader import render_to_string
@@ -39,10 +37,9 @@ class _Template(Protocol):
 
 @cache
 def _template(name: str) -> _Template:
-    """A compiled template, kept for the process (either engine's own cache would look it up
-    by name again on every render)."""
-    engine = engines[getattr(settings, "RESULT_TEMPLATE_ENGINE", "jinja2")]
-    compiled: _Template = engine.get_template(name)
+    """A compiled template, kept for the process (the engine's own cache would look it up by
+    name, and check it is up to date, on every render)."""
+    compiled: _Template = engines["jinja2"].get_template(name)
     return compiled
 
 
