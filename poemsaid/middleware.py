@@ -14,7 +14,11 @@ import ipaddress
 import logging
 from collections.abc import Callable
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.gzip import GZipMiddleware
@@ -138,4 +142,65 @@ class PermissionsPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", self.policy)
+        return response
+
+
+# The site-wide policies as django-csp writes them, built once (and again if a test changes
+# the settings): (enforced, report-only).
+_POLICIES: list[tuple[str, str]] = []
+_PER_RESPONSE = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)
+
+
+def _policies() -> tuple[str, str]:
+    if not _POLICIES:
+        _POLICIES.append((build_policy(), build_policy(report_only=True)))
+    return _POLICIES[0]
+
+
+def _settings_changed(*, setting: str, **kwargs: object) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _POLICIES.clear()
+
+
+setting_changed.connect(_settings_changed)
+
+
+class CachedCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the site-wide policy built once rather than per response.
+
+    ``build_policy`` assembles the same header from the settings on every response, twice
+    (enforced and report-only): about 40 us of the per-click live result (bench/README.md,
+    "Profile"). When the response asks for nothing of its own (no nonce was drawn, no
+    ``csp_update``/``csp_replace``/``csp_exempt`` decorator) the header is that one string,
+    so it is written from the cache, under the same conditions django-csp writes it;
+    anything else goes through django-csp unchanged.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if getattr(request, "_csp_nonce", None) is not None or settings.DEBUG:
+            return super().process_response(request, response)
+        for name in _PER_RESPONSE:
+            if getattr(response, name, None) is not None:
+                return super().process_response(request, response)
+        csp, csp_ro = _policies()
+        path = request.path_info
+        for header, value, exempt, setting in (
+            (HEADER, csp, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+            (HEADER_REPORT_ONLY, csp_ro, "_csp_exempt_ro", "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+        ):
+            if not value or getattr(response, exempt, False) is not False or header in response:
+                continue
+            prefixes = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES", None) or ()
+            if not path.startswith(tuple(prefixes)):
+                response[header] = value
+        # As django-csp: a nonce asked for after the header is written is an error, not a
+        # silently unlisted script.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
         return response

@@ -1,111 +1,52 @@
-"""The "copy to note" plain-text report. It holds only what the clinician entered:
-no name, no identifier, unless they typed one into a free-text field (there is none).
+"""The "copy to note" plain-text reports, written from the presented result.
+
+The short note and the full report (the copied notes at ``/result/note``, the page without
+JavaScript and the print view at ``/report``) are written from the same
+``ResultView`` the panel shows (``checklist.web.presenters.diagnosis``), so the words cannot
+drift from the page. They hold only what the clinician entered: no name, no identifier,
+unless they typed one into a free-text field (there is none).
 """
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
-from typing import Any
-
-from checklist.content.rule_book import Snapshot
-from checklist.engine.diagnosis.result import Level, Status
-from checklist.engine.diagnosis.words import criterion_word, evidence_word, group_word, status_headline
-
-
-def _headline(result: dict[str, Any], major: list[dict[str, Any]]) -> str:
-    caveats = f", with {len(major)} major caveat{'s' if len(major) != 1 else ''}" if major else ""
-    return f"Result: {status_headline(result['status'])} under {result['criteria_set']['name']}{caveats}."
+from checklist.web.presenters.diagnosis import (
+    BEFORE_TREATMENT,
+    DRUGS_HEADING,
+    MISSING_HEADING,
+    NO_SCORE,
+    RISKS_HEADING,
+    Caution,
+    ResultView,
+    WorkUpItem,
+)
 
 
-def major_cautions(result: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The cautions that lead, beside the headline. A caution without a level is minor
-    (clinical.md §f.2 A2): only named ones lead."""
-    return [c for c in (result or {}).get("cautions", []) if c.get("level") == Level.MAJOR]
+def _headline(view: ResultView) -> str:
+    return f"Result: {view.headline} under {view.set_name}{view.caveats}."
 
 
-def _left_out(form: Any) -> list[str]:
+def _left_out(view: ResultView) -> list[str]:
     """Values in error are left out of the evaluation (a bad value never blanks the answer), so
     a report must say so: otherwise "VEGF not measured" would stand for a VEGF that was typed."""
-    return [
-        f"LEFT OUT, fix and re-run: {e['label'] or e['name']}: {e['message']}"
-        for e in (form.error_list() if form is not None and form.errors else [])
-    ]
+    return [f"LEFT OUT, fix and re-run: {e.label or e.name}: {e.message}" for e in view.errors]
 
 
-@dataclass(frozen=True, slots=True)
-class WorkUpLine:
-    """One line of the §j section, in the same words on the page and in both notes."""
-
-    text: str
-    evidence: str  # a clinical.md §h tag code; words.evidence_word labels it
-    source: str
+def _caution(c: Caution) -> str:
+    return c.message + (f" {c.detail}" if c.detail else "")
 
 
-@dataclass(frozen=True, slots=True)
-class BeforeTreatment:
-    """clinical.md §j as the page and the notes show it, read off the engine's answer."""
-
-    extent: str
-    extent_reasons: str
-    to_settle: str
-    missing: tuple[WorkUpLine, ...]
-    tests: tuple[str, ...]  # the missing investigations by name, for the short note
-    risks: tuple[WorkUpLine, ...]
-    factors: tuple[str, ...]  # the risk factors present by name, for the short note
-    drugs: tuple[WorkUpLine, ...]
-
-
-BEFORE_TREATMENT = "Before treatment (clinical.md §j; not a recommendation)"
-MISSING_HEADING = "Still missing"
-# clinical.md §j.3 J-K2's wording, never "high risk"; and no score.
-RISKS_HEADING = "Factors associated with shorter overall survival in one cohort"
-NO_SCORE = "No score is computed: the published points were not found."
-DRUGS_HEADING = "Drug cautions"
-
-
-def before_treatment(result: dict[str, Any]) -> BeforeTreatment | None:
-    """The §j section, or None when the engine sent nothing for it (it sends the work-up only
-    once the chosen set is met, so whether to show it is the engine's answer, not the page's)."""
-    extent = result.get("extent") or {}
-    missing = result.get("staging_missing") or []
-    risks = result.get("risk_factors_present") or []
-    drugs = result.get("drug_cautions") or []
-    if not (extent or missing or risks or drugs):
-        return None
-    return BeforeTreatment(
-        extent=extent.get("extent", "unknown"),
-        extent_reasons=" ".join(extent.get("reasons") or []),
-        to_settle=extent.get("to_settle") or "",
-        missing=tuple(
-            WorkUpLine(f"{m['why']} Settles: {m['settles']}", m["evidence"], m["source"]) for m in missing
-        ),
-        tests=tuple(m["test"] for m in missing),
-        risks=tuple(
-            WorkUpLine(f"{r['factor']}: {r['value']}; {r['hr']}", r["evidence"], r["source"]) for r in risks
-        ),
-        factors=tuple(r["factor"] for r in risks),
-        drugs=tuple(
-            WorkUpLine(
-                ("Major: " if d["level"] == Level.MAJOR else "") + d["message"], d["evidence"], d["source"]
-            )
-            for d in drugs
-        ),
-    )
-
-
-def _lines(heading: str, rows: tuple[WorkUpLine, ...], after: str = "") -> list[str]:
+def _lines(heading: str, rows: tuple[WorkUpItem, ...], after: str = "") -> list[str]:
     if not rows:
         return []
-    lines = [f"{heading}:"] + [f"- {r.text} [{evidence_word(r.evidence)}] ({r.source})" for r in rows]
+    lines = [f"{heading}:"] + [f"- {r.text} [{r.evidence_word}] ({r.source})" for r in rows]
     return [*lines, after] if after else lines
 
 
-def before_treatment_lines(result: dict[str, Any], short: bool = False) -> list[str]:
+def before_treatment_lines(view: ResultView, short: bool = False) -> list[str]:
     """The §j section as note lines: in the short note one line each for the extent, the
     investigations still missing and the risk factors; in the full report every line with its
     evidence tag and source, and the drug cautions."""
-    bt = before_treatment(result)
+    bt = view.before_treatment
     if bt is None:
         return []
     settle = f" To settle: {bt.to_settle}" if bt.to_settle else ""
@@ -124,68 +65,52 @@ def before_treatment_lines(result: dict[str, Any], short: bool = False) -> list[
     return lines
 
 
-def short_report(form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date) -> str:
+def short_report(view: ResultView) -> str:
     """About ten lines for a clinic note: headline, caveats, criteria, flags, versions, disclaimer."""
-    major = major_cautions(result)
-    names = snap.book.criterion_names
-    met = [c["name"] for c in result["criteria"] if c["status"] == Status.MET]
-    lines = [
-        f"POEMSaid {today.isoformat()} (decision support, NOT A DIAGNOSIS)",
-        _headline(result, major),
-    ]
-    lines += [f"Major caveat: {c['message']}" for c in major]
-    lines += _left_out(form)
+    met = [c.name for c in view.criteria if c.status == "met"]
+    lines = [f"POEMSaid {view.today} (decision support, NOT A DIAGNOSIS)", _headline(view)]
+    lines += [f"Major caveat: {c.message}" for c in view.major]
+    lines += _left_out(view)
     lines.append("Met: " + (", ".join(met) if met else "none") + ".")
-    if result["missing"]:
-        lines.append("Still needed: " + ", ".join(names[c] for c in result["missing"]) + ".")
-    flags = [d["name"] for d in result["differentials"]]
+    if view.still_needed:
+        lines.append("Still needed: " + ", ".join(view.still_needed) + ".")
+    flags = [d.name for d in view.differentials]
     lines.append("Differentials to consider: " + (", ".join(flags) if flags else "none flagged") + ".")
-    lines += before_treatment_lines(result, short=True)
-    lines.append(
-        f"Criteria set {result['criteria_set']['name']} v{result['criteria_set']['version']}; "
-        f"content {result['content_version']}."
-    )
-    lines.append(result["disclaimer"])
+    lines += before_treatment_lines(view, short=True)
+    lines.append(f"Criteria set {view.set_name} v{view.set_version}; content {view.content_version}.")
+    lines.append(view.disclaimer)
     return "\n".join(lines)
 
 
-def plain_text_report(form: Any, result: dict[str, Any], snap: Snapshot, today: datetime.date) -> str:
-    book = snap.book
-    major = major_cautions(result)
+def plain_text_report(view: ResultView) -> str:
     lines = [
         "POEMS syndrome criteria checklist (POEMSaid) - decision support, NOT A DIAGNOSIS",
-        f"Date: {today.isoformat()}",
-        f"Criteria set: {result['criteria_set']['name']} ({result['criteria_set']['slug']}, "
-        f"version {result['criteria_set']['version']})",
-        f"Content version: {result['content_version']}",
+        f"Date: {view.today}",
+        f"Criteria set: {view.set_name} ({view.set_slug}, version {view.set_version})",
+        f"Content version: {view.content_version}",
         "",
-        _headline(result, major),
+        _headline(view),
     ]
-    lines += [f"Major caveat: {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in major]
-    lines += _left_out(form)
-    if result["missing"]:
-        lines.append("Still needed: " + ", ".join(book.criterion_names[c] for c in result["missing"]) + ".")
+    lines += [f"Major caveat: {_caution(c)}" for c in view.major]
+    lines += _left_out(view)
+    if view.still_needed:
+        lines.append("Still needed: " + ", ".join(view.still_needed) + ".")
     lines += ["", "Differentials to consider or exclude:"]
-    lines += [f"- {d['name']}: {' '.join(d['reasons'])}" for d in result["differentials"]] or [
-        "- none flagged"
-    ]
-    minor = [c for c in result["cautions"] if c not in major]
-    if minor:
+    lines += [f"- {d.name}: {d.reasons}" for d in view.differentials] or ["- none flagged"]
+    if view.minor:
         lines += ["", "Cautions:"]
-        lines += [f"- {c['message']}" + (f" {c['detail']}" if c.get("detail") else "") for c in minor]
+        lines += [f"- {_caution(c)}" for c in view.minor]
     lines += ["", "Criteria:"]
-    for c in result["criteria"]:
-        word, group = criterion_word(c["status"]), group_word(c["group"])
-        lines.append(f"- [{word}] {c['name']} ({group}): {' '.join(c['reasons'])}")
-    if result.get("comparison"):
+    for c in view.criteria:
+        lines.append(f"- [{c.word}] {c.name} ({c.group}): {' '.join(r.text for r in c.reasons)}")
+    if view.comparison:
         lines += ["", "Under each criteria set:"]
-        for row in result["comparison"]:
-            lines.append(f"- {row['name']}: {row['status'].replace('_', ' ')}. {row['explanation']}")
-    lines += before_treatment_lines(result)
+        for row in view.comparison:
+            lines.append(f"- {row.name}: {row.status.replace('_', ' ')}. {row.explanation}")
+    lines += before_treatment_lines(view)
     lines += ["", "Inputs, as entered (not assessed items omitted):"]
-    lines += [f"- {e['label']}: {e['value']}" for e in form.entered()] or ["- none"]
-    lines += ["", result["disclaimer"]]
-    closing = snap.texts.get("report_disclaimer")
-    if closing:
-        lines.append(closing["body"])
+    lines += [f"- {e.label}: {e.value}" for e in view.entered] or ["- none"]
+    lines += ["", view.disclaimer]
+    if view.closing:
+        lines.append(view.closing)
     return "\n".join(lines)

@@ -25,12 +25,23 @@ from django.views.decorators.http import require_GET, require_http_methods
 from checklist.content import models
 from checklist.content.rule_book import Snapshot, snapshot
 from checklist.engine.diagnosis.evaluate import evaluate
-from checklist.engine.diagnosis.result import Verdict
-from checklist.engine.diagnosis.words import status_headline
 from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import LABS
 from checklist.web.forms import CaseForm, read_posted, site_units
-from checklist.web.report import major_cautions, plain_text_report, short_report
+from checklist.web.presenters.diagnosis import ResultView, present, set_references
+from checklist.web.presenters.diagnosis import with_reports as with_notes
+from checklist.web.report import plain_text_report, short_report
+from checklist.web.templatetags.result_panel import note_body
+
+
+def live_context(view: ResultView, request: HttpRequest | None = None) -> dict[str, Any]:
+    """The live partial's context: the panel, the status line and the field messages."""
+    return {
+        "view": view,
+        "request": request,
+        "status_line": view.status_line,
+        "field_messages": view.field_messages,
+    }
 
 
 def _evaluate_form(request: HttpRequest, snap: Snapshot) -> tuple[CaseForm, dict[str, Any] | None]:
@@ -41,132 +52,24 @@ def _evaluate_form(request: HttpRequest, snap: Snapshot) -> tuple[CaseForm, dict
     return form, result
 
 
-def _result_context(
+def _present(
     request: HttpRequest,
     form: CaseForm,
     result: dict[str, Any] | None,
     snap: Snapshot,
     *,
     with_reports: bool = True,
-) -> dict[str, Any]:
-    """What the result panel shows. The live result leaves the copy-to-note texts out
-    (``with_reports=False``): they are fetched when "Copy to note" is opened."""
-    chosen = (result or {}).get("criteria_set", {}).get("slug") or snap.book.default_set
-    major = major_cautions(result)
-    minor = [c for c in (result or {}).get("cautions", []) if c not in major]
-    labels = {code: item.label for code, item in form.layout.items.items()}
-    warnings = [
-        {"code": code, "label": labels.get(code, code), "message": message}
-        for code, message in form.warnings.items()
-    ]
-    errors = form.error_list() if form.is_bound else []
-    by_code = _field_messages(form)
-    today = timezone.localdate()
-    reports = _reports(form, result, snap, today) if with_reports else {}
-    return {
-        "request": request,
-        "form": form,
-        "result": result,
-        "errors": errors,
-        "warnings": warnings,
-        "field_messages": by_code,
-        "major_cautions": major,
-        "minor_cautions": minor,
-        "chips": _chips(result, snap, chosen),
-        "status_line": _status_line(result, major, errors, warnings),
-        "reports": reports,
-        "entered": form.entered(),
-        "today": today,
-        "no_differentials": snap.texts.get("no_differentials"),
-        "treatment": _treatment(result, snap),
-        "set_refs": _refs(snap, next((s for s in snap.criteria_sets if s["slug"] == chosen), {})),
-    }
+) -> ResultView:
+    """What the result shows, from the one presenter. The live result leaves the copy-to-note
+    texts out (``with_reports=False``): they are fetched when "Copy to note" is opened."""
+    view = present(form, result, snap, today=timezone.localdate(), request=request)
+    return with_notes(view, _reports(view)) if with_reports else view
 
 
-def _reports(form: CaseForm, result: dict[str, Any] | None, snap: Snapshot, today: Any) -> dict[str, str]:
-    if not result:
+def _reports(view: ResultView) -> dict[str, str]:
+    if not view.has_result:
         return {}
-    return {
-        "short": short_report(form, result, snap, today),
-        "full": plain_text_report(form, result, snap, today),
-    }
-
-
-def _field_messages(form: CaseForm) -> list[dict[str, str]]:
-    """One message per field for its message slot: errors first, else the warning."""
-    if not form.is_bound:
-        return []
-    out: dict[str, dict[str, str]] = {}
-    for name, messages in form.errors.items():
-        if name == "__all__":
-            continue
-        code = name.removesuffix("__unit")
-        out.setdefault(code, {"code": code, "kind": "error", "text": " ".join(str(m) for m in messages)})
-    for code, message in form.warnings.items():
-        out.setdefault(code, {"code": code, "kind": "warning", "text": message})
-    return list(out.values())
-
-
-def _status_line(
-    result: dict[str, Any] | None, major: list[Any], errors: list[Any], warnings: list[Any]
-) -> str:
-    """The one short line screen readers hear after each change (a unit-slip warning too:
-    otherwise only sighted users learn that "0.5" was probably ng/mL)."""
-    if result is None:
-        return ""
-    parts = [status_headline(result["status"]), result["criteria_set"]["name"]]
-    if major:
-        parts.append(f"{len(major)} major caveat{'s' if len(major) != 1 else ''}")
-    if errors:
-        parts.append(f"{len(errors)} value{'s' if len(errors) != 1 else ''} to fix")
-    if warnings:
-        parts.append(f"{len(warnings)} value{'s' if len(warnings) != 1 else ''} to check")
-    return ", ".join(parts)
-
-
-def _chips(result: dict[str, Any] | None, snap: Snapshot, chosen: str) -> list[dict[str, str]]:
-    """P, O, E, M, S, then the set's other major criteria: each met, not met or not assessed."""
-    status = {c["code"]: c["status"] for c in result["criteria"]} if result else {}
-    rule = snap.book.sets[chosen]
-    wanted = set(rule.mandatory) | set(rule.major)
-    lettered, others = [], []
-    for criterion in snap.criteria:
-        code = criterion["code"]
-        chip = {
-            "code": code,
-            "short": criterion.get("letter") or criterion.get("short_name") or criterion["name"].split()[0],
-            "name": criterion["name"],
-            "status": status.get(code, "unknown"),
-        }
-        if criterion.get("letter"):
-            lettered.append(chip)
-        elif code in wanted:
-            others.append(chip)
-    lettered.sort(key=lambda x: "POEMS".index(x["short"]) if x["short"] in "POEMS" else 9)
-    return lettered + others
-
-
-def _treatment(result: dict[str, Any] | None, snap: Snapshot) -> dict[str, Any]:
-    """Treatment pages keyed to disease extent when the set is met (clinical.md §f.2 A8)."""
-    pages = {t["slug"]: t for t in snap.treatments}
-    plan = (result or {}).get("treatment") or None
-    if result is None or result.get("status") != Verdict.MET or not isinstance(plan, dict):
-        return {
-            "met": bool(result and result.get("status") == Verdict.MET),
-            "extent": "",
-            "lead": [],
-            "rest": snap.treatments,
-            "reasons": [],
-        }
-    lead = [pages[s] for s in plan.get("pages", []) if s in pages]
-    rest = [t for t in snap.treatments if t not in lead]
-    return {
-        "met": True,
-        "extent": plan.get("extent", "unknown"),
-        "lead": lead,
-        "rest": rest,
-        "reasons": plan.get("reasons", []),
-    }
+    return {"short": short_report(view), "full": plain_text_report(view)}
 
 
 # The empty checklist is the same for everyone (no CSRF token, no session), so
@@ -180,9 +83,16 @@ def _page_context(
     posted = form.data.get("criteria_set") if form.is_bound else None
     chosen = posted if isinstance(posted, str) and posted in snap.book.sets else snap.book.default_set
     units = form.data.get("units") if form.is_bound else None
-    context = _result_context(request, form, result, snap)
-    context_messages = context["field_messages"]
-    return context | {
+    view = _present(request, form, result, snap)
+    context_messages = view.field_messages
+    return {
+        "request": request,
+        "form": form,
+        "view": view,
+        "result": result,
+        "entered": form.entered(),
+        "status_line": view.status_line,
+        "field_messages": context_messages,
         "layout": form.layout,
         "all_groups": form.layout.sets[chosen],
         "chosen_set": chosen,
@@ -253,10 +163,10 @@ def _checklist(request: HttpRequest, partial: bool) -> HttpResponse:
         return _empty_checklist(request, snap)
     form, result = _evaluate_form(request, snap)
     if partial or getattr(request, "htmx", False):
-        context = _result_context(request, form, result, snap, with_reports=False)
+        view = _present(request, form, result, snap, with_reports=False)
         # A plain context, not a RequestContext: the partial reads nothing the context
         # processors add, and skipping them is measurable on a per-click request.
-        return HttpResponse(get_template("checklist/checklist.html#live").render(context))
+        return HttpResponse(get_template("checklist/checklist.html#live").render(live_context(view, request)))
     status = 400 if form.errors else 200
     return render(
         request, "checklist/checklist.html", _page_context(request, form, result, snap), status=status
@@ -299,8 +209,8 @@ def note(request: HttpRequest) -> HttpResponse:
     """
     snap = snapshot()
     form, result = _evaluate_form(request, snap)
-    reports = _reports(form, result, snap, timezone.localdate())
-    return HttpResponse(get_template("checklist/checklist.html#note").render({"reports": reports}))
+    reports = _reports(present(form, result, snap, today=timezone.localdate()))
+    return HttpResponse(note_body(reports))
 
 
 @csrf_exempt
@@ -310,7 +220,8 @@ def report(request: HttpRequest) -> HttpResponse:
     """Print view of the current case (posted, so nothing lands in a URL or an access log)."""
     snap = snapshot()
     form, result = _evaluate_form(request, snap)
-    context = _result_context(request, form, result, snap)
+    view = _present(request, form, result, snap)
+    context = {"form": form, "view": view, "result": result, "reports": view.reports}
     return render(request, "checklist/report.html", context, status=200 if not form.errors else 400)
 
 
@@ -329,7 +240,7 @@ def criteria(request: HttpRequest) -> HttpResponse:
                     ("Other major", [_crit_label(snap, rule, c) for c in rule.major], rule.major_min),
                     ("Minor", [_crit_label(snap, rule, c) for c in rule.minor], rule.minor_min),
                 ],
-                "refs": _refs(snap, s),
+                "refs": set_references(snap, s),
                 "overdue": models.is_overdue(s.get("next_review_due")),
             }
         )
@@ -373,15 +284,11 @@ def _page(pages: tuple[dict[str, Any], ...], key: str, value: str) -> dict[str, 
     return page
 
 
-def _refs(snap: Snapshot, item: dict[str, Any]) -> list[dict[str, Any]]:
-    return [snap.references[r[0]] for r in item.get("references", []) if r[0] in snap.references]
-
-
 @require_GET
 def differential(request: HttpRequest, code: str) -> HttpResponse:
     snap = snapshot()
     page = _page(snap.differentials, "code", code)
-    refs = _refs(snap, page)
+    refs = set_references(snap, page)
     return render(
         request,
         "checklist/differential.html",
@@ -403,7 +310,7 @@ def treatments(request: HttpRequest) -> HttpResponse:
 def treatment(request: HttpRequest, slug: str) -> HttpResponse:
     snap = snapshot()
     page = _page(snap.treatments, "slug", slug)
-    refs = _refs(snap, page)
+    refs = set_references(snap, page)
     return render(
         request, "checklist/treatment.html", {"page": page, "refs": refs, "treatments": snap.treatments}
     )

@@ -1,0 +1,576 @@
+"""The diagnosis result as every output shows it: plain data, no HTML.
+
+``present`` reads the form, the engine's answer and the published content, and gives one
+``ResultView``. The checklist page, the live fragment (``/result``), the print view
+(``/report``) and the copied notes (``/result/note``) all show that one object: the page and
+the fragment through the ``_result*.html`` templates, the print view and the notes through
+``checklist.web.report``, which writes them as text. So the four cannot drift.
+
+Every field is a plain string (or a tuple of items), already in the words a clinician
+reads: the templates only lay them out, and escape them. Items that carry a claim (a
+criterion's reason, a caution, a work-up line) have an ``evidence`` field: the evidence tag
+of clinical.md §h when the engine gives one, else None, so a label can be added beside each
+in its own partial (``_result_reason.html``, ``_result_caution.html``,
+``_result_workup_item.html``) without changing the presenter's shape.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+from checklist.content.rule_book import Snapshot
+from checklist.engine.diagnosis.result import Level, Verdict
+from checklist.engine.diagnosis.words import (
+    criterion_word,
+    evidence_word,
+    group_word,
+    status_headline,
+    status_short,
+)
+from checklist.web.forms import CaseForm
+from checklist.web.templatetags.checklist_tags import derived_word
+
+# The headings of the before-treatment section (clinical.md §j), on the page and in the notes.
+BEFORE_TREATMENT = "Before treatment (clinical.md §j; not a recommendation)"
+MISSING_HEADING = "Still missing"
+# clinical.md §j.3 J-K2's wording, never "high risk"; and no score.
+RISKS_HEADING = "Factors associated with shorter overall survival in one cohort"
+NO_SCORE = "No score is computed: the published points were not found."
+DRUGS_HEADING = "Drug cautions"
+
+
+def _plural(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+# --------------------------------------------------------------------------- items
+
+
+@dataclass(slots=True)
+class Reason:
+    """One reason a criterion has its status. ``evidence``: None until the engine tags reasons."""
+
+    text: str
+    evidence: str | None = None
+
+
+@dataclass(slots=True)
+class Caution:
+    """A caution; ``lead`` when it stands beside the headline (major), where its detail is not
+    repeated. ``evidence``: None until the engine tags cautions."""
+
+    message: str
+    detail: str
+    lead: bool = False
+    evidence: str | None = None
+
+
+@dataclass(slots=True)
+class WorkUpItem:
+    """One line of the before-treatment section (clinical.md §j), with its evidence tag."""
+
+    text: str
+    evidence: str | None
+    evidence_word: str
+    source: str
+
+
+@dataclass(slots=True)
+class Criterion:
+    code: str
+    name: str
+    status: str
+    word: str  # Met / Not met / Not assessed
+    derived: str  # what its line on the form says when only the details decide it
+    group: str  # its group, in words
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(slots=True)
+class Chip:
+    status: str
+    short: str
+    name: str
+    word: str
+
+
+@dataclass(slots=True)
+class ErrorLine:
+    id: str  # the field's element id, for the link
+    name: str
+    label: str
+    message: str
+
+
+@dataclass(slots=True)
+class Warning:
+    code: str
+    label: str
+    message: str
+
+
+@dataclass(slots=True)
+class Differential:
+    code: str
+    name: str
+    href: str
+    reasons: str
+
+
+@dataclass(slots=True)
+class Missing:
+    code: str
+    name: str
+    to_settle: str
+
+
+@dataclass(slots=True)
+class CompareRow:
+    status: str
+    name: str
+    short: str  # the status in a word or two
+    explanation: str
+
+
+@dataclass(slots=True)
+class Link:
+    href: str
+    text: str
+    sep: str  # what stands before it in a run of links ("" for the first)
+
+
+@dataclass(slots=True)
+class Reference:
+    short: str
+    ident: str  # " (PMID n)", " (doi x)" or ""
+
+
+@dataclass(slots=True)
+class Entered:
+    label: str
+    value: str
+
+
+@dataclass(slots=True)
+class BeforeTreatment:
+    """clinical.md §j as the page and the notes show it, read off the engine's answer."""
+
+    extent: str
+    extent_reasons: str
+    to_settle: str
+    summary: str  # "Before treatment: 2 work-up items missing, extent unknown"
+    missing: tuple[WorkUpItem, ...]
+    tests: tuple[str, ...]  # the missing investigations by name, for the short note
+    risks: tuple[WorkUpItem, ...]
+    factors: tuple[str, ...]  # the risk factors present by name, for the short note
+    drugs: tuple[WorkUpItem, ...]
+    missing_heading: str = MISSING_HEADING
+    risks_heading: str = RISKS_HEADING
+    drugs_heading: str = DRUGS_HEADING
+    no_score: str = NO_SCORE
+
+
+@dataclass(slots=True)
+class Treatment:
+    title: str
+    keyed: bool  # the lead pages are keyed to the extent (the set is met)
+    reasons: str
+    lead: tuple[Link, ...]
+    rest: tuple[Link, ...]
+
+
+@dataclass(slots=True)
+class ResultView:
+    """The whole result, in the order it reads (issue 10)."""
+
+    status: str  # the verdict's code, or "empty"
+    has_result: bool
+    errors: tuple[ErrorLine, ...]
+    errors_title: str
+    headline: str  # the verdict in words, "" before anything is entered
+    caveats: str  # ", with 1 major caveat" or ""
+    set_name: str
+    set_slug: str
+    set_version: str
+    content_version: str
+    major: tuple[Caution, ...]
+    minor: tuple[Caution, ...]
+    chips: tuple[Chip, ...]
+    differentials: tuple[Differential, ...]
+    no_differentials: str
+    warnings: tuple[Warning, ...]
+    missing: tuple[Missing, ...]
+    still_needed: tuple[str, ...]  # the missing criteria by name, in the engine's order (notes)
+    criteria: tuple[Criterion, ...]
+    comparison: tuple[CompareRow, ...]
+    before_treatment: BeforeTreatment | None
+    treatment: Treatment
+    references: tuple[Reference, ...]
+    today: str
+    staff: bool
+    entered: tuple[Entered, ...]
+    disclaimer: str
+    closing: str  # the report's closing disclaimer (content), for the full note
+    status_line: str
+    field_messages: tuple[dict[str, str], ...]
+    reports: Mapping[str, str] = field(default_factory=dict)  # the notes, when carried
+    note_url: str = ""
+
+
+# --------------------------------------------------------------------------- caches
+
+# Content codes to their page address: reverse() costs ~20 us, and the codes are few.
+_DIFFERENTIAL_URLS: dict[str, str] = {}
+_TREATMENT_URLS: dict[str, str] = {}
+
+
+def _differential_url(code: str) -> str:
+    url = _DIFFERENTIAL_URLS.get(code)
+    if url is None:
+        url = _DIFFERENTIAL_URLS[code] = reverse("checklist:differential", args=[code])
+    return url
+
+
+def _treatment_url(slug: str) -> str:
+    url = _TREATMENT_URLS.get(slug)
+    if url is None:
+        url = _TREATMENT_URLS[slug] = reverse("checklist:treatment", args=[slug])
+    return url
+
+
+_NOTE_URL: list[str] = []
+
+
+def note_url() -> str:
+    if not _NOTE_URL:
+        _NOTE_URL.append(reverse("checklist:note"))
+    return _NOTE_URL[0]
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def criteria(items: Iterable[Mapping[str, Any]]) -> tuple[Criterion, ...]:
+    return tuple(
+        Criterion(
+            c["code"],
+            c["name"],
+            c["status"],
+            criterion_word(c["status"]),
+            derived_word(c["status"]),
+            group_word(c["group"]),
+            tuple(Reason(r) for r in c["reasons"]),
+        )
+        for c in items
+    )
+
+
+def chips(items: Iterable[Mapping[str, str]]) -> tuple[Chip, ...]:
+    return tuple(Chip(c["status"], c["short"], c["name"], criterion_word(c["status"])) for c in items)
+
+
+def entered(items: Iterable[Mapping[str, str]]) -> tuple[Entered, ...]:
+    return tuple(Entered(e["label"], e["value"]) for e in items)
+
+
+def differentials(items: Iterable[Mapping[str, Any]]) -> tuple[Differential, ...]:
+    return tuple(
+        Differential(d["code"], d["name"], _differential_url(d["code"]), " ".join(d["reasons"]))
+        for d in items
+    )
+
+
+def missing(items: Iterable[Mapping[str, Any]], codes: Iterable[str]) -> tuple[Missing, ...]:
+    """The criteria still needed, in the set's order."""
+    wanted = set(codes)
+    return tuple(
+        Missing(c["code"], c["name"], c.get("to_settle") or "") for c in items if c["code"] in wanted
+    )
+
+
+def comparison(rows: Iterable[Mapping[str, Any]]) -> tuple[CompareRow, ...]:
+    return tuple(
+        CompareRow(r["status"], r["name"], status_short(r["status"]), r["explanation"]) for r in rows
+    )
+
+
+def references(refs: Iterable[Mapping[str, Any]]) -> tuple[Reference, ...]:
+    return tuple(
+        Reference(
+            r["short"],
+            f" (PMID {r['pmid']})" if r.get("pmid") else f" (doi {r['doi']})" if r.get("doi") else "",
+        )
+        for r in refs
+    )
+
+
+def links(pages: Iterable[Mapping[str, Any]]) -> tuple[Link, ...]:
+    return tuple(
+        Link(_treatment_url(str(p["slug"])), str(p["name"]), " · " if i else "") for i, p in enumerate(pages)
+    )
+
+
+def cautions(items: Iterable[Mapping[str, Any]], lead: bool = False) -> tuple[Caution, ...]:
+    return tuple(Caution(c["message"], c.get("detail") or "", lead) for c in items)
+
+
+def _workup(text: str, item: Mapping[str, Any]) -> WorkUpItem:
+    return WorkUpItem(text, item["evidence"], evidence_word(item["evidence"]), item["source"])
+
+
+def before_treatment(result: Mapping[str, Any]) -> BeforeTreatment | None:
+    """The §j section, or None when the engine sent nothing for it (it sends the work-up only
+    once the chosen set is met, so whether to show it is the engine's answer, not the page's)."""
+    extent = result.get("extent") or {}
+    missing = result.get("staging_missing") or []
+    risks = result.get("risk_factors_present") or []
+    drugs = result.get("drug_cautions") or []
+    if not (extent or missing or risks or drugs):
+        return None
+    word = extent.get("extent", "unknown")
+    n = len(missing)
+    return BeforeTreatment(
+        extent=word,
+        extent_reasons=" ".join(extent.get("reasons") or []),
+        to_settle=extent.get("to_settle") or "",
+        summary=f"Before treatment: {n} work-up item{_plural(n)} missing, extent {word}",
+        missing=tuple(_workup(f"{m['why']} Settles: {m['settles']}", m) for m in missing),
+        tests=tuple(m["test"] for m in missing),
+        risks=tuple(_workup(f"{r['factor']}: {r['value']}; {r['hr']}", r) for r in risks),
+        factors=tuple(r["factor"] for r in risks),
+        drugs=tuple(
+            _workup(("Major: " if d["level"] == Level.MAJOR else "") + d["message"], d) for d in drugs
+        ),
+    )
+
+
+def treatment(plan: Mapping[str, Any]) -> Treatment:
+    """Treatment pages, keyed to disease extent when the set is met (clinical.md §f.2 A8)."""
+    if plan.get("met") and plan.get("lead"):
+        extent = plan.get("extent")
+        scope = (
+            f" for {extent} disease"
+            if extent in ("limited", "disseminated")
+            else " (disease extent not known yet)"
+        )
+        return Treatment(
+            "Treatment options discussed in the literature" + scope,
+            True,
+            " ".join(plan.get("reasons") or []),
+            links(plan["lead"]),
+            links(plan.get("rest") or []),
+        )
+    title = (
+        "Treatment options discussed in the literature"
+        if plan.get("met")
+        else "If POEMS is confirmed: treatment options"
+    )
+    return Treatment(title, False, "", (), links(plan.get("rest") or []))
+
+
+def major_cautions(result: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The cautions that lead, beside the headline. A caution without a level is minor
+    (clinical.md §f.2 A2): only named ones lead."""
+    return [c for c in (result or {}).get("cautions", []) if c.get("level") == Level.MAJOR]
+
+
+# --------------------------------------------------------------------------- the whole
+
+
+def shape(ctx: Mapping[str, Any]) -> ResultView:
+    """The result view from its parts (what ``parts`` gathers; a test may hand them in)."""
+    result: Mapping[str, Any] | None = ctx.get("result")
+    errors = tuple(
+        ErrorLine(e.get("id", ""), e.get("name", ""), e.get("label", ""), e.get("message", ""))
+        for e in ctx.get("errors") or []
+    )
+    n_errors = len(errors)
+    major = ctx.get("major_cautions") or []
+    request: HttpRequest | None = ctx.get("request")
+    # Only a signed-in request can be staff: without a session cookie the lazy user
+    # (a session read and an auth lookup) is never loaded.
+    staff = bool(
+        request is not None and settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_staff
+    )
+    today: datetime.date | None = ctx.get("today")
+    reports = ctx.get("reports") or {}
+    chosen = (result or {}).get("criteria_set") or {}
+    rows = (result or {}).get("criteria") or []
+    return ResultView(
+        status=result["status"] if result else "empty",
+        has_result=bool(result),
+        errors=errors,
+        errors_title=f"{n_errors} value{_plural(n_errors)} left out: fix to include",
+        headline=status_headline(result["status"]) if result else "",
+        caveats=f", with {len(major)} major caveat{_plural(len(major))}" if major else "",
+        set_name=chosen.get("name", ""),
+        set_slug=chosen.get("slug", ""),
+        set_version=str(chosen.get("version", "")),
+        content_version=str((result or {}).get("content_version", "")),
+        major=cautions(major, lead=True),
+        minor=cautions(ctx.get("minor_cautions") or []),
+        chips=chips(ctx.get("chips") or []),
+        differentials=differentials((result or {}).get("differentials") or []),
+        no_differentials=(ctx.get("no_differentials") or {}).get("body") or "",
+        warnings=tuple(Warning(w["code"], w["label"], w["message"]) for w in ctx.get("warnings") or []),
+        missing=missing(rows, (result or {}).get("missing") or []),
+        still_needed=tuple(ctx.get("still_needed") or ()),
+        criteria=criteria(rows),
+        comparison=comparison((result or {}).get("comparison") or []),
+        before_treatment=before_treatment(result) if result else None,
+        treatment=treatment(ctx.get("treatment") or {}),
+        references=references(ctx.get("set_refs") or []),
+        today=today.isoformat() if today else "",
+        staff=staff,
+        entered=entered(ctx.get("entered") or []),
+        disclaimer=(result or {}).get("disclaimer") or "",
+        closing=ctx.get("closing") or "",
+        status_line=ctx.get("status_line") or "",
+        field_messages=tuple(ctx.get("field_messages") or ()),
+        reports=reports,
+        note_url="" if reports else note_url(),
+    )
+
+
+def present(
+    form: CaseForm,
+    result: dict[str, Any] | None,
+    snap: Snapshot,
+    *,
+    today: datetime.date,
+    request: HttpRequest | None = None,
+) -> ResultView:
+    """The one path from an evaluated form to what every output shows."""
+    return shape(parts(request, form, result, snap, today))
+
+
+def with_reports(view: ResultView, reports: Mapping[str, str]) -> ResultView:
+    """The view carrying its notes (the page without JavaScript, and the print view)."""
+    return replace(view, reports=reports, note_url="" if reports else view.note_url)
+
+
+def parts(
+    request: HttpRequest | None,
+    form: CaseForm,
+    result: dict[str, Any] | None,
+    snap: Snapshot,
+    today: datetime.date,
+) -> dict[str, Any]:
+    """The pieces of the result read off the form, the engine's answer and the content."""
+    chosen = (result or {}).get("criteria_set", {}).get("slug") or snap.book.default_set
+    major = major_cautions(result)
+    minor = [c for c in (result or {}).get("cautions", []) if c not in major]
+    labels = {code: item.label for code, item in form.layout.items.items()}
+    warnings = [
+        {"code": code, "label": labels.get(code, code), "message": message}
+        for code, message in form.warnings.items()
+    ]
+    errors = form.error_list() if form.is_bound else []
+    names = snap.book.criterion_names
+    closing = snap.texts.get("report_disclaimer")
+    return {
+        "request": request,
+        "result": result,
+        "errors": errors,
+        "warnings": warnings,
+        "field_messages": field_messages(form),
+        "major_cautions": major,
+        "minor_cautions": minor,
+        "chips": _chips(result, snap, chosen),
+        "status_line": _status_line(result, major, errors, warnings),
+        "entered": form.entered(),
+        "today": today,
+        "no_differentials": snap.texts.get("no_differentials"),
+        "treatment": _treatment(result, snap),
+        "set_refs": set_references(snap, next((s for s in snap.criteria_sets if s["slug"] == chosen), {})),
+        "still_needed": [names[c] for c in result["missing"]] if result else [],
+        "closing": closing["body"] if closing else "",
+    }
+
+
+def set_references(snap: Snapshot, item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [snap.references[r[0]] for r in item.get("references", []) if r[0] in snap.references]
+
+
+def field_messages(form: CaseForm) -> list[dict[str, str]]:
+    """One message per field for its message slot: errors first, else the warning."""
+    if not form.is_bound:
+        return []
+    out: dict[str, dict[str, str]] = {}
+    for name, messages in form.errors.items():
+        if name == "__all__":
+            continue
+        code = name.removesuffix("__unit")
+        out.setdefault(code, {"code": code, "kind": "error", "text": " ".join(str(m) for m in messages)})
+    for code, message in form.warnings.items():
+        out.setdefault(code, {"code": code, "kind": "warning", "text": message})
+    return list(out.values())
+
+
+def _status_line(
+    result: Mapping[str, Any] | None, major: list[Any], errors: list[Any], warnings: list[Any]
+) -> str:
+    """The one short line screen readers hear after each change (a unit-slip warning too:
+    otherwise only sighted users learn that "0.5" was probably ng/mL)."""
+    if result is None:
+        return ""
+    parts = [status_headline(result["status"]), result["criteria_set"]["name"]]
+    if major:
+        parts.append(f"{len(major)} major caveat{_plural(len(major))}")
+    if errors:
+        parts.append(f"{len(errors)} value{_plural(len(errors))} to fix")
+    if warnings:
+        parts.append(f"{len(warnings)} value{_plural(len(warnings))} to check")
+    return ", ".join(parts)
+
+
+def _chips(result: Mapping[str, Any] | None, snap: Snapshot, chosen: str) -> list[dict[str, str]]:
+    """P, O, E, M, S, then the set's other major criteria: each met, not met or not assessed."""
+    status = {c["code"]: c["status"] for c in result["criteria"]} if result else {}
+    rule = snap.book.sets[chosen]
+    wanted = set(rule.mandatory) | set(rule.major)
+    lettered, others = [], []
+    for criterion in snap.criteria:
+        code = criterion["code"]
+        chip = {
+            "code": code,
+            "short": criterion.get("letter") or criterion.get("short_name") or criterion["name"].split()[0],
+            "name": criterion["name"],
+            "status": status.get(code, "unknown"),
+        }
+        if criterion.get("letter"):
+            lettered.append(chip)
+        elif code in wanted:
+            others.append(chip)
+    lettered.sort(key=lambda x: "POEMS".index(x["short"]) if x["short"] in "POEMS" else 9)
+    return lettered + others
+
+
+def _treatment(result: Mapping[str, Any] | None, snap: Snapshot) -> dict[str, Any]:
+    """Treatment pages keyed to disease extent when the set is met (clinical.md §f.2 A8)."""
+    pages = {t["slug"]: t for t in snap.treatments}
+    plan = (result or {}).get("treatment") or None
+    if result is None or result.get("status") != Verdict.MET or not isinstance(plan, dict):
+        return {
+            "met": bool(result and result.get("status") == Verdict.MET),
+            "extent": "",
+            "lead": [],
+            "rest": snap.treatments,
+            "reasons": [],
+        }
+    lead = [pages[s] for s in plan.get("pages", []) if s in pages]
+    rest = [t for t in snap.treatments if t not in lead]
+    return {
+        "met": True,
+        "extent": plan.get("extent", "unknown"),
+        "lead": lead,
+        "rest": rest,
+        "reasons": plan.get("reasons", []),
+    }
