@@ -221,6 +221,8 @@ def run_wrk(url, script, seconds, connections, pid):
     latency = {
         p: float(v) * _UNITS[u] for p, v, u in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)$", text, re.M)
     }
+    if "99" not in latency:  # nothing answered in time, or a unit the pattern does not know
+        raise SystemExit(f"wrk gave no latency percentiles for {url}:\n{text}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
