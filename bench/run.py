@@ -10,8 +10,9 @@
 2. Load: gunicorn with deploy/gunicorn.conf.py and the production settings (plus /trivial,
    bench/urls.py) on a free loopback port, a fresh database holding the seed content (a
    throwaway SQLite file, or a throwaway database on the DATABASE_URL server), driven by
-   `wrk -t2 -c16`: GET /trivial (the baseline), POST /api/v1/evaluate, GET / (gzip) and
-   POST /result (the live fragment), and the floors POST /floor/json and POST /floor/form
+   `wrk -t2 -c16`: GET /trivial (the baseline), POST /api/v1/evaluate, POST
+   /api/v1/follow-up (a 20-visit timeline), GET / (gzip) and POST /result (the live
+   fragment), and the floors POST /floor/json, POST /floor/follow-up and POST /floor/form
    (bench/urls.py). Ratios are against /trivial and, for the two hot paths, against their
    floors, all in the same run.
 
@@ -40,7 +41,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as bench/run.py: sys.path[0] is bench/
 
+from bench import follow_up_engine  # noqa: E402
 from deploy import stack  # noqa: E402
+
+# The 20-visit follow-up timeline of bench/follow_up_engine.py, moved 8 years into the past
+# (the API refuses a date in the future; 8 years keep every interval in days).
+FOLLOW_UP = follow_up_engine.timeline(20, years_back=8)
 
 TYPICAL_CASE = {
     "criteria_set": "mayo-2007",
@@ -236,7 +242,8 @@ def bench_load(tmp, seconds, connections, rounds):
     try:
         _wait(base + "/healthz", server)
         api = json.dumps(TYPICAL_CASE, separators=(",", ":")).encode()
-        capture_floors(tmp, base, api, form_body(TYPICAL_CASE))
+        follow_up = json.dumps(FOLLOW_UP, separators=(",", ":")).encode()
+        capture_floors(tmp, base, api, form_body(TYPICAL_CASE), follow_up)
         targets = {
             "GET /trivial": ("/trivial", wrk_script(tmp, "trivial", "GET")),
             "POST /api/v1/evaluate": (
@@ -246,6 +253,14 @@ def bench_load(tmp, seconds, connections, rounds):
             "POST /floor/json": (
                 "/floor/json",
                 wrk_script(tmp, "floor_json", "POST", api, {"Content-Type": "application/json"}),
+            ),
+            "POST /api/v1/follow-up": (
+                "/api/v1/follow-up",
+                wrk_script(tmp, "follow_up", "POST", follow_up, {"Content-Type": "application/json"}),
+            ),
+            "POST /floor/follow-up": (
+                "/floor/follow-up",
+                wrk_script(tmp, "floor_follow_up", "POST", follow_up, {"Content-Type": "application/json"}),
             ),
             "GET / (gzip)": ("/", wrk_script(tmp, "page", "GET", None, {"Accept-Encoding": "gzip"})),
             "POST /result": (
@@ -284,10 +299,11 @@ FORM_HEADERS = {
 }
 
 
-def capture_floors(tmp, base, api_body, form):
+def capture_floors(tmp, base, api_body, form, follow_up_body):
     """The floors answer the real views' own answers (bench/urls.py), captured here once."""
     for name, url, body, ctype in (
         ("api.json", "/api/v1/evaluate", api_body, "application/json"),
+        ("follow_up.json", "/api/v1/follow-up", follow_up_body, "application/json"),
         ("result.html", "/result", form, "application/x-www-form-urlencoded"),
     ):
         headers = {"Content-Type": ctype}
@@ -345,6 +361,12 @@ def main():
             f"p99 {engine['p99_us']:.1f} us (target median <= 50 us); typical case with compare=true "
             f"{engine['typical_compare_median_us']:.1f} us"
         )
+        fu = report["follow_up_engine"] = follow_up_engine.measure(500)
+        print(
+            f"   Follow-up engine, {fu['visits']} visits: evaluate median {fu['evaluate_median_us']:.0f} us "
+            f"(target < 1000 us); parse + evaluate + to_json median {fu['median_us']:.0f} us, "
+            f"p99 {fu['p99_us']:.0f} us"
+        )
     with tempfile.TemporaryDirectory(prefix="poemsaid-bench-") as tmp:
         env, results = bench_load(Path(tmp), args.seconds, args.connections, args.rounds)
     database = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
@@ -368,7 +390,11 @@ def main():
             + (f"  NON-2xx: {r['non_2xx']}" if r["non_2xx"] else "")
         )
     floors = {}
-    for path, floor in (("POST /api/v1/evaluate", "POST /floor/json"), ("POST /result", "POST /floor/form")):
+    for path, floor in (
+        ("POST /api/v1/evaluate", "POST /floor/json"),
+        ("POST /api/v1/follow-up", "POST /floor/follow-up"),
+        ("POST /result", "POST /floor/form"),
+    ):
         r, f = results[path], results[floor]
         floors[path] = {
             "floor": floor,
@@ -376,7 +402,7 @@ def main():
             "cpu_ratio": f["cpu_us"] / r["cpu_us"],
             "extra_cpu_us": r["cpu_us"] - f["cpu_us"],
         }
-    target = {"POST /api/v1/evaluate": 0.9, "POST /result": 0.8}
+    target = {"POST /api/v1/evaluate": 0.9, "POST /api/v1/follow-up": 0.9, "POST /result": 0.8}
     for path, x in floors.items():
         print(
             f"   {path} against {x['floor']}: {x['ratio']:.2f}x by req/s, "

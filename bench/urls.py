@@ -2,7 +2,7 @@
 (bench_settings.ROOT_URLCONF), never in production URLs.
 
 - /trivial: a near-empty JSON GET, what a request costs in Django and gunicorn alone.
-- /floor/json and /floor/form (design.md §5, re-anchored 2026-12-06): the floors of the two
+- /floor/json, /floor/follow-up and /floor/form (design.md §5, re-anchored 2026-12-06): the floors of the two
   hot paths. Each decodes the same body as the real view and answers the real view's own
   answer, captured once from it (bench/run.py writes it to BENCH_FLOOR_DIR before the
   runs), so size and compressibility match; what is left between a path and its floor is
@@ -41,6 +41,16 @@ def floor_json(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+def floor_follow_up(request: HttpRequest) -> HttpResponse:
+    """The follow-up API's floor: the same body decoded, its own answer to it (no-store, as it)."""
+    orjson.loads(request.body)
+    response = HttpResponse(_captured("follow_up.json"), content_type="application/json")
+    response["Cache-Control"] = "max-age=0, no-cache, no-store, must-revalidate, private"
+    return response
+
+
+@csrf_exempt
+@require_POST
 def floor_form(request: HttpRequest) -> HttpResponse:
     request.POST  # noqa: B018  (parses the urlencoded body, as the form view does)
     response = HttpResponse(_captured("result.html"), content_type="text/html; charset=utf-8")
@@ -52,5 +62,6 @@ urlpatterns = [
     path("trivial", trivial),
     path("floor/json", floor_json),
     path("floor/form", floor_form),
+    path("floor/follow-up", floor_follow_up),
     *production,
 ]

@@ -258,6 +258,7 @@ def test_structural_errors_name_their_field():
     assert "extra" in errors_of({"visits": [GOOD_VISIT], "extra": 1})
     assert "visits[0].date" in errors_of({"visits": [{"values": {}}]})
     assert "visits[0].date" in errors_of({"visits": [{"date": "05/01/2026", "values": {}}]})
+    assert "YYYY-MM-DD" in errors_of({"visits": [{"date": "2026-W02-1", "values": {}}]})["visits[0].date"]
     assert "visits[0].date" in errors_of({"visits": [{"date": "1949-12-31", "values": {}}]})
     assert "visits[0].when" in errors_of({"visits": [{**GOOD_VISIT, "when": 1}]})
 

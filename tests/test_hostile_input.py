@@ -86,6 +86,39 @@ def test_hostile_json_is_400_with_the_errors_shape(seeded, body):
     assert_errors_shape(post(Client(), body))
 
 
+# The follow-up API (design.md §3.9) shares the body handling: every hostile body above, and
+# hostile values inside a visit, are 400s in the errors shape naming the field.
+FOLLOW_UP_HOSTILE = {
+    **HOSTILE,
+    "309-digit VEGF": b'{"visits": [{"date": "2026-01-05", "values": {"vegf_pg_ml": ' + b"9" * 309 + b"}}]}",
+    "1e400 SUVmax": b'{"visits": [{"date": "2026-01-05", "values": {"pet_suv_max": 1e400}}]}',
+    "surrogate as a code": b'{"visits": [{"date": "2026-01-05", "values": {"\\ud800": 1}}]}',
+    "surrogate in a date": b'{"visits": [{"date": "2026-01-0\\udc00"}]}',
+    "date as a number": b'{"visits": [{"date": 20260105}]}',
+    "year 0": b'{"visits": [{"date": "0000-01-05"}]}',
+    "year 99999": b'{"visits": [{"date": "99999-01-05"}]}',
+    "ISO week date": b'{"visits": [{"date": "2026-W02-1"}]}',
+    "visits an object": b'{"visits": {"0": {"date": "2026-01-05"}}}',
+    "visit a list": b'{"visits": [["2026-01-05"]]}',
+    "values a list": b'{"visits": [{"date": "2026-01-05", "values": [1]}]}',
+    "treatment line a boolean": b'{"visits": [{"date": "2026-01-05"}], "treatments": [{"line": true, '
+    b'"type": "systemic", "start": "2026-01-01"}]}',
+    "treatment line huge": b'{"visits": [{"date": "2026-01-05"}], "treatments": [{"line": 1e300, '
+    b'"type": "systemic", "start": "2026-01-01"}]}',
+    "unit not a string": b'{"visits": [{"date": "2026-01-05", "values": {"vegf_pg_ml": '
+    b'{"value": 1, "unit": []}, "vegf_specimen": "plasma"}}]}',
+    "vegf_lab 10 kB": b'{"visits": [{"date": "2026-01-05", "values": {"vegf_lab": "'
+    + b"x" * 10_000
+    + b'"}}]}',
+}
+
+
+@pytest.mark.parametrize("body", FOLLOW_UP_HOSTILE.values(), ids=FOLLOW_UP_HOSTILE.keys())
+def test_hostile_follow_up_json_is_400_with_the_errors_shape(seeded, body):
+    errors = assert_errors_shape(Client().post("/api/v1/follow-up", body, content_type="application/json"))
+    assert all(e["field"] for e in errors)
+
+
 # Any JSON value, including lone surrogates and integers far beyond a float's range.
 _text = st.text(st.characters(codec=None, exclude_categories=()), max_size=12) | st.sampled_from(
     ["\ud800", "\udfff", "ascites", "vegf_pg_ml", "value", "unit", "pg/mL"]
@@ -115,6 +148,36 @@ _case = st.fixed_dictionaries(
 def test_any_json_document_is_answered_200_or_400_never_500(seeded, data):
     # ensure_ascii: lone surrogates travel as \u escapes, as a hostile client sends them.
     response = post(Client(), json.dumps(data, ensure_ascii=True).encode())
+    if response.status_code != 200:
+        assert_errors_shape(response)
+
+
+_visit = st.fixed_dictionaries(
+    {},
+    optional={
+        "date": st.sampled_from(["2026-01-05", "2026-02-30", "2099-01-01", "\ud800"]) | _json,
+        "values": st.dictionaries(
+            st.sampled_from(["vegf_pg_ml", "vegf_specimen", "onls_total", "pet_done", "gcsf_last_date"])
+            | _text,
+            _json,
+            max_size=4,
+        )
+        | _json,
+    },
+)
+_timeline = st.fixed_dictionaries(
+    {"visits": st.lists(_visit, max_size=3) | _json},
+    optional={
+        "treatments": st.lists(st.dictionaries(st.sampled_from(["line", "type", "start", "end"]), _json))
+    },
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=_timeline | _json)
+def test_any_follow_up_document_is_answered_200_or_400_never_500(seeded, data):
+    body = json.dumps(data, ensure_ascii=True).encode()
+    response = Client().post("/api/v1/follow-up", body, content_type="application/json")
     if response.status_code != 200:
         assert_errors_shape(response)
 

@@ -79,6 +79,7 @@ def test_schema_covers_every_api_operation():
     operations = {(op.ok().method.upper(), op.ok().path) for op in schema.get_all_operations()}
     assert operations == {
         ("POST", "/api/v1/evaluate"),
+        ("POST", "/api/v1/follow-up"),
         ("GET", "/api/v1/criteria-sets"),
         ("GET", "/api/v1/vocabulary"),
     }

@@ -10,6 +10,9 @@ import functools
 from typing import Any
 
 from checklist.engine.diagnosis.result import Evaluation
+from checklist.engine.evidence import EVIDENCE_TAGS
+from checklist.engine.follow_up import inputs as fu
+from checklist.engine.follow_up.result import DOMAINS
 from checklist.engine.units import accepted_spellings
 from checklist.engine.vocabulary import FINDINGS, LABS, LabKind
 
@@ -126,7 +129,7 @@ def _json(schema: dict[str, Any] | str, description: str) -> dict[str, Any]:
 
 def openapi_document(server: str) -> dict[str, Any]:
     errors = _json("Errors", "Bad input: every problem, naming the field and what is allowed.")
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {
             "title": "POEMSaid API",
@@ -168,6 +171,217 @@ def openapi_document(server: str) -> dict[str, Any]:
             },
         },
         "components": {"schemas": {"Case": case_schema(), **evaluation_components(), "Errors": ERRORS}},
+    }
+    document["paths"].update(follow_up_paths(errors))
+    document["components"]["schemas"].update(follow_up_components())
+    return document
+
+
+# -- follow-up (design.md §3.9, clinical.md §h) ------------------------------------------
+
+# clinical.md §h.2 "Outputs per visit and domain".
+FOLLOW_UP_CATEGORIES = (
+    "cr",
+    "vgpr",
+    "pr",
+    "stable",
+    "progression",
+    "progression_confounded",
+    "not_cr_unmeasurable",
+    "improved",
+    "worse",
+    "not_evaluable",
+    "not_done",
+)
+_DATE = {"type": "string", "format": "date", "description": "ISO date (YYYY-MM-DD), 1950-01-01 to today."}
+
+
+def _follow_up_value(code: str) -> dict[str, Any]:
+    if code in fu.LAB_CODES:
+        return _lab_schema(code)
+    if code in fu.NUMBER_CODES:
+        low, high, integer, unit = fu.NUMBER_CODES[code]
+        kind = "integer" if integer else "number"
+        return {"type": kind, "minimum": low, "maximum": high, "nullable": True, "description": f"In {unit}."}
+    if code in fu.CHOICE_CODES:
+        return {"type": "string", "enum": [*fu.CHOICE_CODES[code], None], "nullable": True}
+    if code in fu.DATE_CODES:
+        return {**_DATE, "nullable": True}
+    if code in fu.TEXT_CODES:
+        return {"type": "string", "maxLength": fu.TEXT_CODES[code], "nullable": True}
+    return {"type": "boolean", "nullable": True}
+
+
+def follow_up_timeline_schema() -> dict[str, Any]:
+    visit = {
+        "type": "object",
+        "required": ["date"],
+        "additionalProperties": False,
+        "properties": {
+            "date": _DATE,
+            "values": {
+                "type": "object",
+                "nullable": True,
+                "additionalProperties": False,
+                "description": "clinical.md §h.2 codes; a code missing or null was not measured. "
+                "A VEGF value needs vegf_specimen.",
+                "properties": {code: _follow_up_value(code) for code in sorted(fu.VALUE_CODES)},
+            },
+        },
+    }
+    treatment = {
+        "type": "object",
+        "required": ["line", "type", "start"],
+        "additionalProperties": False,
+        "properties": {
+            "line": {"type": "integer", "minimum": 1, "description": "1 = first line; each line once."},
+            "type": {"type": "string", "enum": list(fu.TREATMENT_TYPES)},
+            "start": _DATE,
+            "end": {
+                **_DATE,
+                "nullable": True,
+                "description": "Not before start; for radiation, the last fraction.",
+            },
+        },
+    }
+    return {
+        "type": "object",
+        "required": ["visits"],
+        "additionalProperties": False,
+        "description": "Two visits on one date, a treatment ending before it starts and a date in the "
+        "future are refused (400) naming the field.",
+        "properties": {
+            "visits": {"type": "array", "minItems": 1, "items": visit},
+            "treatments": {"type": "array", "nullable": True, "items": treatment},
+        },
+    }
+
+
+_POINT = {
+    "type": "object",
+    "nullable": True,
+    "required": ["value", "unit", "date", "shown"],
+    "properties": {
+        "value": {"type": "number"},
+        "unit": {"type": "string"},
+        "date": {"type": "string", "format": "date"},
+        "shown": {"type": "string", "description": "As entered, with the canonical value when converted."},
+    },
+}
+
+
+def follow_up_components() -> dict[str, Any]:
+    ref = "#/components/schemas/"
+    domain = {
+        "type": "object",
+        "required": [
+            "category",
+            "rule",
+            "source",
+            "evidence",
+            "baseline",
+            "nadir",
+            "change_pct",
+            "reason",
+            "cautions",
+        ],
+        "properties": {
+            "category": {"type": "string", "enum": list(FOLLOW_UP_CATEGORIES)},
+            "rule": {"type": "string", "description": "The clinical.md §h rule that decided, e.g. H-V3."},
+            "source": {"type": "string"},
+            "evidence": {"type": "string", "enum": list(EVIDENCE_TAGS)},
+            "baseline": {"$ref": ref + "FollowUpPoint"},
+            "nadir": {"$ref": ref + "FollowUpPoint"},
+            "change_pct": {"type": "number", "nullable": True},
+            "reason": {"type": "string"},
+            "cautions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "level", "message"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "level": {"type": "string", "enum": ["major", "minor"]},
+                        "message": {"type": "string"},
+                    },
+                },
+            },
+        },
+    }
+    trigger = {
+        "type": "object",
+        "required": ["domain", "rule", "category", "confounded", "reason"],
+        "properties": {
+            "domain": {"type": "string", "enum": list(DOMAINS)},
+            "rule": {"type": "string"},
+            "category": {"type": "string", "enum": list(FOLLOW_UP_CATEGORIES)},
+            "confounded": {"type": "boolean"},
+            "value": {"$ref": ref + "FollowUpPoint"},
+            "nadir": {"$ref": ref + "FollowUpPoint"},
+            "reason": {"type": "string"},
+        },
+    }
+    visit = {
+        "type": "object",
+        "required": ["date", "domains", "possible_progression", "progression_label", "progression_triggers"],
+        "properties": {
+            "date": {"type": "string", "format": "date"},
+            "domains": {
+                "type": "object",
+                "required": list(DOMAINS),
+                "properties": {d: {"$ref": ref + "FollowUpDomain"} for d in DOMAINS},
+            },
+            "possible_progression": {
+                "oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["confounded"]}],
+                "description": "true, false, or 'confounded' (raised only by confounded domains).",
+            },
+            "progression_label": {"type": "string"},
+            "progression_triggers": {"type": "array", "items": {"$ref": ref + "FollowUpTrigger"}},
+        },
+    }
+    result = {
+        "type": "object",
+        "required": ["content_version", "disclaimer", "visits"],
+        "properties": {
+            "content_version": {"type": "string"},
+            "disclaimer": {"type": "string"},
+            "visits": {
+                "type": "array",
+                "items": {"$ref": ref + "FollowUpVisit"},
+                "description": "In date order.",
+            },
+        },
+    }
+    return {
+        "FollowUpTimeline": follow_up_timeline_schema(),
+        "FollowUpPoint": _POINT,
+        "FollowUpDomain": domain,
+        "FollowUpTrigger": trigger,
+        "FollowUpVisit": visit,
+        "FollowUp": result,
+    }
+
+
+def follow_up_paths(errors: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "/api/v1/follow-up": {
+            "post": {
+                "operationId": "followUp",
+                "summary": "Each visit's response per domain after treatment (clinical.md §h)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/FollowUpTimeline"}}
+                    },
+                },
+                "responses": {
+                    "200": _json("FollowUp", "One result per visit, in date order."),
+                    "400": errors,
+                    "413": errors,
+                    "415": errors,
+                },
+            }
+        }
     }
 
 

@@ -32,7 +32,7 @@ def _method_not_allowed(allowed: str) -> JsonResponse:
     return _errors(405, "(method)", f"use {allowed}.", Allow=allowed)
 
 
-def _no_store(status: int, data: dict[str, Any]) -> HttpResponse:
+def no_store(status: int, data: dict[str, Any]) -> HttpResponse:
     """JSON that no proxy or browser may cache.
 
     Built by hand rather than with JsonResponse and never_cache: the result is
@@ -50,27 +50,38 @@ def _no_store(status: int, data: dict[str, Any]) -> HttpResponse:
     return response
 
 
-@csrf_exempt
-def evaluate_view(request: HttpRequest) -> HttpResponse:
+def read_json_body(request: HttpRequest, what: str = "the case") -> bytes | HttpResponse:
+    """The raw JSON body of a POST, or the error response (405, 400, 415, 413) refusing it.
+
+    Shared by every JSON POST of the API, so that each refuses the same way.
+    """
     if request.method != "POST":
         return _method_not_allowed("POST")
     length = request.META.get("CONTENT_LENGTH") or "0"
     if length == "0":
-        return _errors(400, "(body)", "empty body: send the case as a JSON object.")
+        return _errors(400, "(body)", f"empty body: send {what} as a JSON object.")
     content_type = request.content_type or ""
     if content_type != "application/json":
-        return _errors(415, "(content-type)", "send the case as application/json.")
+        return _errors(415, "(content-type)", f"send {what} as application/json.")
     limit = settings.API_MAX_BODY_BYTES
     if not length.isdigit() or int(length) > limit:
         return _errors(413, "(body)", f"the body must be at most {limit} bytes.")
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return _errors(413, "(body)", f"the body must be at most {limit} bytes.")
+    return body
+
+
+@csrf_exempt
+def evaluate_view(request: HttpRequest) -> HttpResponse:
+    body = read_json_body(request)
+    if isinstance(body, HttpResponse):
+        return body
     try:
-        body = request.read(limit + 1)
-        if len(body) > limit:
-            return _errors(413, "(body)", f"the body must be at most {limit} bytes.")
         result = evaluate_data(decode_json(body))
     except InputError as exc:
-        return _no_store(400, exc.as_dict())
-    return _no_store(200, result)
+        return no_store(400, exc.as_dict())
+    return no_store(200, result)
 
 
 def _set_payload(s: dict[str, Any], book: Any) -> dict[str, Any]:

@@ -496,6 +496,80 @@ class SiteTextAdmin(ContentAdmin):
     )
 
 
+class FollowUpThresholdForm(forms.ModelForm):
+    """Checks the value where it is typed, with the words publishing would refuse it with."""
+
+    class Meta:
+        model = models.FollowUpThreshold
+        fields = [
+            f.name for f in models.FollowUpThreshold._meta.get_fields() if getattr(f, "editable", False)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        from checklist.content.care_rules import THRESHOLD_MODEL, follow_up_problems
+        from checklist.content.rule_book import content_records
+
+        data = super().clean() or {}
+        code = self.instance.code or data.get("code", "")
+        # The draft's rows with this one as typed: the problems that name this code.
+        records = [
+            r for r in content_records() if r["fields"].get("code") != code or r["model"] != THRESHOLD_MODEL
+        ]
+        fields = {"code": code, **{k: data.get(k, "") for k in ("value", "unit", "evidence", "source")}}
+        records.append({"model": THRESHOLD_MODEL, "fields": fields})
+        for problem in follow_up_problems(records):
+            if f"thresholds.{code}." in problem or problem.endswith(f"thresholds.{code}: unknown code"):
+                self.add_error("value" if ".value" in problem else None, problem)
+        return data
+
+
+@admin.register(models.FollowUpThreshold)
+class FollowUpThresholdAdmin(ContentAdmin):
+    form = FollowUpThresholdForm
+    list_display = ("code", "value", "unit", "evidence", "review_due")
+    list_filter = ("evidence", *ContentAdmin.list_filter)
+    search_fields = ("code", "source", "note")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("code", "value", "unit"),
+                "description": "A threshold, interval or switch of the follow-up rules (clinical.md §h). "
+                "Saving changes the draft; the follow-up page, API and CLI change once it is published.",
+            },
+        ),
+        (
+            "Evidence",
+            {
+                "fields": ("evidence", "source", "note"),
+                "description": "Unverified numbers and app conventions are shown as such beside each result.",
+            },
+        ),
+        REVIEW_FIELDSET,
+    )
+
+    readonly_on_change = ("code",)
+
+
+@admin.register(models.FollowUpRule)
+class FollowUpRuleAdmin(ContentAdmin):
+    list_display = ("code", "evidence", "review_due")
+    list_filter = ("evidence", *ContentAdmin.list_filter)
+    search_fields = ("code", "source", "note")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("code", "evidence", "source", "note"),
+                "description": "The source shown with every follow-up result this rule decides.",
+            },
+        ),
+        REVIEW_FIELDSET,
+    )
+
+    readonly_on_change = ("code",)
+
+
 def draft_status() -> dict[str, Any]:
     """How the draft stands against the live release: changes and rule-book problems (no cases run)."""
     from checklist.content.rule_book import content_records

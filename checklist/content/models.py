@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from checklist.engine.evidence import EVIDENCE_TAGS
 from checklist.engine.vocabulary import TREATMENT_SLOTS
 
 
@@ -554,6 +555,70 @@ class SiteText(ReviewedContent):
 
     def natural_key(self) -> tuple[str]:
         return (self.key,)
+
+
+EVIDENCE_CHOICES = [(tag, tag.replace("_", " ")) for tag in EVIDENCE_TAGS]
+
+
+class FollowUpThreshold(ReviewedContent):
+    """A number of the follow-up rules (clinical.md §h): a threshold, interval or switch.
+
+    The engine asks for it by code (checklist.engine.follow_up.rules.THRESHOLD_CODES);
+    publishing refuses a release whose follow-up rules do not build from these rows.
+    """
+
+    code = models.SlugField(max_length=60, unique=True, help_text="Stable engine code. Never rename.")
+    # Text, not a number field: the digits are kept exactly as written (96.2 stays 96.2,
+    # clinical.md §f.3 A10), and a switch is true/false, and blank turns a rule off.
+    value = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="A number in the unit below; true or false for a switch; blank switches the "
+        "rule off (allowed only where clinical.md §h says so). Publishing refuses any other value.",
+    )
+    unit = models.CharField(max_length=20, blank=True, help_text="e.g. %, days, months, g/dL, pg/mL.")
+    evidence = models.CharField(
+        max_length=20,
+        choices=EVIDENCE_CHOICES,
+        help_text="How well the number is sourced; unverified and app conventions are shown as such.",
+    )
+    source = models.TextField(help_text="Where the number comes from (citation with PMID/DOI), or why none.")
+    note = models.TextField(blank=True, help_text="For editors: what to check, what was decided.")
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "follow-up threshold"
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.value or 'off'} {self.unit}".rstrip()
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+
+class FollowUpRule(ReviewedContent):
+    """The source of one follow-up rule (clinical.md §h, e.g. H-V3), shown beside each result it decides."""
+
+    code = models.SlugField(max_length=10, unique=True, help_text="The rule's code in clinical.md §h.")
+    evidence = models.CharField(max_length=20, choices=EVIDENCE_CHOICES)
+    source = models.TextField(help_text="The citation shown with every result this rule decides.")
+    note = models.TextField(blank=True, help_text="For editors: what to check, what was decided.")
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "follow-up rule source"
+
+    def __str__(self) -> str:
+        return self.code
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
 
 
 class ReleaseManager(NaturalKeyManager):

@@ -29,6 +29,9 @@ EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "treatmentbyextent": ("view", "add", "change", "delete"),
     "caution": ("view", "change"),
     "sitetext": ("view", "change"),
+    # Follow-up thresholds and rule sources (clinical.md §h): the engine asks for each code.
+    "followupthreshold": ("view", "change"),
+    "followuprule": ("view", "change"),
     # Releases are made only by publishing (checked); nobody edits one by hand.
     "contentrelease": ("view", "publish"),
     "loincmapping": ("view", "add", "change"),

@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from checklist.content import rule_book as content
+from checklist.content.care_rules import follow_up_problems
 from checklist.content.models import ContentRelease, RegressionCase
 from checklist.content.plausibility import check_threshold
 from checklist.engine.diagnosis.book import from_records
@@ -48,7 +49,9 @@ class Outcome:
 
 def rule_book_problems(records: Sequence[Mapping[str, Any]]) -> tuple[RuleBook | None, list[str]]:
     """The rule book built from ``records`` and every problem found in it (values included)."""
-    problems: list[str] = []
+    # The follow-up rules (clinical.md §h) are in the same release: one that does not build
+    # would leave the follow-up without an answer, so it is refused like a broken rule book.
+    problems: list[str] = follow_up_problems(records)
     for record in records:
         if record["model"] == "checklist.threshold":
             f = record["fields"]

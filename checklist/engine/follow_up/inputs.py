@@ -139,7 +139,8 @@ def _read_date(raw: Any, name: str, today: date, errors: list[FieldError]) -> da
     except ValueError:
         errors.append(FieldError(name, f"{raw!r} is not an ISO date (YYYY-MM-DD)."))
         return None
-    if len(raw) != 10:
+    # fromisoformat also takes other ISO 8601 forms ("20260105", the week date "2026-W02-1").
+    if len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
         errors.append(FieldError(name, f"{raw!r}: write the date as YYYY-MM-DD."))
         return None
     if value < EARLIEST or value > today:

@@ -13,8 +13,10 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from checklist.content.models import CriteriaSet
-from checklist.content.publishing import publish_seed
+from checklist.content.care_rules import FOLLOW_UP_MODELS, seed_follow_up_rules
+from checklist.content.models import ContentRelease, CriteriaSet
+from checklist.content.publishing import publish, publish_seed
+from checklist.content.rule_book import content_records
 from checklist.ehr.models import LoincMapping
 
 SEED_FIXTURES = ("checklist_content", "content_pages", "loinc_mappings")
@@ -34,10 +36,17 @@ class Command(BaseCommand):
                 # The LOINC mapping came after the first content; databases seeded before it get it once.
                 call_command("loaddata", "loinc_mappings", verbosity=0)
                 self.stdout.write("Loaded the seed LOINC mapping.")
+            if seed_follow_up_rules():
+                # The follow-up rules came after the first content: seeded once (saved with history).
+                self.stdout.write("Loaded the seed follow-up rules.")
             self.stdout.write("Content already present; not loading the seed (use --force to overwrite).")
             self._publish_seed()
+            self._publish_follow_up_rules()
             return
         call_command("loaddata", *SEED_FIXTURES, verbosity=0)
+        seed_follow_up_rules(
+            overwrite=options["force"]
+        )  # not a fixture: the seed file is also the engine tests' source
         # Fixtures load as raw saves, which keep no history; record the seed as
         # each row's first version so an editor can always revert to it.
         call_command("populate_history", auto=True, verbosity=0)
@@ -53,3 +62,22 @@ class Command(BaseCommand):
         release = outcome.release
         assert release is not None
         self.stdout.write(f"Serving release {release.number} ({release.stamp}).")
+
+    def _publish_follow_up_rules(self) -> None:
+        """A live release from before the follow-up rules were content gets them, and nothing else.
+
+        The new release is the live one plus the follow-up rows, through the same checks:
+        other draft edits an editor has not published yet stay in the draft.
+        """
+        live = ContentRelease.objects.live()
+        records = list(live.records or []) if live else []
+        if not live or any(r["model"] in FOLLOW_UP_MODELS for r in records):
+            return
+        added = [r for r in content_records() if r["model"] in FOLLOW_UP_MODELS]
+        outcome = publish("Follow-up rules (clinical.md §h) added from the seed.", records=records + added)
+        if not outcome.ok:
+            raise CommandError(
+                "The follow-up rules cannot be published: " + "; ".join(outcome.problems + outcome.failures)
+            )
+        assert outcome.release is not None
+        self.stdout.write(f"Serving release {outcome.release.number} ({outcome.release.stamp}).")
