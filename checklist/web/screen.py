@@ -198,17 +198,17 @@ def _items(rules: ScreenRules) -> list[dict[str, Any]]:
     return out
 
 
-# Longer than this, the first sentence is cut at its colon and the flags named by label:
+# Longer than this, the first sentence is cut at its colon (the flags are listed below it):
 # the answer bar on a phone has room for about two lines.
-HEADLINE_MAX = 110
+HEADLINE_MAX = 90
 
 
-def _headline(message: str, flag_labels: list[str]) -> str:
-    """The message's first sentence, or its lead and the red flags' labels: the answer bar's line."""
+def _headline(message: str, n_flags: int) -> str:
+    """The message's first sentence, or its lead and the number of red flags: the answer bar's line."""
     head = message.split(". ", 1)[0].rstrip(".") + "."
     if len(head) > HEADLINE_MAX and ": " in head:
         lead = head.split(": ", 1)[0]
-        return f"{lead}: {', '.join(flag_labels)}." if flag_labels else f"{lead}."
+        return f"{lead}: {n_flags} found." if n_flags else f"{lead}."
     return head
 
 
@@ -221,7 +221,7 @@ def _answer(screened: Screened, rules: ScreenRules) -> dict[str, Any] | None:
     labels = {code: spec.label for code, spec in rules.inputs.items()}
     return {
         "category": out["category"],
-        "headline": _headline(out["message"], [flags[f["code"]].label for f in out["red_flags"]]),
+        "headline": _headline(out["message"], len(out["red_flags"])),
         "message": out["message"],
         "red_flags": [
             {
