@@ -540,3 +540,31 @@ def test_openapi_describes_the_screen(seeded):
     assert set(schemas["ScreenInput"]["properties"]["values"]["properties"]) == set(RULES.inputs)
     out = api(Client(), {"values": {"acquired_demyelinating_neuropathy": True}}).json()
     assert list(out) == schemas["ScreenResult"]["required"]
+
+
+def test_hostile_text_is_escaped_in_every_part_of_the_answer(seeded):
+    bad = '"><script>zqx7</script>'
+    data = {
+        "acquired_demyelinating_neuropathy": "yes",
+        "m_protein_present": "yes",
+        "light_chain_type": bad,
+        "heavy_chain_type": "IgG",
+        "vegf_pg_ml": "450",
+        "vegf_pg_ml__unit": bad,
+        "vegf_specimen": bad[:30],
+        "sife_date": bad,
+        "platelets_10e9_l": bad,
+        "skin_changes": bad,
+    }
+    for path in ("/screen/result", "/screen"):
+        html = Client().post(path, data).content.decode()
+        assert "<script>zqx7" not in html, path
+        assert "&lt;script&gt;zqx7" in html, path  # the messages quote it, escaped
+        assert 'data-category="screen_' in html  # and the rest is still screened
+    # A value that is accepted travels escaped into the carry-over and the print list.
+    html = (
+        Client()
+        .post("/screen", {"acquired_demyelinating_neuropathy": "yes", "vegf_pg_ml": "450"})
+        .content.decode()
+    )
+    assert '<input type="hidden" name="vegf_pg_ml" value="450">' in html

@@ -22,8 +22,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -360,9 +362,191 @@ def _context(request: HttpRequest, screened: Screened) -> dict[str, Any]:
     }
 
 
+# --- The answer's markup --------------------------------------------------------------
+# Built in Python, as the checklist's result panel is: Django's template nodes cost about
+# 4 ms for this panel, more than reading and screening the case; it is rendered on every
+# click. Every value goes through ``escape``; tests/test_screen_page.py sends hostile text.
+
+
+def _plural(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _ev(tag: str, word: str) -> str:
+    return f'<span class="ev ev-{escape(tag)}">{escape(word)}</span>'
+
+
+def answer_html(ctx: dict[str, Any]) -> str:
+    answer: dict[str, Any] | None = ctx["answer"]
+    out: list[str] = []
+    if answer:
+        cat = escape(answer["category"])
+        out.append(
+            f'<div id="answer" class="result screen-answer cat-{cat}" tabindex="-1" data-category="{cat}">\n'
+        )
+    else:
+        out.append('<div id="answer" class="result screen-answer status-empty" tabindex="-1">\n')
+    errors = ctx["errors"]
+    if errors:
+        items = "".join(
+            f'<li><a href="#f-{escape(e["anchor"])}">{escape(e["label"])}</a>: {escape(e["message"])}</li>'
+            for e in errors
+        )
+        out.append(
+            '<div class="error-summary" role="group" aria-labelledby="error-summary-title">'
+            f'<p class="error-summary-title" id="error-summary-title">{len(errors)} '
+            f"value{_plural(len(errors))} left out of the screen until fixed</p>\n"
+            f"<ul>{items}</ul></div>\n"
+        )
+    out.append('<div class="result-head">\n')
+    if answer:
+        flags, tests, na = answer["red_flags"], answer["tests"], answer["not_assessed"]
+        out.append(
+            f'<p class="headline"><strong>{escape(answer["headline"])}</strong></p>\n'
+            f'<p class="screen-counts small mb-0">{len(flags)} red flag{_plural(len(flags))} · '
+            f"{len(tests)} test{_plural(len(tests))} to order · {len(na)} not assessed</p>\n"
+        )
+    elif ctx["given"]:
+        out.append(
+            '<p class="headline">Answer <strong>Yes</strong> to the first question (acquired demyelinating '
+            "neuropathy, or suspected CIDP) to see what to test.</p>\n"
+        )
+    else:
+        out.append(
+            '<p class="headline">Nothing entered yet. Start with the first question; leave what you have '
+            "not assessed as <em>Not assessed</em>.</p>\n"
+        )
+    out.append(
+        '<button type="button" class="btn btn-sm btn-outline-primary result-toggle" aria-expanded="false" '
+        'aria-controls="answer-detail">Full answer</button>\n</div>\n'
+        '<div class="result-detail" id="answer-detail">\n'
+    )
+    if answer:
+        out.append(_answer_detail(ctx, answer))
+    carry = ctx["carry"]
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">\n'
+        for name, value in carry["fields"]
+    )
+    missing = (
+        f'<span class="small carry-missing">Not on the checklist, so not carried over: '
+        f"{escape('; '.join(carry['missing']))}.</span>"
+        if carry["missing"]
+        else ""
+    )
+    notice = (
+        escape(answer["disclaimer"])
+        if answer
+        else "The screen says what to test next; the clinical judgement is yours."
+    )
+    out.append(
+        f'<form method="post" action="{_checklist_url()}" class="carry no-print" id="carry-form">\n{hidden}'
+        '<button type="submit" class="btn btn-sm btn-outline-secondary">Open the full checklist</button>\n'
+        f"{missing}\n</form>\n"
+        f'<p class="small result-notice"><strong>Not a diagnosis.</strong> {notice}</p>\n</div>\n</div>'
+    )
+    return "".join(out)
+
+
+def _answer_detail(ctx: dict[str, Any], answer: dict[str, Any]) -> str:
+    out = [
+        '<section aria-labelledby="tests-title">'
+        '<h3 class="h6" id="tests-title">Tests to order, in order</h3>\n'
+    ]
+    if answer["tests"]:
+        items = "".join(
+            f'<li data-test="{escape(t["code"])}">'
+            f"<strong>{escape(t['name'][:1].upper() + t['name'][1:])}.</strong> "
+            f'<span class="why">{escape(t["why"])}</span> {_ev(t["evidence"], t["evidence_word"])}</li>'
+            for t in answer["tests"]
+        )
+        out.append(f'<ol class="screen-tests">{items}</ol>\n')
+    else:
+        out.append('<p class="small">None on this screen.</p>')
+    out.append(
+        '</section>\n<section aria-labelledby="flags-title">'
+        '<h3 class="h6" id="flags-title">Red flags found</h3>\n'
+    )
+    if answer["red_flags"]:
+        items = "".join(
+            f'<li data-flag="{escape(f["code"])}"><strong>{escape(f["label"])}</strong>'
+            + (' <span class="supportive">supportive only</span>' if f["supportive"] else "")
+            + f': {escape(f["reason"])} <span class="src">{escape(f["source"])}</span> '
+            f"{_ev(f['evidence'], f['evidence_word'])}</li>"
+            for f in answer["red_flags"]
+        )
+        out.append(f'<ul class="screen-flags">{items}</ul>\n')
+    else:
+        out.append('<p class="small">None recorded. Not assessed is not counted as absent.</p>')
+    out.append(
+        '</section>\n<section aria-labelledby="message-title">'
+        '<h3 class="h6" id="message-title">The answer in full'
+        f'</h3><p class="screen-message">{escape(answer["message"])}</p></section>\n'
+    )
+    if answer["notes"]:
+        items = "".join(
+            f'<li data-note="{escape(n["code"])}">{escape(n["message"])}</li>' for n in answer["notes"]
+        )
+        out.append(
+            '<section aria-labelledby="notes-title"><h3 class="h6" id="notes-title">Notes</h3>'
+            f'<ul class="screen-notes small">{items}</ul></section>\n'
+        )
+    na = answer["not_assessed"]
+    if na:
+        items = "; ".join(f'<span data-na="{escape(n["code"])}">{escape(n["label"])}</span>' for n in na)
+        out.append(
+            '<section class="missing" aria-labelledby="na-title">'
+            f'<h3 class="h6" id="na-title">Not assessed ({len(na)})</h3>'
+            f'<p class="small mb-0 screen-na">{items}.</p></section>\n'
+        )
+    policy = ctx["policy"]
+    entered_rows = "".join(f"<li>{escape(r['label'])}: {escape(r['value'])}</li>" for r in ctx["entered"])
+    out.append(
+        f'<p class="small policy">Screen policy: {escape(policy["label"])} (content default). '
+        f'<span class="src">{escape(policy["source"])}</span> '
+        f"{_ev(policy['evidence'], policy['evidence_word'])}</p>\n"
+        f'<p class="versions small">Content version {escape(answer["content_version"])} · screen rules '
+        f"{escape(ctx['rules_version'])} · {ctx['today'].isoformat()}</p>\n"
+        '<details class="copy-note no-print" id="screen-note"><summary>Copy to note</summary>\n'
+        '<label class="form-label small" for="screen-note-text">Short note</label>\n'
+        '<textarea id="screen-note-text" class="form-control report-text" rows="6" readonly>'
+        f"{escape(ctx['note'])}</textarea>\n"
+        '<button type="button" class="btn btn-sm btn-outline-primary mt-1 js-only copy-btn" '
+        'data-copy="screen-note-text">Copy note</button>\n'
+        '<span class="small ms-2 copy-status" role="status"></span>\n</details>\n'
+        '<section class="print-only print-inputs"><h3 class="h6">Inputs, as entered</h3>'
+        f"<ul>{entered_rows or '<li>None</li>'}</ul></section>\n"
+    )
+    return "".join(out)
+
+
+def live_html(ctx: dict[str, Any]) -> str:
+    """The live update: the answer, the status line and each field's message, out of band."""
+    messages = "".join(
+        f'<p class="field-msg is-error" id="msg-{escape(name)}" hx-swap-oob="true">{escape(text)}</p>\n'
+        for name, text in ctx["field_errors"].items()
+    )
+    return (
+        answer_html(ctx)
+        + f'\n<span id="live-status" hx-swap-oob="innerHTML">{escape(ctx["status_line"])}</span>\n'
+        + messages
+    )
+
+
+_URLS: dict[str, str] = {}
+
+
+def _checklist_url() -> str:
+    if "checklist" not in _URLS:
+        _URLS["checklist"] = reverse("checklist:checklist")
+    return _URLS["checklist"]
+
+
 def _page_context(request: HttpRequest, screened: Screened) -> dict[str, Any]:
     rules = screen_rules()
-    return _context(request, screened) | {"items": _items(rules)}
+    context = _context(request, screened)
+    answer: SafeString = mark_safe(answer_html(context))  # every value escaped in answer_html
+    return context | {"items": _items(rules), "answer_html": answer}
 
 
 @csrf_exempt
@@ -381,7 +565,7 @@ def screen_page(request: HttpRequest) -> HttpResponse:
 
 
 def _fragment(request: HttpRequest, screened: Screened) -> HttpResponse:
-    return HttpResponse(get_template("checklist/screen.html#live").render(_context(request, screened)))
+    return HttpResponse(live_html(_context(request, screened)))
 
 
 @csrf_exempt
