@@ -144,7 +144,12 @@ def test_vocabulary_lists_every_code(api):
 
 def test_openapi_document_describes_the_paths(api):
     doc = api.get("/api/v1/openapi.json").json()
-    assert set(doc["paths"]) == {"/api/v1/evaluate", "/api/v1/criteria-sets", "/api/v1/vocabulary"}
+    assert set(doc["paths"]) == {
+        "/api/v1/evaluate",
+        "/api/v1/criteria-sets",
+        "/api/v1/vocabulary",
+        "/api/v1/screen",
+    }
     assert "polyneuropathy" in doc["components"]["schemas"]["Case"]["properties"]["findings"]["properties"]
 
 
