@@ -77,6 +77,77 @@ TYPICAL_CASE = {
 }
 
 
+# A CIDP clinic patient with red flags, every page item answered (issue 22).
+SCREEN_CASE = {
+    "values": {
+        **dict.fromkeys(
+            (
+                "acquired_demyelinating_neuropathy",
+                "m_protein_present",
+                "neuropathy_painful",
+                "ivig_refractory",
+            ),
+            True,
+        ),
+        **dict.fromkeys(("neuropathy_acute_onset", "skin_changes", "organomegaly", "papilledema"), False),
+        **dict.fromkeys(("ncs_conduction_block", "ncs_temporal_dispersion", "ncs_sural_sparing"), False),
+        **dict.fromkeys(("iron_deficiency_anemia", "copd", "obstructive_sleep_apnea", "vasculitis"), False),
+        **dict.fromkeys(("active_malignancy", "recent_acute_illness"), False),
+        "heavy_chain_type": "IgA",
+        "light_chain_type": "lambda",
+        "vegf_pg_ml": {"value": 0.85, "unit": "ng/mL"},
+        "vegf_specimen": "plasma",
+        "platelets_10e9_l": 480,
+        "median_tli": 0.42,
+    }
+}
+
+
+def screen_form_body(case):
+    """The screen form as a browser posts it (urlencoded)."""
+    fields = []
+    for code, value in case["values"].items():
+        if isinstance(value, bool):
+            fields.append((code, "yes" if value else "no"))
+        elif isinstance(value, dict):
+            fields += [(code, str(value["value"])), (f"{code}__unit", value["unit"])]
+        else:
+            fields.append((code, str(value)))
+    return urlencode(fields).encode()
+
+
+def screen_targets(tmp, base):
+    """The screen API and fragment and their floors, the screen's answers captured first."""
+    api = json.dumps(SCREEN_CASE, separators=(",", ":")).encode()
+    form = screen_form_body(SCREEN_CASE)
+    for name, url, body, headers in (
+        ("screen.json", "/api/v1/screen", api, {"Content-Type": "application/json"}),
+        ("screen.html", "/screen/result", form, FORM_HEADERS | {"Accept-Encoding": "identity"}),
+    ):
+        request = urllib.request.Request(base + url, data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            (tmp / name).write_bytes(response.read())
+    json_headers = {"Content-Type": "application/json"}
+    return {
+        "POST /api/v1/screen": ("/api/v1/screen", wrk_script(tmp, "screen_api", "POST", api, json_headers)),
+        "POST /floor/screen-json": (
+            "/floor/screen-json",
+            wrk_script(tmp, "floor_screen_json", "POST", api, json_headers),
+        ),
+        "POST /screen/result": ("/screen/result", wrk_script(tmp, "screen_form", "POST", form, FORM_HEADERS)),
+        "POST /floor/screen-form": (
+            "/floor/screen-form",
+            wrk_script(tmp, "floor_screen_form", "POST", form, FORM_HEADERS),
+        ),
+    }
+
+
+SCREEN_FLOORS = (
+    ("POST /api/v1/screen", "POST /floor/screen-json", 0.9),
+    ("POST /screen/result", "POST /floor/screen-form", 0.8),
+)
+
+
 def form_body(case):
     """The checklist form as a browser posts it (urlencoded)."""
     fields = [("criteria_set", case["criteria_set"])]
@@ -272,6 +343,7 @@ def bench_load(tmp, seconds, connections, rounds):
                 wrk_script(tmp, "floor_form", "POST", form_body(TYPICAL_CASE), FORM_HEADERS),
             ),
         }
+        targets.update(screen_targets(tmp, base))
         runs = {name: [] for name in targets}
         for path, script in targets.values():  # warm every worker's content cache
             run_wrk(base + path, script, 2, connections, server.pid)
@@ -403,6 +475,15 @@ def main():
             "extra_cpu_us": r["cpu_us"] - f["cpu_us"],
         }
     target = {"POST /api/v1/evaluate": 0.9, "POST /api/v1/follow-up": 0.9, "POST /result": 0.8}
+    for path, floor, wanted in SCREEN_FLOORS:
+        r, f = results[path], results[floor]
+        floors[path] = {
+            "floor": floor,
+            "ratio": r["rps"] / f["rps"],
+            "cpu_ratio": f["cpu_us"] / r["cpu_us"],
+            "extra_cpu_us": r["cpu_us"] - f["cpu_us"],
+        }
+        target[path] = wanted
     for path, x in floors.items():
         print(
             f"   {path} against {x['floor']}: {x['ratio']:.2f}x by req/s, "

@@ -58,10 +58,30 @@ def floor_form(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# The screen's floors (issue 22): the same shapes for POST /api/v1/screen and the live
+# screen fragment POST /screen/result, answering their captured answers.
+@csrf_exempt
+@require_POST
+def floor_screen_json(request: HttpRequest) -> HttpResponse:
+    orjson.loads(request.body)
+    return HttpResponse(_captured("screen.json"), content_type="application/json")
+
+
+@csrf_exempt
+@require_POST
+def floor_screen_form(request: HttpRequest) -> HttpResponse:
+    request.POST  # noqa: B018  (parses the urlencoded body, as the screen view does)
+    response = HttpResponse(_captured("screen.html"), content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 urlpatterns = [
     path("trivial", trivial),
     path("floor/json", floor_json),
     path("floor/form", floor_form),
     path("floor/follow-up", floor_follow_up),
+    path("floor/screen-json", floor_screen_json),
+    path("floor/screen-form", floor_screen_form),
     *production,
 ]

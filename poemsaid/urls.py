@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from checklist.api import screen as api_screen
 from checklist.api import views as api
 from checklist.api.follow_up import follow_up_view
 from checklist.web import health
@@ -17,6 +18,7 @@ admin.site.index_title = "Edit content (every change is versioned)"
 urlpatterns = [
     path("api/v1/evaluate", api.evaluate_view, name="api_evaluate"),
     path("api/v1/follow-up", follow_up_view, name="api_follow_up"),
+    path("api/v1/screen", api_screen.screen_view, name="api_screen"),
     path("api/v1/criteria-sets", api.criteria_sets_view, name="api_criteria_sets"),
     path("api/v1/vocabulary", api.vocabulary_view, name="api_vocabulary"),
     path("api/v1/openapi.json", api.openapi_view, name="api_openapi"),

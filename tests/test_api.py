@@ -149,6 +149,7 @@ def test_openapi_document_describes_the_paths(api):
         "/api/v1/follow-up",
         "/api/v1/criteria-sets",
         "/api/v1/vocabulary",
+        "/api/v1/screen",
     }
     assert "polyneuropathy" in doc["components"]["schemas"]["Case"]["properties"]["findings"]["properties"]
 

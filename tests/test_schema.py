@@ -82,4 +82,5 @@ def test_schema_covers_every_api_operation():
         ("POST", "/api/v1/follow-up"),
         ("GET", "/api/v1/criteria-sets"),
         ("GET", "/api/v1/vocabulary"),
+        ("POST", "/api/v1/screen"),
     }

@@ -122,6 +122,116 @@ def case_schema() -> dict[str, Any]:
     }
 
 
+def screen_input_schema() -> dict[str, Any]:
+    """The screen's input (design.md §3.10), from the screen rules: every code the engine reads."""
+    from checklist.content.care_rules import screen_rules
+    from checklist.engine.screen.rules import POLICIES
+
+    rules = screen_rules()
+    values: dict[str, Any] = {}
+    for code in (*rules.input_codes, *rules.context_codes):
+        spec = rules.inputs[code]
+        if spec.kind == "finding":
+            values[code] = {"type": "boolean", "nullable": True, "description": spec.label}
+        elif spec.kind == "date":
+            values[code] = {"type": "string", "format": "date", "nullable": True, "description": spec.label}
+        else:
+            values[code] = {**_lab_schema(spec.lab), "description": spec.label}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "values": {
+                "type": "object",
+                "nullable": True,
+                "additionalProperties": False,
+                "description": "true = yes, false = no; missing or null = not assessed.",
+                "properties": values,
+            },
+            "screen_policy": {
+                "type": "string",
+                "enum": [*POLICIES, None],
+                "nullable": True,
+                "description": "Missing or null: the content default.",
+            },
+        },
+    }
+
+
+SCREEN_RESULT: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "category",
+        "message",
+        "red_flags",
+        "tests",
+        "notes",
+        "not_assessed",
+        "content_version",
+        "disclaimer",
+    ],
+    "properties": {
+        "category": {"type": "string"},
+        "message": {"type": "string"},
+        "red_flags": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "reason", "source", "evidence", "supportive"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "reason": {"type": "string"},
+                    "source": {"type": "string"},
+                    "evidence": {
+                        "type": "string",
+                        "enum": ["read_abstract", "read_table", "secondary", "unverified", "app_convention"],
+                    },
+                    "supportive": {"type": "boolean"},
+                },
+            },
+        },
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "why"],
+                "properties": {"code": {"type": "string"}, "why": {"type": "string"}},
+            },
+        },
+        "notes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "not_assessed": {"type": "array", "items": {"type": "string"}},
+        "content_version": {"type": "string"},
+        "disclaimer": {"type": "string"},
+    },
+}
+
+
+def screen_path(errors: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "post": {
+            "operationId": "screen",
+            "summary": "Screen a CIDP clinic patient for POEMS: what to test next, and why",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScreenInput"}}},
+            },
+            "responses": {
+                "200": _json("ScreenResult", "The screen's answer."),
+                "400": errors,
+                "413": errors,
+                "415": errors,
+            },
+        }
+    }
+
+
 def _json(schema: dict[str, Any] | str, description: str) -> dict[str, Any]:
     ref = {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else schema
     return {"description": description, "content": {"application/json": {"schema": ref}}}
@@ -169,8 +279,17 @@ def openapi_document(server: str) -> dict[str, Any]:
                     "responses": {"200": _json({"type": "object"}, "The vocabulary.")},
                 }
             },
+            "/api/v1/screen": screen_path(errors),
         },
-        "components": {"schemas": {"Case": case_schema(), **evaluation_components(), "Errors": ERRORS}},
+        "components": {
+            "schemas": {
+                "Case": case_schema(),
+                **evaluation_components(),
+                "Errors": ERRORS,
+                "ScreenInput": screen_input_schema(),
+                "ScreenResult": SCREEN_RESULT,
+            }
+        },
     }
     document["paths"].update(follow_up_paths(errors))
     document["components"]["schemas"].update(follow_up_components())

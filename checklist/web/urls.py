@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from checklist.web import staff_views, views
+from checklist.web import screen, staff_views, views
 
 app_name = "checklist"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("result", views.result_fragment, name="result"),
     path("result/note", views.note, name="note"),
     path("report", views.report, name="report"),
+    path("screen", screen.screen_page, name="screen"),
+    path("screen/result", screen.screen_fragment, name="screen_result"),
     path("criteria", views.criteria, name="criteria"),
     path("differentials", views.differentials, name="differentials"),
     path("differentials/<slug:code>", views.differential, name="differential"),
