@@ -290,7 +290,8 @@ def run_wrk(url, script, seconds, connections, pid):
     cpu = server_cpu_seconds(pid) - cpu_before
     served = int(re.search(r"(\d+) requests in", text).group(1))
     latency = {
-        p: float(v) * _UNITS[u] for p, v, u in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        p: float(v) * _UNITS[u]
+        for p, v, u in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
     }
     if not {"50", "90", "99"} <= set(latency):  # no request finished (a loaded machine, a dead worker)
         raise SystemExit(f"wrk gave no latency distribution for {url}:\n{text}")

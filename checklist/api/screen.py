@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from checklist.api.views import _errors, _method_not_allowed, _no_store
+from checklist.api.views import no_store, read_json_body
 from checklist.content.care_rules import care_context, screen_rules
 from checklist.content.evaluation import decode_json
 from checklist.engine.inputs import InputError
@@ -35,21 +34,11 @@ def screen_data(data: Any) -> dict[str, Any]:
 
 @csrf_exempt
 def screen_view(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return _method_not_allowed("POST")
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if length == "0":
-        return _errors(400, "(body)", "empty body: send the screen as a JSON object.")
-    if (request.content_type or "") != "application/json":
-        return _errors(415, "(content-type)", "send the screen as application/json.")
-    limit = settings.API_MAX_BODY_BYTES
-    if not length.isdigit() or int(length) > limit:
-        return _errors(413, "(body)", f"the body must be at most {limit} bytes.")
-    body = request.read(limit + 1)
-    if len(body) > limit:
-        return _errors(413, "(body)", f"the body must be at most {limit} bytes.")
+    body = read_json_body(request, "the screen")
+    if isinstance(body, HttpResponse):
+        return body
     try:
         out = screen_data(decode_json(body))
     except InputError as exc:
-        return _no_store(400, exc.as_dict())
-    return _no_store(400 if "errors" in out else 200, out)
+        return no_store(400, exc.as_dict())
+    return no_store(400 if "errors" in out else 200, out)
