@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "poemsaid.middleware.PublicGZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "poemsaid.language.LanguageRedirectMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -100,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "checklist.web.context_processors.site",
+                "django.template.context_processors.i18n",
             ],
             # The tag libraries live in the web room, not in the app's top-level
             # templatetags/ that Django would find by itself.
@@ -167,7 +170,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "poemsaid.middleware.client_ip"
 
+# English (British spelling, as the content is written) at the unprefixed paths; Japanese and
+# Chinese (Simplified) under /ja/ and /zh-hans/ (design.md §3.12, poemsaid/language.py).
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("ja", "日本語"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -219,6 +228,7 @@ SECURE_SSL_REDIRECT = SECURE and env_bool("SSL_REDIRECT", True)
 # Load balancers probe health over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = SECURE
+LANGUAGE_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000")) if SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE

@@ -112,7 +112,7 @@ def run_case_on(case: RegressionCase, book: RuleBook) -> str | None:
     if isinstance(data, dict) and case.criteria_set:
         data["criteria_set"] = case.criteria_set
     try:
-        result = evaluate(parse_case(data, book.sets), book)
+        result = evaluate(parse_case(data, book.sets, drafts=book.draft_messages), book)
     except InputError as exc:
         return f"Case '{case.name}' would no longer be accepted: {exc}"
     expected = case.expected if isinstance(case.expected, dict) else {}
