@@ -21,6 +21,7 @@ from django.utils import timezone
 from checklist.content import rule_book as content
 from checklist.content.models import ContentRelease, RegressionCase
 from checklist.content.plausibility import check_threshold
+from checklist.content.translation_check import translation_problems
 from checklist.engine.diagnosis.book import from_records
 from checklist.engine.diagnosis.evaluate import evaluate
 from checklist.engine.diagnosis.golden import differences
@@ -54,6 +55,8 @@ def rule_book_problems(records: Sequence[Mapping[str, Any]]) -> tuple[RuleBook |
             f = record["fields"]
             check = check_threshold(f["code"], f["lab"], f["value"])
             problems.extend(f"Threshold {f['code']}: {e}" for e in check.errors)
+    # A translation may change the words, never a threshold or number (design.md §3.12).
+    problems.extend(translation_problems(records))
     try:
         book = from_records(records)
     except RuleBookError as exc:
