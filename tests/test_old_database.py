@@ -45,7 +45,11 @@ def test_a_database_from_before_the_rooms_migrates_and_keeps_every_row(tmp_path)
 
     after = counts(db)
     for table, rows in before.items():
-        if table != "django_migrations":
+        if table in ("django_content_type", "auth_permission", "auth_group_permissions"):
+            # A model added since (e.g. TranslationReview) adds its own rows and the Editors
+            # group its permissions; none is lost.
+            assert after[table] >= rows, table
+        elif table != "django_migrations":
             assert after[table] == rows, table
     read = manage(
         db,

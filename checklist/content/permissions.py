@@ -29,6 +29,8 @@ EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "treatmentbyextent": ("view", "add", "change", "delete"),
     "caution": ("view", "change"),
     "sitetext": ("view", "change"),
+    # A clinician marks a language's translation reviewed (design.md §3.12).
+    "translationreview": ("view", "add", "change"),
     # Releases are made only by publishing (checked); nobody edits one by hand.
     "contentrelease": ("view", "publish"),
     "loincmapping": ("view", "add", "change"),
