@@ -23,7 +23,7 @@ $(EHR_NODE): tests/ehr/package.json tests/ehr/package-lock.json
 # here; compilemessages needs GNU gettext's msgfmt (Debian's gettext, installed when missing).
 setup: $(VENV)/.installed $(EHR_NODE)
 	command -v msgfmt >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
-	$(PY) manage.py compilemessages --ignore=.venv -v0
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=tests --ignore=staticfiles -v0
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_content

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "template_partials",
+    # Editors correct the interface translations (locale/*.po) in the admin, staff only.
+    "rosetta",
     "checklist",
 ]
 
@@ -175,6 +177,14 @@ AXES_CLIENT_IP_CALLABLE = "poemsaid.middleware.client_ip"
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en-gb", "English"), ("ja", "日本語"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# django-rosetta (at <ADMIN_URL>rosetta/): the project's own catalogues only, no outside
+# translation service (nothing leaves the server), staff editors only.
+ROSETTA_ACCESS_CONTROL_FUNCTION = "checklist.content.permissions.can_translate"
+ROSETTA_MESSAGES_SOURCE_LANGUAGE_CODE = "en-gb"
+ROSETTA_MESSAGES_SOURCE_LANGUAGE_NAME = "English"
+ROSETTA_ENABLE_TRANSLATION_SUGGESTIONS = False
+ROSETTA_SHOW_AT_ADMIN_PANEL = True
+ROSETTA_LANGUAGES = [("ja", "日本語"), ("zh-hans", "简体中文")]
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

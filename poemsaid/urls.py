@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/openapi.json", api.openapi_view, name="api_openapi"),
     path("healthz", health.healthz, name="healthz"),
     path("", include("checklist.ehr.urls")),
+    path(settings.ADMIN_URL + "rosetta/", include("rosetta.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 # The pages carry their language in the URL (/ja/about, /zh-hans/about; English unprefixed);

@@ -115,7 +115,7 @@ def test_pages_render_in_each_language_with_lang_and_switch(seeded, prefix, page
     if prefix:
         cat = _catalogue(LOCALES[prefix])
         assert cat.gettext("Machine or draft translation, not reviewed by a clinician.") in html
-        assert cat.gettext("Not a diagnosis") in html
+        assert cat.gettext("Not a diagnosis.") in html
         # The English navigation is gone: every interface string of the frame is translated.
         for english in ("Treatment options", "Skip to content", "Intended use"):
             assert f">{english}<" not in html
@@ -202,3 +202,43 @@ def test_draft_set_on_the_criteria_page_in_each_language(seeded):
     for prefix in ("", "/ja", "/zh-hans"):
         html = Client().get(f"{prefix}/criteria").content.decode()
         assert 'id="mhlw-jp"' in html and "criteria_set_mhlw_jp_enabled" in html
+
+
+@pytest.mark.django_db
+def test_rosetta_is_for_staff_editors_only(seeded, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from checklist.content.permissions import EDITORS
+
+    anonymous = Client().get("/admin/rosetta/files/project/")
+    assert anonymous.status_code in (302, 403)
+    clinician = django_user_model.objects.create_user("plain", password="x" * 14)
+    plain = Client()
+    plain.force_login(clinician)
+    assert plain.get("/admin/rosetta/files/project/").status_code in (302, 403)
+    editor = django_user_model.objects.create_user("ed", password="x" * 14, is_staff=True)
+    editor.groups.add(Group.objects.get(name=EDITORS))
+    staff = Client()
+    staff.force_login(editor)
+    page = staff.get("/admin/rosetta/files/project/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "ja" in text and "zh" in text.lower()
+
+
+@pytest.mark.django_db
+def test_an_editor_opens_the_japanese_catalogue_in_rosetta(seeded, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from checklist.content.permissions import EDITORS
+
+    editor = django_user_model.objects.create_user("ed2", password="x" * 14, is_staff=True)
+    editor.groups.add(Group.objects.get(name=EDITORS))
+    staff = Client()
+    staff.force_login(editor)
+    listing = staff.get("/admin/rosetta/files/project/").content.decode()
+    link = re.search(r'href="(/admin/rosetta/files/project/ja/[^"]+)"', listing)
+    assert link, listing[:2000]
+    page = staff.get(link.group(1))
+    assert page.status_code == 200
+    assert "チェックリスト" in page.content.decode()

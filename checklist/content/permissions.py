@@ -38,6 +38,13 @@ EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def can_translate(user: Any) -> bool:
+    """Who may edit the interface translations in django-rosetta: active staff editors only."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return bool(user.is_superuser or user.groups.filter(name=EDITORS).exists())
+
+
 def ensure_editors_group(**_: Any) -> Group:
     group, _created = Group.objects.get_or_create(name=EDITORS)
     wanted = [f"{action}_{model}" for model, actions in EDITOR_PERMISSIONS.items() for action in actions]
