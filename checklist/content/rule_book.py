@@ -59,10 +59,11 @@ _CORE_ORDER: tuple[type[Any], ...] = (
     models.Reference,
     models.Criterion,
     models.CriteriaSet,
+    # Before the memberships: a set may read a criterion from its own threshold (mhlw-jp).
+    models.Threshold,
     models.Membership,
     models.Finding,
     models.LabField,
-    models.Threshold,
     models.Differential,
     models.Treatment,
     models.TreatmentByExtent,
