@@ -119,6 +119,9 @@ def test_pages_render_in_each_language_with_lang_and_switch(seeded, prefix, page
         # The English navigation is gone: every interface string of the frame is translated.
         for english in ("Treatment options", "Skip to content", "Intended use"):
             assert f">{english}<" not in html
+        # Content not yet translated stays English, marked as such and declared lang="en-GB".
+        if page in ("about", "criteria", "references", "differentials"):
+            assert cat.gettext("In English: not yet translated") in html and 'lang="en-GB"' in html
     else:
         assert "not reviewed by a clinician" not in html
 
