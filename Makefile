@@ -19,7 +19,11 @@ EHR_NODE := tests/ehr/node_modules/.package-lock.json
 $(EHR_NODE): tests/ehr/package.json tests/ehr/package-lock.json
 	cd tests/ehr && npm ci --no-audit --no-fund --loglevel=error
 
+# The interface translations (locale/*/LC_MESSAGES/django.po, in the repository) are compiled
+# here; compilemessages needs GNU gettext's msgfmt (Debian's gettext, installed when missing).
 setup: $(VENV)/.installed $(EHR_NODE)
+	command -v msgfmt >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=tests --ignore=staticfiles -v0
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_content

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "template_partials",
+    # Editors correct the interface translations (locale/*.po) in the admin, staff only.
+    "rosetta",
     "checklist",
 ]
 
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "poemsaid.middleware.PublicGZipMiddleware",
     "poemsaid.middleware.CachedCSPMiddleware",  # django-csp's, the policy built once
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "poemsaid.language.LanguageRedirectMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -100,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "checklist.web.context_processors.site",
+                "django.template.context_processors.i18n",
             ],
             # The tag libraries live in the web room, not in the app's top-level
             # templatetags/ that Django would find by itself.
@@ -182,7 +187,21 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "poemsaid.middleware.client_ip"
 
+# English (British spelling, as the content is written) at the unprefixed paths; Japanese and
+# Chinese (Simplified) under /ja/ and /zh-hans/ (design.md §3.12, poemsaid/language.py).
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("ja", "日本語"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# django-rosetta (at <ADMIN_URL>rosetta/): the project's own catalogues only, no outside
+# translation service (nothing leaves the server), staff editors only.
+ROSETTA_ACCESS_CONTROL_FUNCTION = "checklist.content.permissions.can_translate"
+ROSETTA_MESSAGES_SOURCE_LANGUAGE_CODE = "en-gb"
+ROSETTA_MESSAGES_SOURCE_LANGUAGE_NAME = "English"
+ROSETTA_ENABLE_TRANSLATION_SUGGESTIONS = False
+ROSETTA_SHOW_AT_ADMIN_PANEL = True
+ROSETTA_LANGUAGES = [("ja", "日本語"), ("zh-hans", "简体中文")]
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -234,6 +253,7 @@ SECURE_SSL_REDIRECT = SECURE and env_bool("SSL_REDIRECT", True)
 # Load balancers probe health over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = SECURE
+LANGUAGE_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000")) if SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE

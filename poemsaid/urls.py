@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
@@ -24,6 +25,9 @@ urlpatterns = [
     path("api/v1/openapi.json", api.openapi_view, name="api_openapi"),
     path("healthz", health.healthz, name="healthz"),
     path("", include("checklist.ehr.urls")),
+    path(settings.ADMIN_URL + "rosetta/", include("rosetta.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
-    path("", include("checklist.web.urls")),
 ]
+# The pages carry their language in the URL (/ja/about, /zh-hans/about; English unprefixed);
+# every path above keeps its one unprefixed form.
+urlpatterns += i18n_patterns(path("", include("checklist.web.urls")), prefix_default_language=False)

@@ -46,11 +46,13 @@ def test_seed_covers_the_whole_vocabulary(seeded):
 
 
 def test_seed_has_the_three_criteria_sets_with_mayo_2007_default(seeded):
-    assert set(CriteriaSet.objects.values_list("slug", flat=True)) == {
+    assert set(CriteriaSet.objects.filter(enabled=True).values_list("slug", flat=True)) == {
         "mayo-2007",
         "mayo-2003",
         "suichi-2019",
     }
+    # The fourth, MHLW (clinical.md §j.5), ships switched off by its content flag.
+    assert set(CriteriaSet.objects.filter(enabled=False).values_list("slug", flat=True)) == {"mhlw-jp"}
     assert CriteriaSet.objects.get(is_default=True).slug == "mayo-2007"
     assert Membership.objects.filter(criteria_set__slug="mayo-2007", role="major").count() == 3
     assert Membership.objects.filter(criteria_set__slug="mayo-2007", role="minor").count() == 6

@@ -150,7 +150,7 @@ class ReferenceAdmin(ContentAdmin):
 class MembershipInline(admin.TabularInline):
     model = models.Membership
     extra = 0
-    fields = ("criterion", "role", "label")
+    fields = ("criterion", "role", "label", "threshold")
     autocomplete_fields = ("criterion",)
 
 
@@ -180,6 +180,16 @@ class CriteriaSetAdmin(ContentAdmin):
             {
                 "fields": ("rule_text", "major_min", "minor_min", "apply_endocrine_caveat", "notes"),
                 "description": "Every mandatory criterion must be met, plus at least the minimum number from each group below. Which criteria are in which group is set in the rows at the bottom.",
+            },
+        ),
+        (
+            "Graded sets and the content flag",
+            {
+                "fields": ("enabled", "categories", "excluded_by", "exclusion_note"),
+                "description": "A set left unticked under 'enabled' is a draft behind its content flag "
+                "(criteria_set_<slug>_enabled): shown as a draft on the criteria page and refused by the "
+                "API, the CLI and the checklist. Categories grade a case (MHLW: Definite, Probable, "
+                "Possible) instead of met / not met.",
             },
         ),
         ("Sources", {"fields": ("references",)}),
@@ -478,6 +488,14 @@ class CautionAdmin(ContentAdmin):
     )
 
     readonly_on_change = ("code",)
+
+
+@admin.register(models.TranslationReview)
+class TranslationReviewAdmin(SimpleHistoryAdmin):
+    """A clinician marks one language reviewed; until then its pages say they are not."""
+
+    list_display = ("language", "reviewed_by", "reviewed_on")
+    fields = ("language", "reviewed_by", "reviewed_on", "note")
 
 
 @admin.register(models.SiteText)

@@ -21,7 +21,7 @@ from checklist.engine.inputs import (
 def evaluate_data(data: Any) -> dict[str, Any]:
     """Validate and evaluate decoded JSON. Raises InputError naming each bad field."""
     book = snapshot().book
-    case = parse_case(data, book.sets)
+    case = parse_case(data, book.sets, drafts=book.draft_messages)
     return evaluate(case, book)
 
 

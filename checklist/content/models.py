@@ -192,6 +192,26 @@ class CriteriaSet(ReviewedContent):
     )
     order = models.PositiveSmallIntegerField(default=0)
     references = models.ManyToManyField(Reference, blank=True)
+    enabled = models.BooleanField(
+        default=True,
+        help_text="The content flag criteria_set_<slug>_enabled (mhlw-jp: criteria_set_mhlw_jp_enabled). "
+        "Unticked, the set is a draft: the criteria page shows it as such and the API, the CLI and "
+        "the checklist refuse it.",
+    )
+    categories = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="For a graded set only (e.g. MHLW): a list of {code, name, requires: [criterion "
+        "codes], minor_min, covered}, best first. Empty for a met/not met set.",
+    )
+    excluded_by = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Caution codes that exclude a graded case from support (e.g. myeloma_defining_events).",
+    )
+    exclusion_note = models.CharField(
+        max_length=200, blank=True, help_text="Said beside the category when an exclusion fires."
+    )
 
     objects = SlugManager()
     history = HistoricalRecords(m2m_fields=[references])
@@ -235,6 +255,15 @@ class Membership(ReviewedContent):
     role = models.CharField(max_length=12, choices=Role.choices)
     label = models.CharField(
         max_length=120, blank=True, help_text="The set's own wording, if it differs (e.g. 'oedema')."
+    )
+    threshold = models.ForeignKey(
+        "Threshold",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Only for VEGF: this set reads the criterion from this threshold alone, on the "
+        "threshold's specimen only; a value from another specimen is never converted (MHLW: serum).",
     )
 
     objects = MembershipManager()
@@ -619,6 +648,45 @@ class FollowUpRule(ReviewedContent):
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)
+
+
+class TranslationReviewManager(NaturalKeyManager):
+    key_field = "language"
+
+
+class TranslationReview(models.Model):
+    """Whether a clinician has reviewed one language's translation (design.md §3.12).
+
+    Until a row for a language names its reviewer and date, every page in that language says
+    "machine or draft translation, not reviewed by a clinician".
+    """
+
+    class Language(models.TextChoices):
+        JA = "ja", "Japanese"
+        ZH_HANS = "zh-hans", "Chinese (Simplified)"
+
+    language = models.CharField(max_length=10, choices=Language.choices, unique=True)
+    reviewed_by = models.CharField(
+        max_length=120, blank=True, help_text="The clinician who reviewed this language's texts."
+    )
+    reviewed_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="What was reviewed, against which sources.")
+
+    objects = TranslationReviewManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["language"]
+
+    def __str__(self) -> str:
+        return f"{self.get_language_display()} translation review"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.language,)
+
+    @property
+    def reviewed(self) -> bool:
+        return bool(self.reviewed_by and self.reviewed_on)
 
 
 class ReleaseManager(NaturalKeyManager):

@@ -32,11 +32,20 @@ EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Follow-up thresholds and rule sources (clinical.md §h): the engine asks for each code.
     "followupthreshold": ("view", "change"),
     "followuprule": ("view", "change"),
+    # A clinician marks a language's translation reviewed (design.md §3.12).
+    "translationreview": ("view", "add", "change"),
     # Releases are made only by publishing (checked); nobody edits one by hand.
     "contentrelease": ("view", "publish"),
     "loincmapping": ("view", "add", "change"),
     "regressioncase": ("view", "add", "change", "delete"),
 }
+
+
+def can_translate(user: Any) -> bool:
+    """Who may edit the interface translations in django-rosetta: active staff editors only."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return bool(user.is_superuser or user.groups.filter(name=EDITORS).exists())
 
 
 def ensure_editors_group(**_: Any) -> Group:

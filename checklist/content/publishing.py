@@ -22,6 +22,7 @@ from checklist.content import rule_book as content
 from checklist.content.care_rules import follow_up_problems
 from checklist.content.models import ContentRelease, RegressionCase
 from checklist.content.plausibility import check_threshold
+from checklist.content.translation_check import translation_problems
 from checklist.engine.diagnosis.book import from_records
 from checklist.engine.diagnosis.evaluate import evaluate
 from checklist.engine.diagnosis.golden import differences
@@ -57,6 +58,8 @@ def rule_book_problems(records: Sequence[Mapping[str, Any]]) -> tuple[RuleBook |
             f = record["fields"]
             check = check_threshold(f["code"], f["lab"], f["value"])
             problems.extend(f"Threshold {f['code']}: {e}" for e in check.errors)
+    # A translation may change the words, never a threshold or number (design.md §3.12).
+    problems.extend(translation_problems(records))
     try:
         book = from_records(records)
     except RuleBookError as exc:
@@ -115,7 +118,7 @@ def run_case_on(case: RegressionCase, book: RuleBook) -> str | None:
     if isinstance(data, dict) and case.criteria_set:
         data["criteria_set"] = case.criteria_set
     try:
-        result = evaluate(parse_case(data, book.sets), book)
+        result = evaluate(parse_case(data, book.sets, drafts=book.draft_messages), book)
     except InputError as exc:
         return f"Case '{case.name}' would no longer be accepted: {exc}"
     expected = case.expected if isinstance(case.expected, dict) else {}

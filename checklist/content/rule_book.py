@@ -59,10 +59,11 @@ _CORE_ORDER: tuple[type[Any], ...] = (
     models.Reference,
     models.Criterion,
     models.CriteriaSet,
+    # Before the memberships: a set may read a criterion from its own threshold (mhlw-jp).
+    models.Threshold,
     models.Membership,
     models.Finding,
     models.LabField,
-    models.Threshold,
     models.Differential,
     models.Treatment,
     models.TreatmentByExtent,
@@ -170,6 +171,7 @@ class Snapshot:
     findings: tuple[dict[str, Any], ...]
     labs: tuple[dict[str, Any], ...]
     criteria: tuple[dict[str, Any], ...]
+    # Enabled sets only: a set switched off by its content flag is in ``draft_sets``.
     criteria_sets: tuple[dict[str, Any], ...]
     differentials: tuple[dict[str, Any], ...]
     treatments: tuple[dict[str, Any], ...]
@@ -181,6 +183,10 @@ class Snapshot:
     release_number: int | None = None
     # LOINC code -> mapping fields, active rows only (the EHR integration reads these).
     loinc: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Sets off by their content flag (CriteriaSet.enabled): the criteria page shows them as drafts.
+    draft_sets: tuple[dict[str, Any], ...] = ()
+    # language -> its TranslationReview fields (absent: not reviewed).
+    translation_reviews: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _fields(records: list[dict[str, Any]], model: str) -> tuple[dict[str, Any], ...]:
@@ -208,7 +214,9 @@ def snapshot_of(
         findings=_fields(records, "finding"),
         labs=_fields(records, "labfield"),
         criteria=_fields(records, "criterion"),
-        criteria_sets=_fields(records, "criteriaset"),
+        criteria_sets=tuple(f for f in _fields(records, "criteriaset") if f.get("enabled", True)),
+        draft_sets=tuple(f for f in _fields(records, "criteriaset") if not f.get("enabled", True)),
+        translation_reviews={f["language"]: f for f in _fields(records, "translationreview")},
         differentials=_fields(records, "differential"),
         treatments=_fields(records, "treatment"),
         texts={f["key"]: f for f in _fields(records, "sitetext")},

@@ -338,19 +338,22 @@ _PLAIN: dict[str, tuple[float, float]] = {
 }
 
 
-def parse_case(data: Any, criteria_sets: Iterable[str], *, text: bool = False) -> Case:
+def parse_case(
+    data: Any, criteria_sets: Iterable[str], *, text: bool = False, drafts: Mapping[str, str] | None = None
+) -> Case:
     """Validate a decoded JSON case. Raises ``InputError`` listing every problem.
 
-    With ``text`` (the form), lab values may be typed strings ("0,45").
+    With ``text`` (the form), lab values may be typed strings ("0,45"). ``drafts`` maps a
+    switched-off criteria set to the message that refuses it (RuleBook.draft_messages).
     """
-    case, errors = read_case(data, criteria_sets, text=text)
+    case, errors = read_case(data, criteria_sets, text=text, drafts=drafts)
     if errors:
         raise InputError(list(errors))
     return case
 
 
 def read_case(
-    data: Any, criteria_sets: Iterable[str], *, text: bool = False
+    data: Any, criteria_sets: Iterable[str], *, text: bool = False, drafts: Mapping[str, str] | None = None
 ) -> tuple[Case, tuple[FieldError, ...]]:
     """The one reading of a case: the valid part of it, and every problem found.
 
@@ -368,7 +371,10 @@ def read_case(
 
     slugs = tuple(criteria_sets)
     criteria_set = data.get("criteria_set")
-    if criteria_set is not None and criteria_set not in slugs:
+    if isinstance(criteria_set, str) and drafts and criteria_set in drafts and criteria_set not in slugs:
+        errors.append(FieldError("criteria_set", drafts[criteria_set], "criteria_set"))
+        criteria_set = None
+    elif criteria_set is not None and criteria_set not in slugs:
         errors.append(
             FieldError(
                 "criteria_set",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.urls import translate_url
+from django.utils.translation import get_language
 
 from checklist.content.rule_book import ContentUnavailable, snapshot
 
@@ -20,4 +23,37 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "notice": snap.texts.get("notice"),
         "content_version": snap.book.content_version,
+        "language_links": language_links(request),
+        "html_lang": HTML_LANG.get(get_language(), "en-GB"),
+        "translation_review": translation_review(snap.translation_reviews),
     }
+
+
+def translation_review(reviews: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """This page's translation status; None on an English page (the source, nothing to review)."""
+    language = get_language()
+    if language == settings.LANGUAGE_CODE:
+        return None
+    row = reviews.get(language) or {}
+    reviewed = bool(row.get("reviewed_by") and row.get("reviewed_on"))
+    return {"reviewed": reviewed, "by": row.get("reviewed_by", ""), "on": row.get("reviewed_on")}
+
+
+# The language switch's words, each in its own language (a reader who cannot read the page can
+# still find theirs), and the BCP 47 tag each page declares in <html lang>.
+HTML_LANG = {"en-gb": "en-GB", "ja": "ja", "zh-hans": "zh-Hans"}
+
+
+def language_links(request: HttpRequest) -> list[dict[str, Any]]:
+    """This page in each language: plain links, so the switch needs no form, script or cookie."""
+    current = get_language()
+    return [
+        {
+            "code": code,
+            "name": name,
+            "lang": HTML_LANG.get(code, code),
+            "url": translate_url(request.path, code),
+            "current": code == current,
+        }
+        for code, name in settings.LANGUAGES
+    ]

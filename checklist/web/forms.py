@@ -416,7 +416,9 @@ class CaseForm(forms.Form):
                 labs[name] = {"value": raw, "unit": unit}
             else:
                 labs[name] = raw
-        case, errors = read_case(payload, self.snapshot.book.sets, text=True)
+        case, errors = read_case(
+            payload, self.snapshot.book.sets, text=True, drafts=self.snapshot.book.draft_messages
+        )
         for error in errors:
             name = error.code + ("__unit" if error.part == "unit" else "")
             self.add_error(name if name in fields else None, error.message[0].upper() + error.message[1:])

@@ -229,8 +229,10 @@ def report(request: HttpRequest) -> HttpResponse:
 def criteria(request: HttpRequest) -> HttpResponse:
     snap = snapshot()
     sets = []
-    for s in snap.criteria_sets:
-        rule = snap.book.sets[s["slug"]]
+    # Sets off by their content flag are shown after the others, marked as drafts.
+    rules = {**snap.book.sets, **snap.book.drafts}
+    for s in (*snap.criteria_sets, *snap.draft_sets):
+        rule = rules[s["slug"]]
         sets.append(
             {
                 **s,
@@ -242,6 +244,10 @@ def criteria(request: HttpRequest) -> HttpResponse:
                 ],
                 "refs": set_references(snap, s),
                 "overdue": models.is_overdue(s.get("next_review_due")),
+                "draft": not rule.enabled,
+                "categories": [
+                    (c, [_crit_label(snap, rule, r) for r in c.requires]) for c in rule.categories
+                ],
             }
         )
     return render(request, "checklist/criteria.html", {"sets": sets, "thresholds": _thresholds(snap)})

@@ -409,7 +409,64 @@ def _note_overridden(explicit: CriterionResult | None, derived: CriterionResult)
         )
 
 
+def specimen_only(case: Case, code: str, threshold: Threshold) -> CriterionResult:
+    """A criterion read from one threshold on its own specimen alone (clinical.md §j.5 J-M2).
+
+    The MHLW rule is serum VEGF by ELISA: a plasma value is never converted to serum, so it
+    leaves the criterion unknown and says so; without a specimen the value is read as the
+    threshold's specimen (§f.2 A1), and because the other specimen is not accepted the answer
+    is unknown too, to be settled by the specimen. The lab's own upper limit does not count.
+    """
+    specimen = threshold.specimen
+    wanted = f"{specimen} VEGF {threshold.describe()}"
+    value = case.labs.get("vegf_pg_ml")
+    if not isinstance(value, float):
+        return CriterionResult(code, S_UNKNOWN, [f"VEGF not measured; this set asks for {wanted}."])
+    shown = case.show("vegf_pg_ml")
+    given = case.labs.get("vegf_specimen")
+    meets = crosses(threshold, case, "vegf_pg_ml")
+    if given == specimen:
+        verdict = "meets" if meets else "is below"
+        return CriterionResult(
+            code,
+            S_MET if meets else S_NOT_MET,
+            [f"{specimen.capitalize()} VEGF {shown} {verdict} {threshold.describe()}."],
+        )
+    if isinstance(given, str) and given != "unknown":
+        return CriterionResult(
+            code,
+            S_UNKNOWN,
+            [
+                f"{given.capitalize()} VEGF {shown} does not count: this criterion is {wanted}; "
+                f"a {given} value is never converted to {specimen}."
+            ],
+            to_settle=f"A {specimen} VEGF by ELISA.",
+        )
+    would = "would meet" if meets else "would be below"
+    return CriterionResult(
+        code,
+        S_UNKNOWN,
+        [
+            f"VEGF {shown} (specimen not given): as {specimen} it {would} {threshold.describe()}; "
+            f"any other specimen does not count. State the specimen."
+        ],
+        to_settle=f"The VEGF specimen ({specimen} is the only one this set accepts).",
+    )
+
+
 def criteria_for(
+    rule: CriteriaSetRule, derived: Derived, book: RuleBook
+) -> tuple[dict[str, CriterionResult], dict[str, str]]:
+    if rule.specimen_rules:
+        results, conflicts = _criteria_for(rule, derived, book)
+        results = dict(results)
+        for code, threshold in rule.specimen_rules.items():
+            results[code] = specimen_only(derived.case, code, threshold)
+        return results, conflicts
+    return _criteria_for(rule, derived, book)
+
+
+def _criteria_for(
     rule: CriteriaSetRule, derived: Derived, book: RuleBook
 ) -> tuple[dict[str, CriterionResult], dict[str, str]]:
     """The criterion results as ``rule`` reads them, and the explicit flags its findings contradict.

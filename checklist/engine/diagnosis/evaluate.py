@@ -107,6 +107,14 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         return tuple([c for c in codes if results[c].status is S_MET])
 
     cure = treatment(case, book, derived) if chosen.met else None
+    raised = cautions(ctx)
+    covered: bool | None = None
+    exclusion: str | None = None
+    if rule.categories:
+        # J-M4: a myeloma-defining event sits beside the category and takes away the cover.
+        excluded = any(c.code in rule.excluded_by for c in raised)
+        covered = chosen.met and not excluded
+        exclusion = rule.exclusion_note if excluded else None
     return Evaluation(
         criteria_set=book.set_ref(rule.slug),
         content_version=book.content_version,
@@ -118,7 +126,7 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         criteria=tuple(rows),
         missing=tuple(chosen.missing),
         differentials=differentials(ctx),
-        cautions=cautions(ctx),
+        cautions=raised,
         treatment=cure,
         warnings=tuple([Issue(w.field, w.message) for w in case.warnings]) if case.warnings else (),
         disclaimer=book.disclaimer,
@@ -127,6 +135,9 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         extent=None if cure is None else ExtentOut(cure.extent, cure.reasons, extent_to_settle(cure)),
         risk_factors_present=risk_factors_present(case) if chosen.met else (),
         drug_cautions=DRUG_CAUTIONS if chosen.met else (),
+        mhlw_category=chosen.category,
+        mhlw_covered=covered,
+        mhlw_exclusion=exclusion,
     )
 
 

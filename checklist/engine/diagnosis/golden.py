@@ -34,6 +34,10 @@ EXPECT_KEYS = (
     "risk_factor_values",  # {factor code: value as entered}
     "extent",  # null, or {"extent": ..., "to_settle_contains": text}
     "drug_cautions",  # {code: level}; {} expects none
+    # Added with clinical.md §j.5: a graded set (mhlw-jp).
+    "mhlw_category",  # definite | probable | possible | not_met | unknown
+    "mhlw_covered",  # true | false
+    "mhlw_exclusion_shown",  # true: the exclusion is said beside the category
 )
 
 
@@ -123,6 +127,16 @@ def differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[
             if got["pages"][: len(first)] != first:
                 out.append(f"treatment pages: expected to start with {first}, got {got['pages']}")
     out += _workup_differences(expected, result)
+    for key in ("mhlw_category", "mhlw_covered"):
+        if key in expected and expected[key] != result.get(key):
+            out.append(f"{key}: expected {expected[key]!r}, got {result.get(key, '(not given)')!r}")
+    if "mhlw_exclusion_shown" in expected and expected["mhlw_exclusion_shown"] != bool(
+        result.get("mhlw_exclusion")
+    ):
+        out.append(
+            f"mhlw_exclusion: expected shown={expected['mhlw_exclusion_shown']}, "
+            f"got {result.get('mhlw_exclusion')!r}"
+        )
     warned = {w["field"]: [w["message"]] for w in result.get("warnings", [])}
     out += _texts_missing("warning on", expected.get("warnings_contain", {}), warned)
     return out

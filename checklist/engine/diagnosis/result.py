@@ -208,6 +208,11 @@ class Evaluation:
     extent: ExtentOut | None = None
     risk_factors_present: tuple[RiskFactor, ...] = ()
     drug_cautions: tuple[DrugCaution, ...] = ()
+    # §j.6, a graded set only (mhlw-jp): the category, whether it is covered for support, and
+    # the exclusion said beside the category (J-M4: A3 alone is not a myeloma diagnosis).
+    mhlw_category: str | None = None
+    mhlw_covered: bool | None = None
+    mhlw_exclusion: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of design.md §3.3. Written out by hand: dataclasses.asdict is several times slower."""
@@ -290,6 +295,10 @@ class Evaluation:
             }
             for d in self.drug_cautions
         ]
+        if self.mhlw_category is not None:
+            out["mhlw_category"] = self.mhlw_category
+            out["mhlw_covered"] = self.mhlw_covered
+            out["mhlw_exclusion"] = self.mhlw_exclusion
         if self.comparison is not None:
             out["comparison"] = [
                 {

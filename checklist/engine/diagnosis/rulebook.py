@@ -75,6 +75,21 @@ class Threshold:
 
 
 @dataclass(frozen=True, slots=True)
+class Category:
+    """One category of a set that grades a case instead of a single met/not met (MHLW: §j.5).
+
+    Met when every ``requires`` criterion is met and at least ``minor_min`` of the set's minor
+    criteria are; ``covered`` marks the categories that count for support (Definite, Probable).
+    """
+
+    code: str
+    name: str
+    requires: tuple[str, ...]
+    minor_min: int
+    covered: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CriteriaSetRule:
     slug: str
     name: str
@@ -92,6 +107,21 @@ class CriteriaSetRule:
     # Sub-findings this set does not count towards their criterion (content:
     # ``Finding.not_in_sets``), e.g. acrocyanosis, absent from the 2003 skin list.
     not_counted: frozenset[str] = frozenset()
+    # Off: a draft behind its content flag (``flag``); the API, CLI and form refuse it.
+    enabled: bool = True
+    # A graded set (content ``CriteriaSet.categories``): categories in order, best first.
+    categories: tuple[Category, ...] = ()
+    # Caution codes that exclude a graded case from support, and the words said beside it.
+    excluded_by: tuple[str, ...] = ()
+    exclusion_note: str = ""
+    # criterion -> the threshold it is read from alone, on that threshold's specimen only
+    # (content ``Membership.threshold``): another specimen is never converted (§j.5 J-M2).
+    specimen_rules: Mapping[str, Threshold] = field(default_factory=dict)
+
+    @property
+    def flag(self) -> str:
+        """The content flag that switches this set on, e.g. criteria_set_mhlw_jp_enabled."""
+        return "criteria_set_" + self.slug.replace("-", "_") + "_enabled"
 
     def role(self, code: str) -> Group | None:
         if code in self.mandatory:
@@ -141,6 +171,8 @@ class RuleBook:
     # Treatment pages to show first for each disease extent, then "supportive"
     # pages after any of them (clinical.md §f.2 A8). Content: an editor maps them.
     treatment_pages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Sets switched off by their content flag: validated, never evaluated, refused by name.
+    drafts: Mapping[str, CriteriaSetRule] = field(default_factory=dict)
     _lists: Mapping[str, SubfindingList] = field(default_factory=dict, repr=False, compare=False)
     _set_lists: Mapping[str, tuple[SubfindingList, ...]] = field(
         default_factory=dict, repr=False, compare=False
@@ -157,6 +189,15 @@ class RuleBook:
     def rows(self, slug: str) -> tuple[tuple[Group, str, str], ...]:
         """(group, criterion code, the set's name for it), in output order."""
         return self._rows[slug]
+
+    @property
+    def draft_messages(self) -> dict[str, str]:
+        """slug -> why a request naming this draft set is refused (parse_case's ``drafts``)."""
+        return {
+            slug: f"{slug!r} ({rule.name}) is a draft criteria set and is switched off: an editor "
+            f"turns it on with the content flag {rule.flag} once its wording is checked."
+            for slug, rule in self.drafts.items()
+        }
 
     def set_ref(self, slug: str) -> SetRef:
         return self._set_refs[slug]
@@ -311,15 +352,34 @@ def from_records(
 
     members: dict[str, dict[str, list[str]]] = {}
     labels: dict[str, dict[str, str]] = {}
+    specimen_rules: dict[str, dict[str, Threshold]] = {}
     for f in by_model.get("checklist.membership", []):
         slug = _key(f["criteria_set"]) or ""
         code = _key(f["criterion"]) or ""
         members.setdefault(slug, {}).setdefault(f["role"], []).append(code)
         if f.get("label"):
             labels.setdefault(slug, {})[code] = f["label"]
+        own = _key(f.get("threshold"))
+        if own:
+            found = thresholds.get(own)
+            if found is None:
+                problems.append(f"criteria set {slug} reads {code} from unknown threshold {own}")
+            elif not found.specimen:
+                problems.append(
+                    f"criteria set {slug} reads {code} from threshold {own}, which names no specimen"
+                )
+            elif code != "vegf_elevated" or found.lab != "vegf_pg_ml":
+                # The one kind of specimen rule the engine has (derive.specimen_only).
+                problems.append(
+                    f"criteria set {slug}: only vegf_elevated can be read from its own VEGF threshold"
+                )
+            else:
+                specimen_rules.setdefault(slug, {})[code] = found
 
     order = {code: i for i, code in enumerate(CRITERIA)}
     sets: dict[str, CriteriaSetRule] = {}
+    drafts: dict[str, CriteriaSetRule] = {}
+    caution_codes = tuple(caution_codes)
     default_set = ""
     for f in sorted(by_model.get("checklist.criteriaset", []), key=lambda f: f.get("order", 0)):
         slug = f["slug"]
@@ -343,7 +403,30 @@ def from_records(
             is_historical=bool(f.get("is_historical", False)),
             labels=labels.get(slug, {}),
             not_counted=frozenset(not_counted.get(slug, ())),
+            enabled=bool(f.get("enabled", True)),
+            categories=_categories(slug, f.get("categories") or [], problems),
+            excluded_by=tuple(str(x) for x in f.get("excluded_by") or ()),
+            exclusion_note=str(f.get("exclusion_note", "")),
+            specimen_rules=specimen_rules.get(slug, {}),
         )
+        for category in rule.categories:
+            for code in category.requires:
+                if code not in rule.codes:
+                    problems.append(
+                        f"criteria set {slug}: category {category.code} requires {code}, not in the set"
+                    )
+            if category.minor_min > len(rule.minor):
+                problems.append(
+                    f"criteria set {slug}: category {category.code} asks for more minor criteria "
+                    "than it lists"
+                )
+        if rule.categories and not any(cat.covered for cat in rule.categories):
+            problems.append(f"criteria set {slug} has categories but none is covered")
+        for code in rule.excluded_by:
+            if code not in caution_codes:
+                problems.append(f"criteria set {slug} is excluded by unknown caution {code}")
+        if not rule.enabled and rule.is_default:
+            problems.append(f"criteria set {slug} is the default but is switched off ({rule.flag})")
         for code in rule.codes:
             subs = sub.get(code, [])
             if subs and all(f in rule.not_counted for f, _q in subs):
@@ -353,12 +436,15 @@ def from_records(
         for code in rule.codes:
             if code not in CRITERIA:
                 problems.append(f"criteria set {slug} uses unknown criterion {code}")
+        if not rule.enabled:
+            drafts[slug] = rule
+            continue
         sets[slug] = rule
         if rule.is_default:
             if default_set:
                 problems.append("more than one default criteria set")
             default_set = slug
-    for slug in not_counted.keys() - sets.keys():
+    for slug in not_counted.keys() - sets.keys() - drafts.keys():
         problems.append(f"findings are left out of criteria set {slug}, which is not in content")
     if not sets:
         problems.append("no criteria set in content")
@@ -409,7 +495,30 @@ def from_records(
         caution_messages=caution_messages,
         disclaimer=texts.get("notice", "Not a diagnosis."),
         treatment_pages={k: tuple(v) for k, v in treatment_pages.items()},
+        drafts=drafts,
     )
+
+
+def _categories(slug: str, raw: Any, problems: list[str]) -> tuple[Category, ...]:
+    """A graded set's categories from content (``CriteriaSet.categories``, a JSON list)."""
+    out: list[Category] = []
+    if not isinstance(raw, list):
+        problems.append(f"criteria set {slug}: categories must be a list")
+        return ()
+    for item in raw:
+        try:
+            out.append(
+                Category(
+                    code=str(item["code"]),
+                    name=str(item["name"]),
+                    requires=tuple(str(c) for c in item.get("requires", ())),
+                    minor_min=int(item.get("minor_min", 0)),
+                    covered=bool(item.get("covered", False)),
+                )
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            problems.append(f"criteria set {slug}: a category needs a code, a name, requires and minor_min")
+    return tuple(out)
 
 
 def _unit_of(lab: str) -> str:

@@ -19,8 +19,8 @@ from checklist.engine.diagnosis.derive import (
     Derived,
     criteria_for,
 )
-from checklist.engine.diagnosis.result import Verdict
-from checklist.engine.diagnosis.rulebook import CriteriaSetRule, RuleBook
+from checklist.engine.diagnosis.result import Status, Verdict
+from checklist.engine.diagnosis.rulebook import Category, CriteriaSetRule, RuleBook
 
 # Module-level aliases: attribute access on an Enum class is slow in Python 3.11.
 V_MET, V_NOT_MET, V_INCOMPLETE = Verdict.MET, Verdict.NOT_MET, Verdict.INCOMPLETE
@@ -41,6 +41,8 @@ class SetOutcome:
     missing: list[str]
     gaps: list[Gap]
     names: Mapping[str, str]
+    # A graded set (MHLW, §j.5 J-M5): definite | probable | possible | not_met | unknown.
+    category: str | None = None
 
     @property
     def met(self) -> bool:
@@ -66,7 +68,70 @@ class SetOutcome:
         return out
 
 
+def _grade(
+    category: Category, rule: CriteriaSetRule, results: dict[str, CriterionResult]
+) -> tuple[Status, list[str], list[Gap]]:
+    """One category, three-valued: its status, the unknown criteria that could meet it, its gaps."""
+    gaps: list[Gap] = []
+    unknown: list[str] = []
+    impossible = False
+    for code in category.requires:
+        s = results[code].status
+        if s is S_NOT_MET:
+            impossible = True
+            gaps.append(("required", code, 1, 0, ()))
+        elif s is S_UNKNOWN:
+            unknown.append(code)
+            gaps.append(("required", code, 1, 0, (code,)))
+    met = sum(1 for c in rule.minor if results[c].status is S_MET)
+    open_minor = [c for c in rule.minor if results[c].status is S_UNKNOWN]
+    if met < category.minor_min:
+        if met + len(open_minor) < category.minor_min:
+            impossible = True
+            gaps.append(("impossible", "minor", category.minor_min, met, tuple(open_minor)))
+        else:
+            unknown.extend(open_minor)
+            gaps.append(("short", "minor", category.minor_min, met, tuple(open_minor)))
+    if impossible:
+        return S_NOT_MET, [], gaps
+    if unknown:
+        return S_UNKNOWN, unknown, gaps
+    return S_MET, [], []
+
+
+def _apply_categories(
+    rule: CriteriaSetRule, results: dict[str, CriterionResult], conflicts: dict[str, str], book: RuleBook
+) -> SetOutcome:
+    """A graded set: the best category met; met (covered) only by a covered category.
+
+    A category not yet settled above the one met leaves the grade at the one met; when no
+    category is met and one could still be, the grade is ``unknown``, never ``not_met``.
+    """
+    graded = [(c, *_grade(c, rule, results)) for c in rule.categories]
+    best = next((c for c, s, _u, _g in graded if s is S_MET), None)
+    if best is not None:
+        grade = best.code
+    elif any(s is S_UNKNOWN for _c, s, _u, _g in graded):
+        grade = "unknown"
+    else:
+        grade = "not_met"
+    names = book.criterion_names
+    if best is not None and best.covered:
+        return SetOutcome(rule, V_MET, results, conflicts, [], [], names, grade)
+    covered = [(c, s, u, g) for c, s, u, g in graded if c.covered]
+    missing: list[str] = []
+    for _c, s, unknown, _g in covered:
+        if s is S_UNKNOWN:
+            missing.extend(u for u in unknown if u not in missing)
+    # The least demanding covered category explains what stands between the case and cover.
+    gaps = covered[-1][3]
+    status = V_INCOMPLETE if missing else V_NOT_MET
+    return SetOutcome(rule, status, results, conflicts, missing, gaps, names, grade)
+
+
 def apply_rule(rule: CriteriaSetRule, derived: Derived, book: RuleBook) -> SetOutcome:
+    if rule.categories:
+        return _apply_categories(rule, *criteria_for(rule, derived, book), book)
     # The set's own sub-finding lists where they differ (no 2007 caveat, narrower 2003 lists).
     results, conflicts = criteria_for(rule, derived, book)
     missing: list[str] = []
