@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from checklist.engine.diagnosis.context import Context
 from checklist.engine.diagnosis.derive import S_MET
 from checklist.engine.diagnosis.imwg import defining_events
-from checklist.engine.diagnosis.result import Caution, Level
+from checklist.engine.diagnosis.result import Caution, Evidence, Level
 
 MAJOR, MINOR = Level.MAJOR, Level.MINOR
 
@@ -157,13 +157,21 @@ def cautions(ctx: Context) -> tuple[Caution, ...]:
     """The cautions that fire, major first, each in registry order."""
     major: list[Caution] = []
     minor: list[Caution] = []
-    messages = ctx.book.caution_messages
+    book = ctx.book
+    messages, tags, sources = book.caution_messages, book.caution_evidence, book.caution_sources
     for rule in RULES:
         detail = rule.trigger(ctx)
         if detail is None:
             continue
         level = rule.level if rule.level_of is None else rule.level_of(ctx)
         (major if level is MAJOR else minor).append(
-            Caution(rule.code, level, messages[rule.code], detail or None)
+            Caution(
+                rule.code,
+                level,
+                messages[rule.code],
+                detail or None,
+                tags.get(rule.code, Evidence.UNVERIFIED),
+                sources.get(rule.code, ""),
+            )
         )
     return (*major, *minor)
