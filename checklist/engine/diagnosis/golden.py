@@ -34,6 +34,10 @@ EXPECT_KEYS = (
     "risk_factor_values",  # {factor code: value as entered}
     "extent",  # null, or {"extent": ..., "to_settle_contains": text}
     "drug_cautions",  # {code: level}; {} expects none
+    # Added with issue 19: the evidence beside every rule.
+    "reason_evidence",  # {criterion code: [evidence tag, ...]} each tag beside one of its reasons
+    "threshold_basis",  # {threshold code: "published" | "app_default"} as a reason applied it
+    "caution_evidence",  # {caution code: evidence tag}
 )
 
 
@@ -123,6 +127,7 @@ def differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[
             if got["pages"][: len(first)] != first:
                 out.append(f"treatment pages: expected to start with {first}, got {got['pages']}")
     out += _workup_differences(expected, result)
+    out += _evidence_differences(expected, result)
     warned = {w["field"]: [w["message"]] for w in result.get("warnings", [])}
     out += _texts_missing("warning on", expected.get("warnings_contain", {}), warned)
     return out
@@ -164,4 +169,29 @@ def _workup_differences(expected: Mapping[str, Any], result: Mapping[str, Any]) 
         for code, level in want_levels.items():
             if got_levels.get(code) != level:
                 out.append(f"drug caution {code}: expected level {level}, got {got_levels.get(code)}")
+    return out
+
+
+def _evidence_differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[str]:
+    """The evidence tags beside reasons and cautions, and each applied threshold's basis."""
+    out: list[str] = []
+    tags = {c["code"]: [r["evidence"] for r in c.get("reason_evidence", [])] for c in result["criteria"]}
+    for code, wanted in expected.get("reason_evidence", {}).items():
+        for tag in [wanted] if isinstance(wanted, str) else wanted:
+            if tag not in tags.get(code, []):
+                out.append(f"reasons of {code}: expected a reason tagged {tag}, got {tags.get(code, [])}")
+    applied: dict[str, set[str]] = {}
+    rows = [*result["criteria"], *([result["extent"]] if result.get("extent") else [])]
+    for row in rows:
+        for r in row.get("reason_evidence", []):
+            for t in r["thresholds"]:
+                applied.setdefault(t["code"], set()).add(t["basis"])
+    for code, basis in expected.get("threshold_basis", {}).items():
+        if basis not in applied.get(code, set()):
+            got = sorted(applied.get(code, set())) or "not applied"
+            out.append(f"threshold {code}: expected applied as {basis}, got {got}")
+    shown = {c["code"]: c.get("evidence") for c in result["cautions"]}
+    for code, tag in expected.get("caution_evidence", {}).items():
+        if shown.get(code) != tag:
+            out.append(f"caution {code}: expected evidence {tag}, got {shown.get(code, '(not shown)')}")
     return out

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from checklist.engine.diagnosis.compare import crosses
 from checklist.engine.diagnosis.result import (
+    Basis,
     DrugCaution,
     Evidence,
     Extent,
@@ -189,8 +190,20 @@ class _Factor:
     source: str
 
 
-def _limit(code: str, lab: str, comparator: str, value: float) -> Threshold:
-    return Threshold(code, lab, comparator, value, label="", unit=LABS[lab].unit)
+def _limit(
+    code: str, lab: str, comparator: str, value: float, evidence: Evidence, source: str, basis: Basis
+) -> Threshold:
+    return Threshold(
+        code,
+        lab,
+        comparator,
+        value,
+        label="",
+        unit=LABS[lab].unit,
+        source=source,
+        evidence=evidence,
+        basis=basis,
+    )
 
 
 _WORDS = "associated with shorter overall survival in one cohort"
@@ -200,7 +213,7 @@ RISK_FACTORS: tuple[_Factor, ...] = (
     _Factor(
         "age_over_50",
         "Age over 50",
-        _limit("age_over_50", "age_years", "gt", 50),
+        _limit("age_over_50", "age_years", "gt", 50, Evidence.READ_ABSTRACT, _WANG, Basis.PUBLISHED),
         "HR 4.07 (95% CI 1.41-11.76)",
         Evidence.READ_ABSTRACT,
         _WANG,
@@ -208,7 +221,15 @@ RISK_FACTORS: tuple[_Factor, ...] = (
     _Factor(
         "pulmonary_hypertension",
         "Pulmonary hypertension (PASP >= 50 mmHg)",
-        _limit("pulmonary_hypertension", "pasp_mmhg", "ge", 50),
+        _limit(
+            "pulmonary_hypertension",
+            "pasp_mmhg",
+            "ge",
+            50,
+            Evidence.SECONDARY,
+            "Li et al., Haematologica 2013 [secondary]",
+            Basis.PUBLISHED,
+        ),
         "HR 3.99 (95% CI 1.44-11.04)",
         Evidence.SECONDARY,
         f"{_WANG}; PASP >= 50 mmHg from Li, Haematologica 2013 [secondary]; Wang's PH definition "
@@ -225,7 +246,9 @@ RISK_FACTORS: tuple[_Factor, ...] = (
     _Factor(
         "egfr_below_30",
         "eGFR below 30 mL/min/1.73 m²",
-        _limit("egfr_below_30", "egfr_ml_min_1_73m2", "lt", 30),
+        _limit(
+            "egfr_below_30", "egfr_ml_min_1_73m2", "lt", 30, Evidence.READ_ABSTRACT, _WANG, Basis.PUBLISHED
+        ),
         "HR 8.25 (95% CI 2.18-31.25)",
         Evidence.READ_ABSTRACT,
         _WANG,
@@ -305,9 +328,18 @@ def risk_factors_present(case: Case) -> tuple[RiskFactor, ...]:
     for f in RISK_FACTORS:
         shown = _present(case, f)
         if shown is not None:
+            limit, basis = ("", None) if isinstance(f.test, str) else (f.test.limit, f.test.basis)
             out.append(
                 RiskFactor(
-                    f.code, f.factor, shown.strip(), f.hr, f"{f.factor}: {_WORDS}.", f.evidence, f.source
+                    f.code,
+                    f.factor,
+                    shown.strip(),
+                    f.hr,
+                    f"{f.factor}: {_WORDS}.",
+                    f.evidence,
+                    f.source,
+                    limit,
+                    basis,
                 )
             )
     return tuple(out)
