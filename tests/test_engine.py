@@ -170,7 +170,7 @@ def test_meets_criteria_is_true_exactly_when_met(book):
 def test_output_carries_disclaimer_and_versions(book):
     result = run(book)
     assert "diagnosis" in result["disclaimer"].lower()
-    assert result["content_version"].startswith("2026.11.1")
+    assert result["content_version"].startswith("2026.12.1")
     assert result["criteria_set"] == {
         "slug": "mayo-2007",
         "name": "Mayo (Dispenzieri) 2007-2023",

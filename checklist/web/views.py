@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from checklist.content import models
+from checklist.content import models, publishing
 from checklist.content.rule_book import Snapshot, snapshot
 from checklist.engine.diagnosis.evaluate import evaluate
 from checklist.engine.diagnosis.result import Verdict
@@ -451,7 +451,8 @@ def about(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def changelog(request: HttpRequest) -> HttpResponse:
-    releases = models.ContentRelease.objects.published()
+    published = models.ContentRelease.objects.published()
+    releases = [{"release": r, "pages": publishing.page_changelog(r)} for r in published]
     return render(request, "checklist/changelog.html", {"releases": releases})
 
 
