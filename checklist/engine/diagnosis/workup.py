@@ -34,7 +34,7 @@ from checklist.engine.vocabulary import LABS
 
 _AJH_2023 = "Dispenzieri, Am J Hematol 2023, PMID 37732822"
 _WANG = "Wang et al., Leukemia 2017, doi:10.1038/leu.2016.168"
-_HUMENIUK = "Humeniuk et al., Br J Haematol 2013"
+_HUMENIUK = "Humeniuk et al., Blood 2013;122:68-73"
 _DSOUZA = "D'Souza et al., Blood 2012"
 
 
