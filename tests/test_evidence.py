@@ -15,13 +15,12 @@ from django.core.management import call_command
 from django.test import Client
 
 from checklist.api.openapi import evaluation_components
-from checklist.engine.diagnosis.book import from_records
 from checklist.engine.diagnosis.evaluate import evaluate
 from checklist.engine.diagnosis.golden import differences
 from checklist.engine.diagnosis.rulebook import RuleBookError
 from checklist.engine.evidence import BASES, EVIDENCE_TAGS
 from checklist.engine.inputs import parse_case
-from tests.conftest import fixture_records
+from tests.conftest import build_book, fixture_records
 
 SERUM = {
     "findings": {"polyneuropathy": True, "m_protein_present": True, "splenomegaly": True},
@@ -83,7 +82,7 @@ def test_the_tag_follows_the_content_not_the_call_site():
             f["evidence"] = "read_abstract"
         if r["model"] == "checklist.criterion" and f["code"] == "organomegaly":
             f["evidence"] = "unverified"
-    book = from_records(records)
+    book = build_book(records)
     result = run(book, SERUM)
     (entry,) = vegf(result)["reason_evidence"]
     assert entry["evidence"] == "read_table" and entry["thresholds"][0]["basis"] == "published"
@@ -102,7 +101,7 @@ def test_content_with_a_bad_tag_or_an_uncited_published_threshold_is_refused():
         if r["model"] == "checklist.caution" and f["code"] == "igm_heavy_chain":
             f["evidence"] = "strong"
     with pytest.raises(RuleBookError) as err:
-        from_records(records)
+        build_book(records)
     text = str(err.value)
     assert "platelets_borderline is marked published but names no reference" in text
     assert "caution igm_heavy_chain: evidence tag 'strong'" in text
@@ -113,7 +112,7 @@ def test_a_release_published_before_the_tags_reads_as_unverified_and_cited_numbe
     for r in records:
         for name in ("evidence", "basis"):
             r["fields"].pop(name, None)
-    book = from_records(records)
+    book = build_book(records)
     assert book.thresholds["vegf_serum_cutoff"].basis == "app_default"  # not verified
     assert book.thresholds["vegf_plasma_cutoff"].basis == "published"  # verified, cited
     assert {t.evidence for t in book.thresholds.values()} == {"unverified"}

@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from checklist.content import rule_book as content
+from checklist.content.diagnosis_rules import diagnosis_rules
 from checklist.content.models import ContentRelease, RegressionCase
 from checklist.content.plausibility import check_threshold
 from checklist.engine.diagnosis.book import from_records
@@ -55,7 +56,7 @@ def rule_book_problems(records: Sequence[Mapping[str, Any]]) -> tuple[RuleBook |
             check = check_threshold(f["code"], f["lab"], f["value"])
             problems.extend(f"Threshold {f['code']}: {e}" for e in check.errors)
     try:
-        book = from_records(records)
+        book = from_records(records, diagnosis_rules())
     except RuleBookError as exc:
         return None, [*exc.problems, *problems]
     return book, problems

@@ -29,12 +29,7 @@ from checklist.engine.diagnosis.result import (
 from checklist.engine.diagnosis.rulebook import CriteriaSetRule, RuleBook, Threshold
 from checklist.engine.diagnosis.sets import SetOutcome, apply_rule
 from checklist.engine.diagnosis.treatment import treatment
-from checklist.engine.diagnosis.workup import (
-    DRUG_CAUTIONS,
-    extent_to_settle,
-    risk_factors_present,
-    staging_missing,
-)
+from checklist.engine.diagnosis.workup import extent_to_settle, risk_factors_present, staging_missing
 from checklist.engine.evidence import weakest
 from checklist.engine.inputs import Case
 
@@ -163,12 +158,14 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         warnings=tuple([Issue(w.field, w.message) for w in case.warnings]) if case.warnings else (),
         disclaimer=book.disclaimer,
         comparison=_comparison(ordered) if case.compare else None,
-        staging_missing=staging_missing(case) if chosen.met else (),
+        staging_missing=staging_missing(case, book.workup) if chosen.met else (),
         extent=None
         if cure is None
-        else ExtentOut(cure.extent, cure.reasons, extent_to_settle(cure), _extent_evidence(cure, book)),
-        risk_factors_present=risk_factors_present(case) if chosen.met else (),
-        drug_cautions=DRUG_CAUTIONS if chosen.met else (),
+        else ExtentOut(
+            cure.extent, cure.reasons, extent_to_settle(cure, book.workup), _extent_evidence(cure, book)
+        ),
+        risk_factors_present=risk_factors_present(case, book.workup) if chosen.met else (),
+        drug_cautions=book.workup.drug_cautions if chosen.met else (),
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from checklist.engine.diagnosis.result import SetRef, ThresholdUse
+from checklist.engine.diagnosis.result import DrugCaution, SetRef, ThresholdUse
 from checklist.engine.evidence import BASES, Basis, Evidence, check_tag
 from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import (
@@ -59,6 +59,15 @@ class Threshold:
     # Content: how strongly the number is sourced, and whether a source publishes it.
     evidence: Evidence = Evidence.UNVERIFIED
     basis: Basis = Basis.APP_DEFAULT
+    # §f.3 A10: the number the source also publishes in another unit, ((unit, value), ...);
+    # a value entered in that unit meets that number, not a conversion of it. Content.
+    published: tuple[tuple[str, float], ...] = ()
+
+    def published_in(self, unit: str) -> float | None:
+        for u, v in self.published:
+            if u == unit:
+                return v
+        return None
 
     def passes(self, x: float) -> bool:
         return _COMPARATORS[self.comparator][0](x, self.value)
@@ -85,6 +94,45 @@ class Threshold:
     def use(self) -> ThresholdUse:
         """This threshold as a reason cites it: published (with its citation) or the app's default."""
         return ThresholdUse(self.code, self.limit, self.basis, self.evidence, self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class StagingRule:
+    """§j.1: one staging item (content), and the inputs that record it."""
+
+    code: str
+    labs: tuple[str, ...]  # any one of these given counts as done
+    findings: tuple[str, ...]
+    test: str  # the investigation by name
+    reads: str  # what it reads, when not plain
+    settles: str
+    evidence: Evidence
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFactorRule:
+    """§j.3 J-K2: a lab past a threshold, or a finding code recorded present (content)."""
+
+    code: str
+    factor: str
+    test: Threshold | str
+    hr: str
+    evidence: Evidence
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkupRules:
+    """What the diagnosis engine reads beside the content tables (fixtures/diagnosis_rules.json)."""
+
+    version: str = ""
+    staging: tuple[StagingRule, ...] = ()
+    risk_factors: tuple[RiskFactorRule, ...] = ()
+    risk_factor_wording: str = ""
+    drug_cautions: tuple[DrugCaution, ...] = ()
+    extent_to_settle: str = ""
+    caution_details: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +203,7 @@ class RuleBook:
     criterion_evidence: Mapping[str, Evidence] = field(default_factory=dict)
     caution_evidence: Mapping[str, Evidence] = field(default_factory=dict)
     caution_sources: Mapping[str, str] = field(default_factory=dict)
+    workup: WorkupRules = field(default_factory=WorkupRules)
     # Treatment pages to show first for each disease extent, then "supportive"
     # pages after any of them (clinical.md §f.2 A8). Content: an editor maps them.
     treatment_pages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -267,6 +316,8 @@ def from_records(
     *,
     differential_codes: Iterable[str],
     caution_codes: Iterable[str],
+    workup: WorkupRules | None = None,
+    published_units: Mapping[str, tuple[tuple[str, float], ...]] | None = None,
 ) -> RuleBook:
     """Build a RuleBook from fixture-shaped records. Raises RuleBookError if inconsistent."""
     by_model: dict[str, list[Mapping[str, Any]]] = {}
@@ -334,12 +385,15 @@ def from_records(
             source=source,
             evidence=_evidence(f"threshold {f['code']}", f.get("evidence"), problems),
             basis=Basis(basis),
+            published=(published_units or {}).get(f["code"], ()),
         )
         if f["comparator"] not in _COMPARATORS:
             problems.append(f"threshold {f['code']} has unknown comparator {f['comparator']}")
     for code in THRESHOLDS:
         if code not in thresholds:
             problems.append(f"threshold {code} is missing from content")
+    for code in (published_units or {}).keys() - thresholds.keys():
+        problems.append(f"a per-unit published value names threshold {code}, which is not in content")
 
     members: dict[str, dict[str, list[str]]] = {}
     labels: dict[str, dict[str, str]] = {}
@@ -449,6 +503,7 @@ def from_records(
         criterion_evidence=criterion_evidence,
         caution_evidence=caution_evidence,
         caution_sources=caution_sources,
+        workup=workup or WorkupRules(),
     )
 
 
