@@ -171,7 +171,8 @@ def bench_engine(reps):
     records = []
     for name in ("checklist_content.json", "content_pages.json"):
         records += json.loads((ROOT / "fixtures" / name).read_text(encoding="utf-8"))
-    book = from_records(records)
+    rules = json.loads((ROOT / "fixtures" / "diagnosis_rules.json").read_text(encoding="utf-8"))
+    book = from_records(records, rules)
     cases = []
     for path in sorted((ROOT / "tests" / "golden").glob("*.json")):
         for case in json.loads(path.read_text(encoding="utf-8"))["cases"]:

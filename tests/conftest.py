@@ -39,10 +39,21 @@ def fixture_records():
     return records
 
 
+def fixture_rules():
+    """The seed diagnosis rules (fixtures/diagnosis_rules.json): the §j work-up, caution details,
+    per-unit published thresholds."""
+    return json.loads((ROOT / "fixtures" / "diagnosis_rules.json").read_text(encoding="utf-8"))
+
+
+def build_book(records, rules=None):
+    """A rule book from content records and the seed diagnosis rules (or the ``rules`` given)."""
+    return from_records(records, fixture_rules() if rules is None else rules)
+
+
 @pytest.fixture(scope="session")
 def book():
     """The seed content as the engine sees it, built without a database."""
-    return from_records(fixture_records())
+    return build_book(fixture_records())
 
 
 @pytest.fixture(autouse=True)

@@ -4,14 +4,13 @@ import math
 
 import pytest
 
-from checklist.engine.diagnosis.book import from_records
 from checklist.engine.diagnosis.evaluate import evaluate
 from checklist.engine.diagnosis.rulebook import RuleBookError
 from checklist.engine.inputs import InputError, parse_case
 from checklist.engine.units import UnitError, to_canonical
 from checklist.engine.vocabulary import CRITERION_LABS, LABS
 
-from .conftest import fixture_records
+from .conftest import build_book, fixture_records
 
 
 def run(book, findings=None, labs=None, **extra):
@@ -170,7 +169,7 @@ def test_meets_criteria_is_true_exactly_when_met(book):
 def test_output_carries_disclaimer_and_versions(book):
     result = run(book)
     assert "diagnosis" in result["disclaimer"].lower()
-    assert result["content_version"].startswith("2026.11.1")
+    assert result["content_version"].startswith("2026.12.1")
     assert result["criteria_set"] == {
         "slug": "mayo-2007",
         "name": "Mayo (Dispenzieri) 2007-2023",
@@ -212,7 +211,7 @@ def test_thresholds_are_content_not_code(book):
             and record["fields"]["code"] == "platelets_thrombocytosis"
         ):
             record["fields"]["value"] = 500
-    edited = from_records(records)
+    edited = build_book(records)
     case = parse_case({"labs": {"platelets_10e9_l": 480, "hemoglobin_g_dl": 14}}, edited.sets)
     crit = {c["code"]: c["status"] for c in evaluate(case, edited)["criteria"]}
     assert crit["thrombocytosis_polycythemia"] == "not_met"
@@ -246,7 +245,7 @@ def test_a_new_criteria_set_is_content_alone():
                 "fields": {"criteria_set": ["strict-test"], "criterion": [code], "role": "minor"},
             }
         )
-    book = from_records(records)
+    book = build_book(records)
     findings = {
         "polyneuropathy": True,
         "sclerotic_bone_lesions": True,
@@ -299,7 +298,7 @@ def test_a_new_criteria_set_is_content_alone():
 )
 def test_inconsistent_content_is_refused(mutate, problem):
     with pytest.raises(RuleBookError) as info:
-        from_records(mutate(fixture_records()))
+        build_book(mutate(fixture_records()))
     assert any(problem in p for p in info.value.problems)
 
 
@@ -455,7 +454,7 @@ def test_a_rule_book_without_the_lesion_limit_is_refused_not_a_500_later():
         if not (r["model"] == "checklist.threshold" and r["fields"]["code"] == "extent_limited_max_lesions")
     ]
     with pytest.raises(RuleBookError) as caught:
-        from_records(records)
+        build_book(records)
     assert any("extent_limited_max_lesions" in p for p in caught.value.problems)
 
 
@@ -547,7 +546,7 @@ def test_an_any_of_criterion_without_sub_findings_in_content_is_decided_only_by_
     for record in records:
         if record["model"] == "checklist.finding" and record["fields"].get("criterion") == ["organomegaly"]:
             record["fields"]["criterion"] = None
-    book = from_records(records)
+    book = build_book(records)
     assert book.subfinding_list("organomegaly") is None
 
     def organomegaly(findings):

@@ -17,10 +17,10 @@ from checklist.content.models import (
     Threshold,
     Treatment,
 )
-from checklist.engine.diagnosis.book import from_records
 from checklist.engine.diagnosis.cautions import CAUTIONS
 from checklist.engine.diagnosis.differentials import DIFFERENTIALS
 from checklist.engine.vocabulary import CRITERIA, FINDINGS, LABS, THRESHOLDS
+from tests.conftest import build_book
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_every_reference_has_an_identifier_or_says_why_not(seeded):
 
 
 def test_database_content_builds_the_same_rulebook_as_the_fixture_files(seeded, book):
-    from_db = from_records(content.content_records())
+    from_db = build_book(content.content_records())
     assert from_db.sets == book.sets
     assert from_db.thresholds == book.thresholds
     assert from_db.subfindings == book.subfindings

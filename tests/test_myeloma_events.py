@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 from checklist.engine.diagnosis.imwg import DEFINING_EVENT_LABS, DEFINING_EVENT_NAMES, LYTIC_EVENT
-from checklist.engine.vocabulary import PUBLISHED_UNIT_THRESHOLDS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -42,11 +41,12 @@ def test_every_engine_event_threshold_number_is_on_the_myeloma_page():
     thresholds = _thresholds()
     missing = [(c, thresholds[c]) for c, _, _ in DEFINING_EVENT_LABS if f"{thresholds[c]:g}" not in numbers]
     # §f.3 A10: the numbers IMWG publishes in a second unit decide there, so the page names them too.
+    rules = json.loads((FIXTURES / "diagnosis_rules.json").read_text(encoding="utf-8"))
     missing += [
-        (c, v)
-        for c, by_unit in PUBLISHED_UNIT_THRESHOLDS.items()
-        for v in by_unit.values()
-        if f"{v:g}" not in numbers
+        (c, row["value"])
+        for c, rows in rules["published_unit_thresholds"].items()
+        for row in rows
+        if f"{row['value']:g}" not in numbers
     ]
     assert missing == []
 

@@ -27,7 +27,7 @@ def test_every_public_page_shows_the_notice_and_version(client, seeded, path):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Not a diagnosis" in html
-    assert "2026.11.1" in html
+    assert "2026.12.1" in html
 
 
 def test_each_differential_and_treatment_page_renders(client, seeded):
@@ -111,7 +111,7 @@ def test_criteria_set_choice_changes_the_rule(client, seeded):
 def test_print_view_carries_inputs_versions_date_and_disclaimer(client, seeded):
     html = client.post("/report", FULL_CASE).content.decode()
     assert "NOT A DIAGNOSIS" in html
-    assert "Content version: 2026.11.1" in html
+    assert "Content version: 2026.12.1" in html
     assert "Criteria set: Mayo (Dispenzieri) 2007-2023" in html
     assert "VEGF: 0.45 ng/mL" in html  # as entered (clinical.md §f.2 A7)
     assert "Date: 20" in html

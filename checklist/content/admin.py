@@ -225,7 +225,7 @@ class CriterionAdmin(ContentAdmin):
                 "description": "The code is used by the engine and the API: never change it.",
             },
         ),
-        ("Words", {"fields": ("help_text", "investigations", "reference")}),
+        ("Words", {"fields": ("help_text", "investigations", "reference", "evidence")}),
         REVIEW_FIELDSET,
     )
 
@@ -385,8 +385,10 @@ class ThresholdAdmin(ContentAdmin):
         (
             "Evidence",
             {
-                "fields": ("verified", "reference", "note"),
-                "description": "Untick 'verified' for app conventions; the pages then mark the number [unverified].",
+                "fields": ("basis", "evidence", "verified", "reference", "note"),
+                "description": "Untick 'verified' for app conventions; the pages then mark the number [unverified]. "
+                "Basis and evidence are shown beside every reason that applies the number; a published "
+                "threshold must name its reference.",
             },
         ),
         REVIEW_FIELDSET,
@@ -480,7 +482,7 @@ class CautionAdmin(ContentAdmin):
         (
             None,
             {
-                "fields": ("code", "title", "message", "reference"),
+                "fields": ("code", "title", "message", "reference", "evidence"),
                 "description": "When a caution shows is decided by the engine; this is its wording.",
             },
         ),
@@ -624,7 +626,16 @@ class ContentReleaseAdmin(admin.ModelAdmin):
     list_display = ("number", "version", "released_on", "summary", "published_by", "reverted", "live")
     search_fields = ("version", "summary")
     ordering = ("-number",)
-    fields = ("number", "version", "released_on", "summary", "published_by", "published_at", "reverts_to")
+    fields = (
+        "number",
+        "version",
+        "released_on",
+        "summary",
+        "pages",
+        "published_by",
+        "published_at",
+        "reverts_to",
+    )
     readonly_fields = fields
     actions = ("publish_again",)
     change_list_template = "admin/checklist/contentrelease/change_list.html"

@@ -19,8 +19,27 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from checklist.engine.evidence import EVIDENCE_TAGS
+from checklist.engine.evidence import Basis, Evidence
 from checklist.engine.vocabulary import TREATMENT_SLOTS
+
+# clinical.md §h's opening table, in the admin's words.
+EVIDENCE_CHOICES = [
+    (Evidence.READ_ABSTRACT.value, "Read: abstract"),
+    (Evidence.READ_TABLE.value, "Read: table"),
+    (Evidence.SECONDARY.value, "Secondary source"),
+    (Evidence.UNVERIFIED.value, "Unverified"),
+    (Evidence.APP_CONVENTION.value, "App convention (no published number)"),
+]
+BASIS_CHOICES = [
+    (Basis.PUBLISHED.value, "Published threshold (cite the reference)"),
+    (Basis.APP_DEFAULT.value, "App default (no source settles the number)"),
+]
+
+
+def evidence_field(help_text: str) -> models.CharField[str, str]:
+    return models.CharField(
+        max_length=20, choices=EVIDENCE_CHOICES, default=Evidence.UNVERIFIED.value, help_text=help_text
+    )
 
 
 def is_overdue(next_review_due: datetime.date | None) -> bool:
@@ -149,6 +168,9 @@ class Criterion(ReviewedContent):
     )
     order = models.PositiveSmallIntegerField(default=0)
     reference = models.ForeignKey(Reference, null=True, blank=True, on_delete=models.PROTECT)
+    evidence = evidence_field(
+        "How the criterion's definition was read; shown beside each reason that applies no threshold."
+    )
 
     objects = NaturalKeyManager()
     history = HistoricalRecords()
@@ -422,6 +444,14 @@ class Threshold(ReviewedContent):
     )
     note = models.TextField(blank=True)
     reference = models.ForeignKey(Reference, null=True, blank=True, on_delete=models.PROTECT)
+    evidence = evidence_field("How strongly the number is sourced; shown beside each reason that applies it.")
+    basis = models.CharField(
+        max_length=20,
+        choices=BASIS_CHOICES,
+        default=Basis.APP_DEFAULT.value,
+        help_text="Whether a source publishes this number (a reference is then required) or it is the "
+        "app's default.",
+    )
 
     objects = NaturalKeyManager()
     history = HistoricalRecords()
@@ -551,6 +581,7 @@ class Caution(ReviewedContent):
     title = models.CharField(max_length=120)
     message = models.TextField()
     reference = models.ForeignKey(Reference, null=True, blank=True, on_delete=models.PROTECT)
+    evidence = evidence_field("How strongly the caution is sourced; shown beside it.")
 
     objects = NaturalKeyManager()
     history = HistoricalRecords()
@@ -584,9 +615,6 @@ class SiteText(ReviewedContent):
 
     def natural_key(self) -> tuple[str]:
         return (self.key,)
-
-
-EVIDENCE_CHOICES = [(tag, tag.replace("_", " ")) for tag in EVIDENCE_TAGS]
 
 
 class FollowUpThreshold(ReviewedContent):
@@ -729,6 +757,13 @@ class ContentRelease(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     reverts_to = models.PositiveIntegerField(
         null=True, blank=True, editable=False, help_text="The release number this one restored, if any."
+    )
+    pages = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The changelog line of each page this release changed: [{"page": "treatment/<slug>" '
+        'or "differential/<code>", "line": "what changed"}]. The changelog shows each with the page\'s '
+        "review dates as published in this release.",
     )
 
     objects = ReleaseManager()

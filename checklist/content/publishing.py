@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from checklist.content import rule_book as content
 from checklist.content.care_rules import follow_up_problems
+from checklist.content.diagnosis_rules import diagnosis_rules
 from checklist.content.models import ContentRelease, RegressionCase
 from checklist.content.plausibility import check_threshold
 from checklist.content.translation_check import translation_problems
@@ -61,7 +62,7 @@ def rule_book_problems(records: Sequence[Mapping[str, Any]]) -> tuple[RuleBook |
     # A translation may change the words, never a threshold or number (design.md §3.12).
     problems.extend(translation_problems(records))
     try:
-        book = from_records(records)
+        book = from_records(records, diagnosis_rules())
     except RuleBookError as exc:
         return None, [*exc.problems, *problems]
     return book, problems
@@ -163,14 +164,82 @@ def _next_version(number: int, today: datetime.date) -> str:
     return version
 
 
+# The content rows that are public pages, and how the changelog names one: "treatment/<slug>".
+PAGE_MODELS: dict[str, tuple[str, str, str]] = {
+    # model -> (page kind, key field, title field)
+    "checklist.treatment": ("treatment", "slug", "name"),
+    "checklist.differential": ("differential", "code", "name"),
+    "checklist.sitetext": ("text", "key", "title"),
+}
+
+
+def _pages_of(records: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    out: dict[str, Mapping[str, Any]] = {}
+    for r in records:
+        kind = PAGE_MODELS.get(r["model"])
+        if kind is not None:
+            out[f"{kind[0]}/{r['fields'][kind[1]]}"] = r["fields"]
+    return out
+
+
+def changed_pages(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """One changelog line per page that differs between two record lists (added pages too)."""
+    before, after = _pages_of(old), _pages_of(new)
+    lines = []
+    for page, fields in after.items():
+        was = before.get(page)
+        if was == fields:
+            continue
+        changed = sorted(k for k in fields.keys() | (was or {}).keys() if (was or {}).get(k) != fields.get(k))
+        line = (
+            "New page."
+            if was is None
+            else "Changed: " + ", ".join(f.replace("_", " ") for f in changed) + "."
+        )
+        lines.append({"page": page, "line": line})
+    return lines
+
+
+def page_changelog(release: ContentRelease) -> list[dict[str, Any]]:
+    """The release's page lines, each with the page's title, version and review dates as published in it."""
+    pages = _pages_of(release.records or [])
+    out = []
+    for entry in release.pages or []:
+        page = str(entry.get("page", ""))
+        fields = pages.get(page, {})
+        kind = page.partition("/")[0]
+        title_field = next((t for k, _key, t in PAGE_MODELS.values() if k == kind), "name")
+        out.append(
+            {
+                "page": page,
+                "kind": kind,
+                "key": page.partition("/")[2],
+                "title": fields.get(title_field) or page,
+                "line": str(entry.get("line", "")),
+                "version": fields.get("version", ""),
+                "review_status": fields.get("review_status", ""),
+                "reviewed_on": fields.get("reviewed_on") or "",
+                "next_review_due": fields.get("next_review_due") or "",
+                "in_release": bool(fields),
+            }
+        )
+    return out
+
+
 def publish(
     note: str,
     user: Any = None,
     *,
     records: list[dict[str, Any]] | None = None,
     reverts_to: int | None = None,
+    pages: Sequence[Mapping[str, str]] = (),
 ) -> Outcome:
-    """Publish the draft (or the given records) if every check passes; otherwise change nothing."""
+    """Publish the draft (or the given records) if every check passes; otherwise change nothing.
+
+    ``pages`` are the editor's changelog lines, one per changed page; any other page that
+    differs from the live release gets a line naming the fields that changed, so the
+    changelog lists every changed page with its review dates.
+    """
     note = note.strip()
     if not note:
         return Outcome(problems=["A note saying what changed is required."])
@@ -186,13 +255,23 @@ def publish(
             return outcome
         today = timezone.localdate()
         number = (ContentRelease.objects.aggregate(n=Max("number"))["n"] or 0) + 1
-        # The seed's changelog entry (a release row without records) becomes release 1.
-        placeholder = ContentRelease.objects.filter(number__isnull=True).order_by("pk").first()
-        if placeholder is not None and number == 1:
+        # The seed's changelog entry (a release row without records, with its page lines)
+        # becomes the next release: release 1 on a fresh install, or the next one after the
+        # seed is loaded again (load_content --force) into a database already serving.
+        placeholder = None
+        if reverts_to is None:
+            placeholder = ContentRelease.objects.filter(number__isnull=True).order_by("pk").first()
+        if placeholder is not None:
             release = placeholder
+            if number > 1 and note not in release.summary:
+                release.summary = f"{release.summary}\n\n{note}" if release.summary else note
             release.summary = release.summary or note
         else:
             release = ContentRelease(version=_next_version(number, today), released_on=today, summary=note)
+        given = [*(release.pages or []), *(dict(p) for p in pages)]
+        listed = {str(p.get("page")) for p in given}
+        found = changed_pages(live.records or [] if live else [], records) if live is not None else []
+        release.pages = [*given, *(p for p in found if p["page"] not in listed)]
         release.number = number
         release.records = records
         release.published_by = user if getattr(user, "pk", None) else None

@@ -35,6 +35,7 @@ from django.db import models as db_models
 from django.utils.dateparse import parse_date, parse_datetime
 
 from checklist.content import models
+from checklist.content.diagnosis_rules import diagnosis_rules
 from checklist.content.legacy import shown_under_before_the_field
 from checklist.engine.diagnosis.book import from_records
 from checklist.engine.diagnosis.rulebook import RuleBook, RuleBookError
@@ -198,7 +199,7 @@ def snapshot_of(
 ) -> Snapshot:
     """Build the snapshot of fixture-shaped ``records``. Raises RuleBookError if inconsistent."""
     records = _revive(records)
-    book = from_records(records)
+    book = from_records(records, diagnosis_rules())
     info = None
     if release is not None:
         book = replace(book, content_version=release.stamp)

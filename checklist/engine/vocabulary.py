@@ -420,17 +420,6 @@ THRESHOLDS: tuple[str, ...] = (
 )
 
 
-# §f.3 A10: a threshold the source also publishes in another unit, {threshold: {unit: value}}.
-# A value entered in that unit meets the published number, not a conversion of it
-# (IMWG 2014, Rajkumar, Lancet Oncol 2014;15:e538-48: calcium > 0.25 mmol/L above the ULN or
-# > 2.75 mmol/L (> 11 mg/dL); serum creatinine > 177 umol/L (> 2 mg/dL)). Content-side numbers:
-# they move to the threshold records when the model gains a per-unit value.
-PUBLISHED_UNIT_THRESHOLDS: dict[str, dict[str, float]] = {
-    "mm_calcium": {"mmol/L": 2.75},
-    "mm_creatinine": {"umol/L": 177.0},
-}
-
-
 class Extent(StrEnum):
     """Disease extent, which the literature keys treatment to (clinical.md §c.1, §f.2 A8)."""
 

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,698 +16,2207 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ContentRelease',
+            name="ContentRelease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(help_text='e.g. 2026.11.1', max_length=20, unique=True)),
-                ('released_on', models.DateField(default=datetime.date.today)),
-                ('summary', models.TextField(help_text='What changed, in plain words, for the public changelog.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(help_text="e.g. 2026.11.1", max_length=20, unique=True)),
+                ("released_on", models.DateField(default=datetime.date.today)),
+                (
+                    "summary",
+                    models.TextField(help_text="What changed, in plain words, for the public changelog."),
+                ),
             ],
             options={
-                'ordering': ['-released_on', '-version'],
+                "ordering": ["-released_on", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='CriteriaSet',
+            name="CriteriaSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('slug', models.SlugField(help_text='Stable API slug, e.g. mayo-2007.', max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('rule_text', models.TextField(help_text='The rule in one or two plain sentences.')),
-                ('notes', models.TextField(blank=True, help_text='Caveats shown on the criteria page, e.g. unverified cut-offs.')),
-                ('is_default', models.BooleanField(default=False, help_text='Exactly one set is the default.')),
-                ('is_historical', models.BooleanField(default=False, help_text='Superseded rules. A case met only under these gets a caution.')),
-                ('major_min', models.PositiveSmallIntegerField(default=1, help_text="Minimum number of 'other major' criteria that must be met.")),
-                ('minor_min', models.PositiveSmallIntegerField(default=1, help_text='Minimum number of minor criteria that must be met.')),
-                ('apply_endocrine_caveat', models.BooleanField(default=True, help_text='If ticked, diabetes and/or thyroid disease alone do not meet endocrinopathy (the caveat added in 2007).')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Stable API slug, e.g. mayo-2007.", max_length=40, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("year", models.PositiveSmallIntegerField()),
+                ("rule_text", models.TextField(help_text="The rule in one or two plain sentences.")),
+                (
+                    "notes",
+                    models.TextField(
+                        blank=True, help_text="Caveats shown on the criteria page, e.g. unverified cut-offs."
+                    ),
+                ),
+                (
+                    "is_default",
+                    models.BooleanField(default=False, help_text="Exactly one set is the default."),
+                ),
+                (
+                    "is_historical",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Superseded rules. A case met only under these gets a caution.",
+                    ),
+                ),
+                (
+                    "major_min",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="Minimum number of 'other major' criteria that must be met."
+                    ),
+                ),
+                (
+                    "minor_min",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="Minimum number of minor criteria that must be met."
+                    ),
+                ),
+                (
+                    "apply_endocrine_caveat",
+                    models.BooleanField(
+                        default=True,
+                        help_text="If ticked, diabetes and/or thyroid disease alone do not meet endocrinopathy (the caveat added in 2007).",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['order', 'slug'],
+                "ordering": ["order", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='Criterion',
+            name="Criterion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('help_text', models.TextField(blank=True, help_text='One or two sentences shown under the item.')),
-                ('investigations', models.TextField(blank=True, help_text="What would settle this criterion when it is not assessed (shown under 'missing').")),
-                ('letter', models.CharField(blank=True, choices=[('', '-'), ('P', 'P'), ('O', 'O'), ('E', 'E'), ('M', 'M'), ('S', 'S')], help_text='POEMS acronym letter, if any.', max_length=1)),
-                ('order', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Stable engine code. Never rename.", max_length=60, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "help_text",
+                    models.TextField(blank=True, help_text="One or two sentences shown under the item."),
+                ),
+                (
+                    "investigations",
+                    models.TextField(
+                        blank=True,
+                        help_text="What would settle this criterion when it is not assessed (shown under 'missing').",
+                    ),
+                ),
+                (
+                    "letter",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "-"), ("P", "P"), ("O", "O"), ("E", "E"), ("M", "M"), ("S", "S")],
+                        help_text="POEMS acronym letter, if any.",
+                        max_length=1,
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name_plural': 'criteria',
-                'ordering': ['order', 'code'],
+                "verbose_name_plural": "criteria",
+                "ordering": ["order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Differential',
+            name="Differential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('summary', models.TextField(help_text='One or two sentences shown in the result panel.')),
-                ('why_it_matters', models.TextField(blank=True)),
-                ('distinguishing', models.TextField(blank=True, help_text='What sets it apart from POEMS.')),
-                ('tests', models.TextField(blank=True, help_text='Investigations that help.')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Stable engine code. Never rename.", max_length=60, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("summary", models.TextField(help_text="One or two sentences shown in the result panel.")),
+                ("why_it_matters", models.TextField(blank=True)),
+                ("distinguishing", models.TextField(blank=True, help_text="What sets it apart from POEMS.")),
+                ("tests", models.TextField(blank=True, help_text="Investigations that help.")),
+                ("order", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['order', 'code'],
+                "ordering": ["order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='LabField',
+            name="LabField",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60, unique=True)),
-                ('label', models.CharField(max_length=120)),
-                ('help_text', models.TextField(blank=True)),
-                ('section', models.CharField(choices=[('criteria', 'Criteria'), ('neuropathy', 'Neuropathy'), ('clone', 'Clone and antibodies'), ('bone', 'Bone'), ('organomegaly', 'Organomegaly'), ('volume', 'Extravascular volume'), ('endocrine', 'Endocrine'), ('skin', 'Skin'), ('other', 'Other signs (not counted)'), ('al_flags', 'AL amyloidosis clues'), ('vegf_confounders', 'VEGF confounders'), ('demography', 'Patient'), ('blood', 'Blood counts and chemistry'), ('paraprotein', 'Paraprotein'), ('vegf', 'VEGF'), ('investigations', 'Other investigations')], max_length=20)),
-                ('order', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Stable engine code. Never rename.", max_length=60, unique=True
+                    ),
+                ),
+                ("label", models.CharField(max_length=120)),
+                ("help_text", models.TextField(blank=True)),
+                (
+                    "section",
+                    models.CharField(
+                        choices=[
+                            ("criteria", "Criteria"),
+                            ("neuropathy", "Neuropathy"),
+                            ("clone", "Clone and antibodies"),
+                            ("bone", "Bone"),
+                            ("organomegaly", "Organomegaly"),
+                            ("volume", "Extravascular volume"),
+                            ("endocrine", "Endocrine"),
+                            ("skin", "Skin"),
+                            ("other", "Other signs (not counted)"),
+                            ("al_flags", "AL amyloidosis clues"),
+                            ("vegf_confounders", "VEGF confounders"),
+                            ("demography", "Patient"),
+                            ("blood", "Blood counts and chemistry"),
+                            ("paraprotein", "Paraprotein"),
+                            ("vegf", "VEGF"),
+                            ("investigations", "Other investigations"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['section', 'order', 'code'],
+                "ordering": ["section", "order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Reference',
+            name="Reference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('key', models.SlugField(help_text='Stable short name, e.g. dispenzieri-2012-blood.', max_length=80, unique=True)),
-                ('short', models.CharField(help_text="Short citation shown inline, e.g. 'Dispenzieri 2012'.", max_length=80)),
-                ('citation', models.TextField(help_text='Full citation: authors, title, journal, year.')),
-                ('pmid', models.CharField(blank=True, max_length=12, verbose_name='PMID')),
-                ('doi', models.CharField(blank=True, max_length=120, verbose_name='DOI')),
-                ('url', models.URLField(blank=True, verbose_name='URL')),
-                ('verified', models.BooleanField(default=False, help_text='Tick only when the identifiers were checked against the source.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(
+                        help_text="Stable short name, e.g. dispenzieri-2012-blood.",
+                        max_length=80,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "short",
+                    models.CharField(
+                        help_text="Short citation shown inline, e.g. 'Dispenzieri 2012'.", max_length=80
+                    ),
+                ),
+                ("citation", models.TextField(help_text="Full citation: authors, title, journal, year.")),
+                ("pmid", models.CharField(blank=True, max_length=12, verbose_name="PMID")),
+                ("doi", models.CharField(blank=True, max_length=120, verbose_name="DOI")),
+                ("url", models.URLField(blank=True, verbose_name="URL")),
+                (
+                    "verified",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Tick only when the identifiers were checked against the source.",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['short'],
+                "ordering": ["short"],
             },
         ),
         migrations.CreateModel(
-            name='SiteText',
+            name="SiteText",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('key', models.SlugField(max_length=60, unique=True)),
-                ('title', models.CharField(max_length=160)),
-                ('body', models.TextField(help_text='Plain text; blank lines separate paragraphs.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("key", models.SlugField(max_length=60, unique=True)),
+                ("title", models.CharField(max_length=160)),
+                ("body", models.TextField(help_text="Plain text; blank lines separate paragraphs.")),
             ],
             options={
-                'verbose_name': 'site text',
-                'ordering': ['key'],
+                "verbose_name": "site text",
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='Finding',
+            name="Finding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60, unique=True)),
-                ('label', models.CharField(max_length=120)),
-                ('help_text', models.TextField(blank=True)),
-                ('section', models.CharField(choices=[('criteria', 'Criteria'), ('neuropathy', 'Neuropathy'), ('clone', 'Clone and antibodies'), ('bone', 'Bone'), ('organomegaly', 'Organomegaly'), ('volume', 'Extravascular volume'), ('endocrine', 'Endocrine'), ('skin', 'Skin'), ('other', 'Other signs (not counted)'), ('al_flags', 'AL amyloidosis clues'), ('vegf_confounders', 'VEGF confounders'), ('demography', 'Patient'), ('blood', 'Blood counts and chemistry'), ('paraprotein', 'Paraprotein'), ('vegf', 'VEGF'), ('investigations', 'Other investigations')], max_length=20)),
-                ('qualifies', models.BooleanField(default=True, help_text='Untick when the finding alone must not meet its criterion (e.g. diabetes for endocrinopathy).')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('criterion', models.ForeignKey(blank=True, help_text='The criterion this sub-finding counts towards, if any.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='findings', to='checklist.criterion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Stable engine code. Never rename.", max_length=60, unique=True
+                    ),
+                ),
+                ("label", models.CharField(max_length=120)),
+                ("help_text", models.TextField(blank=True)),
+                (
+                    "section",
+                    models.CharField(
+                        choices=[
+                            ("criteria", "Criteria"),
+                            ("neuropathy", "Neuropathy"),
+                            ("clone", "Clone and antibodies"),
+                            ("bone", "Bone"),
+                            ("organomegaly", "Organomegaly"),
+                            ("volume", "Extravascular volume"),
+                            ("endocrine", "Endocrine"),
+                            ("skin", "Skin"),
+                            ("other", "Other signs (not counted)"),
+                            ("al_flags", "AL amyloidosis clues"),
+                            ("vegf_confounders", "VEGF confounders"),
+                            ("demography", "Patient"),
+                            ("blood", "Blood counts and chemistry"),
+                            ("paraprotein", "Paraprotein"),
+                            ("vegf", "VEGF"),
+                            ("investigations", "Other investigations"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "qualifies",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Untick when the finding alone must not meet its criterion (e.g. diabetes for endocrinopathy).",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The criterion this sub-finding counts towards, if any.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="findings",
+                        to="checklist.criterion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['section', 'order', 'code'],
+                "ordering": ["section", "order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalContentRelease',
+            name="HistoricalContentRelease",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(db_index=True, help_text='e.g. 2026.11.1', max_length=20)),
-                ('released_on', models.DateField(default=datetime.date.today)),
-                ('summary', models.TextField(help_text='What changed, in plain words, for the public changelog.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("version", models.CharField(db_index=True, help_text="e.g. 2026.11.1", max_length=20)),
+                ("released_on", models.DateField(default=datetime.date.today)),
+                (
+                    "summary",
+                    models.TextField(help_text="What changed, in plain words, for the public changelog."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical content release',
-                'verbose_name_plural': 'historical content releases',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical content release",
+                "verbose_name_plural": "historical content releases",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCriteriaSet',
+            name="HistoricalCriteriaSet",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('slug', models.SlugField(help_text='Stable API slug, e.g. mayo-2007.', max_length=40)),
-                ('name', models.CharField(max_length=120)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('rule_text', models.TextField(help_text='The rule in one or two plain sentences.')),
-                ('notes', models.TextField(blank=True, help_text='Caveats shown on the criteria page, e.g. unverified cut-offs.')),
-                ('is_default', models.BooleanField(default=False, help_text='Exactly one set is the default.')),
-                ('is_historical', models.BooleanField(default=False, help_text='Superseded rules. A case met only under these gets a caution.')),
-                ('major_min', models.PositiveSmallIntegerField(default=1, help_text="Minimum number of 'other major' criteria that must be met.")),
-                ('minor_min', models.PositiveSmallIntegerField(default=1, help_text='Minimum number of minor criteria that must be met.')),
-                ('apply_endocrine_caveat', models.BooleanField(default=True, help_text='If ticked, diabetes and/or thyroid disease alone do not meet endocrinopathy (the caveat added in 2007).')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("slug", models.SlugField(help_text="Stable API slug, e.g. mayo-2007.", max_length=40)),
+                ("name", models.CharField(max_length=120)),
+                ("year", models.PositiveSmallIntegerField()),
+                ("rule_text", models.TextField(help_text="The rule in one or two plain sentences.")),
+                (
+                    "notes",
+                    models.TextField(
+                        blank=True, help_text="Caveats shown on the criteria page, e.g. unverified cut-offs."
+                    ),
+                ),
+                (
+                    "is_default",
+                    models.BooleanField(default=False, help_text="Exactly one set is the default."),
+                ),
+                (
+                    "is_historical",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Superseded rules. A case met only under these gets a caution.",
+                    ),
+                ),
+                (
+                    "major_min",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="Minimum number of 'other major' criteria that must be met."
+                    ),
+                ),
+                (
+                    "minor_min",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="Minimum number of minor criteria that must be met."
+                    ),
+                ),
+                (
+                    "apply_endocrine_caveat",
+                    models.BooleanField(
+                        default=True,
+                        help_text="If ticked, diabetes and/or thyroid disease alone do not meet endocrinopathy (the caveat added in 2007).",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical criteria set',
-                'verbose_name_plural': 'historical criteria sets',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical criteria set",
+                "verbose_name_plural": "historical criteria sets",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalDifferential',
+            name="HistoricalDifferential",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60)),
-                ('name', models.CharField(max_length=120)),
-                ('summary', models.TextField(help_text='One or two sentences shown in the result panel.')),
-                ('why_it_matters', models.TextField(blank=True)),
-                ('distinguishing', models.TextField(blank=True, help_text='What sets it apart from POEMS.')),
-                ('tests', models.TextField(blank=True, help_text='Investigations that help.')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("code", models.SlugField(help_text="Stable engine code. Never rename.", max_length=60)),
+                ("name", models.CharField(max_length=120)),
+                ("summary", models.TextField(help_text="One or two sentences shown in the result panel.")),
+                ("why_it_matters", models.TextField(blank=True)),
+                ("distinguishing", models.TextField(blank=True, help_text="What sets it apart from POEMS.")),
+                ("tests", models.TextField(blank=True, help_text="Investigations that help.")),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical differential',
-                'verbose_name_plural': 'historical differentials',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical differential",
+                "verbose_name_plural": "historical differentials",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalFinding',
+            name="HistoricalFinding",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60)),
-                ('label', models.CharField(max_length=120)),
-                ('help_text', models.TextField(blank=True)),
-                ('section', models.CharField(choices=[('criteria', 'Criteria'), ('neuropathy', 'Neuropathy'), ('clone', 'Clone and antibodies'), ('bone', 'Bone'), ('organomegaly', 'Organomegaly'), ('volume', 'Extravascular volume'), ('endocrine', 'Endocrine'), ('skin', 'Skin'), ('other', 'Other signs (not counted)'), ('al_flags', 'AL amyloidosis clues'), ('vegf_confounders', 'VEGF confounders'), ('demography', 'Patient'), ('blood', 'Blood counts and chemistry'), ('paraprotein', 'Paraprotein'), ('vegf', 'VEGF'), ('investigations', 'Other investigations')], max_length=20)),
-                ('qualifies', models.BooleanField(default=True, help_text='Untick when the finding alone must not meet its criterion (e.g. diabetes for endocrinopathy).')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('criterion', models.ForeignKey(blank=True, db_constraint=False, help_text='The criterion this sub-finding counts towards, if any.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.criterion')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("code", models.SlugField(help_text="Stable engine code. Never rename.", max_length=60)),
+                ("label", models.CharField(max_length=120)),
+                ("help_text", models.TextField(blank=True)),
+                (
+                    "section",
+                    models.CharField(
+                        choices=[
+                            ("criteria", "Criteria"),
+                            ("neuropathy", "Neuropathy"),
+                            ("clone", "Clone and antibodies"),
+                            ("bone", "Bone"),
+                            ("organomegaly", "Organomegaly"),
+                            ("volume", "Extravascular volume"),
+                            ("endocrine", "Endocrine"),
+                            ("skin", "Skin"),
+                            ("other", "Other signs (not counted)"),
+                            ("al_flags", "AL amyloidosis clues"),
+                            ("vegf_confounders", "VEGF confounders"),
+                            ("demography", "Patient"),
+                            ("blood", "Blood counts and chemistry"),
+                            ("paraprotein", "Paraprotein"),
+                            ("vegf", "VEGF"),
+                            ("investigations", "Other investigations"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "qualifies",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Untick when the finding alone must not meet its criterion (e.g. diabetes for endocrinopathy).",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The criterion this sub-finding counts towards, if any.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.criterion",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical finding',
-                'verbose_name_plural': 'historical findings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical finding",
+                "verbose_name_plural": "historical findings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalLabField',
+            name="HistoricalLabField",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60)),
-                ('label', models.CharField(max_length=120)),
-                ('help_text', models.TextField(blank=True)),
-                ('section', models.CharField(choices=[('criteria', 'Criteria'), ('neuropathy', 'Neuropathy'), ('clone', 'Clone and antibodies'), ('bone', 'Bone'), ('organomegaly', 'Organomegaly'), ('volume', 'Extravascular volume'), ('endocrine', 'Endocrine'), ('skin', 'Skin'), ('other', 'Other signs (not counted)'), ('al_flags', 'AL amyloidosis clues'), ('vegf_confounders', 'VEGF confounders'), ('demography', 'Patient'), ('blood', 'Blood counts and chemistry'), ('paraprotein', 'Paraprotein'), ('vegf', 'VEGF'), ('investigations', 'Other investigations')], max_length=20)),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("code", models.SlugField(help_text="Stable engine code. Never rename.", max_length=60)),
+                ("label", models.CharField(max_length=120)),
+                ("help_text", models.TextField(blank=True)),
+                (
+                    "section",
+                    models.CharField(
+                        choices=[
+                            ("criteria", "Criteria"),
+                            ("neuropathy", "Neuropathy"),
+                            ("clone", "Clone and antibodies"),
+                            ("bone", "Bone"),
+                            ("organomegaly", "Organomegaly"),
+                            ("volume", "Extravascular volume"),
+                            ("endocrine", "Endocrine"),
+                            ("skin", "Skin"),
+                            ("other", "Other signs (not counted)"),
+                            ("al_flags", "AL amyloidosis clues"),
+                            ("vegf_confounders", "VEGF confounders"),
+                            ("demography", "Patient"),
+                            ("blood", "Blood counts and chemistry"),
+                            ("paraprotein", "Paraprotein"),
+                            ("vegf", "VEGF"),
+                            ("investigations", "Other investigations"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical lab field',
-                'verbose_name_plural': 'historical lab fields',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical lab field",
+                "verbose_name_plural": "historical lab fields",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalMembership',
+            name="HistoricalMembership",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('role', models.CharField(choices=[('mandatory', 'Mandatory (all required)'), ('major', 'Other major'), ('minor', 'Minor')], max_length=12)),
-                ('label', models.CharField(blank=True, help_text="The set's own wording, if it differs (e.g. 'oedema').", max_length=120)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('criteria_set', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.criteriaset')),
-                ('criterion', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.criterion')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("mandatory", "Mandatory (all required)"),
+                            ("major", "Other major"),
+                            ("minor", "Minor"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        blank=True,
+                        help_text="The set's own wording, if it differs (e.g. 'oedema').",
+                        max_length=120,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "criteria_set",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.criteriaset",
+                    ),
+                ),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.criterion",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical membership',
-                'verbose_name_plural': 'historical memberships',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical membership",
+                "verbose_name_plural": "historical memberships",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalReference',
+            name="HistoricalReference",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('key', models.SlugField(help_text='Stable short name, e.g. dispenzieri-2012-blood.', max_length=80)),
-                ('short', models.CharField(help_text="Short citation shown inline, e.g. 'Dispenzieri 2012'.", max_length=80)),
-                ('citation', models.TextField(help_text='Full citation: authors, title, journal, year.')),
-                ('pmid', models.CharField(blank=True, max_length=12, verbose_name='PMID')),
-                ('doi', models.CharField(blank=True, max_length=120, verbose_name='DOI')),
-                ('url', models.URLField(blank=True, verbose_name='URL')),
-                ('verified', models.BooleanField(default=False, help_text='Tick only when the identifiers were checked against the source.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(
+                        help_text="Stable short name, e.g. dispenzieri-2012-blood.", max_length=80
+                    ),
+                ),
+                (
+                    "short",
+                    models.CharField(
+                        help_text="Short citation shown inline, e.g. 'Dispenzieri 2012'.", max_length=80
+                    ),
+                ),
+                ("citation", models.TextField(help_text="Full citation: authors, title, journal, year.")),
+                ("pmid", models.CharField(blank=True, max_length=12, verbose_name="PMID")),
+                ("doi", models.CharField(blank=True, max_length=120, verbose_name="DOI")),
+                ("url", models.URLField(blank=True, verbose_name="URL")),
+                (
+                    "verified",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Tick only when the identifiers were checked against the source.",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical reference',
-                'verbose_name_plural': 'historical references',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical reference",
+                "verbose_name_plural": "historical references",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalRegressionCase',
+            name="HistoricalRegressionCase",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=120)),
-                ('name', models.CharField(max_length=200)),
-                ('criteria_set', models.SlugField(blank=True, help_text='Blank means every set listed in the expectation.', max_length=40)),
-                ('case', models.JSONField(help_text='The input, exactly as the API takes it.')),
-                ('expected', models.JSONField(help_text='e.g. {"status": "met", "criteria": {"vegf_elevated": "met"}, "differentials": ["cidp"], "not_differentials": ["multiple_myeloma"]}')),
-                ('source', models.TextField(help_text='Published source (PMID/DOI) or the rationale.')),
-                ('author', models.CharField(max_length=120)),
-                ('from_repository', models.BooleanField(default=False, editable=False, help_text='Loaded from the golden cases in the repository.')),
-                ('last_passed', models.BooleanField(editable=False, null=True)),
-                ('last_result', models.TextField(blank=True, editable=False)),
-                ('last_run_at', models.DateTimeField(editable=False, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("slug", models.SlugField(max_length=120)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "criteria_set",
+                    models.SlugField(
+                        blank=True,
+                        help_text="Blank means every set listed in the expectation.",
+                        max_length=40,
+                    ),
+                ),
+                ("case", models.JSONField(help_text="The input, exactly as the API takes it.")),
+                (
+                    "expected",
+                    models.JSONField(
+                        help_text='e.g. {"status": "met", "criteria": {"vegf_elevated": "met"}, "differentials": ["cidp"], "not_differentials": ["multiple_myeloma"]}'
+                    ),
+                ),
+                ("source", models.TextField(help_text="Published source (PMID/DOI) or the rationale.")),
+                ("author", models.CharField(max_length=120)),
+                (
+                    "from_repository",
+                    models.BooleanField(
+                        default=False,
+                        editable=False,
+                        help_text="Loaded from the golden cases in the repository.",
+                    ),
+                ),
+                ("last_passed", models.BooleanField(editable=False, null=True)),
+                ("last_result", models.TextField(blank=True, editable=False)),
+                ("last_run_at", models.DateTimeField(editable=False, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical regression case',
-                'verbose_name_plural': 'historical regression cases',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical regression case",
+                "verbose_name_plural": "historical regression cases",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalSiteText',
+            name="HistoricalSiteText",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('key', models.SlugField(max_length=60)),
-                ('title', models.CharField(max_length=160)),
-                ('body', models.TextField(help_text='Plain text; blank lines separate paragraphs.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("key", models.SlugField(max_length=60)),
+                ("title", models.CharField(max_length=160)),
+                ("body", models.TextField(help_text="Plain text; blank lines separate paragraphs.")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical site text',
-                'verbose_name_plural': 'historical site texts',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical site text",
+                "verbose_name_plural": "historical site texts",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalTreatment',
+            name="HistoricalTreatment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('slug', models.SlugField(max_length=60)),
-                ('name', models.CharField(max_length=120)),
-                ('summary', models.TextField(help_text='One or two sentences shown in lists.')),
-                ('body', models.TextField(help_text='Plain text; blank lines separate paragraphs.')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60)),
+                ("name", models.CharField(max_length=120)),
+                ("summary", models.TextField(help_text="One or two sentences shown in lists.")),
+                ("body", models.TextField(help_text="Plain text; blank lines separate paragraphs.")),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical treatment',
-                'verbose_name_plural': 'historical treatments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical treatment",
+                "verbose_name_plural": "historical treatments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalThreshold',
+            name="HistoricalThreshold",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60)),
-                ('label', models.CharField(help_text="Shown in reasons, e.g. 'high-specificity plasma cut-off'.", max_length=160)),
-                ('lab', models.SlugField(help_text='The lab code compared, e.g. vegf_pg_ml.', max_length=60)),
-                ('comparator', models.CharField(choices=[('gt', '>'), ('ge', '>='), ('lt', '<'), ('le', '<=')], max_length=2)),
-                ('value', models.FloatField(help_text="In the lab's canonical unit (see the vocabulary page).")),
-                ('specimen', models.CharField(blank=True, help_text='e.g. plasma or serum.', max_length=20)),
-                ('sex', models.CharField(blank=True, choices=[('', 'Any'), ('M', 'Male'), ('F', 'Female')], max_length=1)),
-                ('verified', models.BooleanField(default=False, help_text='Untick for app conventions or unconfirmed figures; the UI marks them [unverified].')),
-                ('note', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reference', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.reference')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("code", models.SlugField(help_text="Stable engine code. Never rename.", max_length=60)),
+                (
+                    "label",
+                    models.CharField(
+                        help_text="Shown in reasons, e.g. 'high-specificity plasma cut-off'.", max_length=160
+                    ),
+                ),
+                ("lab", models.SlugField(help_text="The lab code compared, e.g. vegf_pg_ml.", max_length=60)),
+                (
+                    "comparator",
+                    models.CharField(
+                        choices=[("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")], max_length=2
+                    ),
+                ),
+                (
+                    "value",
+                    models.FloatField(help_text="In the lab's canonical unit (see the vocabulary page)."),
+                ),
+                ("specimen", models.CharField(blank=True, help_text="e.g. plasma or serum.", max_length=20)),
+                (
+                    "sex",
+                    models.CharField(
+                        blank=True, choices=[("", "Any"), ("M", "Male"), ("F", "Female")], max_length=1
+                    ),
+                ),
+                (
+                    "verified",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Untick for app conventions or unconfirmed figures; the UI marks them [unverified].",
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reference",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.reference",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical threshold',
-                'verbose_name_plural': 'historical thresholds',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical threshold",
+                "verbose_name_plural": "historical thresholds",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalDifferential_references',
+            name="HistoricalDifferential_references",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('differential', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.differential')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='checklist.historicaldifferential')),
-                ('reference', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.reference')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "differential",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.differential",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="checklist.historicaldifferential",
+                    ),
+                ),
+                (
+                    "reference",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.reference",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalDifferential_references',
+                "verbose_name": "HistoricalDifferential_references",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCriterion',
+            name="HistoricalCriterion",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60)),
-                ('name', models.CharField(max_length=120)),
-                ('help_text', models.TextField(blank=True, help_text='One or two sentences shown under the item.')),
-                ('investigations', models.TextField(blank=True, help_text="What would settle this criterion when it is not assessed (shown under 'missing').")),
-                ('letter', models.CharField(blank=True, choices=[('', '-'), ('P', 'P'), ('O', 'O'), ('E', 'E'), ('M', 'M'), ('S', 'S')], help_text='POEMS acronym letter, if any.', max_length=1)),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reference', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.reference')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("code", models.SlugField(help_text="Stable engine code. Never rename.", max_length=60)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "help_text",
+                    models.TextField(blank=True, help_text="One or two sentences shown under the item."),
+                ),
+                (
+                    "investigations",
+                    models.TextField(
+                        blank=True,
+                        help_text="What would settle this criterion when it is not assessed (shown under 'missing').",
+                    ),
+                ),
+                (
+                    "letter",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "-"), ("P", "P"), ("O", "O"), ("E", "E"), ("M", "M"), ("S", "S")],
+                        help_text="POEMS acronym letter, if any.",
+                        max_length=1,
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reference",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.reference",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical criterion',
-                'verbose_name_plural': 'historical criteria',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical criterion",
+                "verbose_name_plural": "historical criteria",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCriteriaSet_references',
+            name="HistoricalCriteriaSet_references",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('criteriaset', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.criteriaset')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='checklist.historicalcriteriaset')),
-                ('reference', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.reference')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "criteriaset",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.criteriaset",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="checklist.historicalcriteriaset",
+                    ),
+                ),
+                (
+                    "reference",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.reference",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalCriteriaSet_references',
+                "verbose_name": "HistoricalCriteriaSet_references",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCaution',
+            name="HistoricalCaution",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60)),
-                ('title', models.CharField(max_length=120)),
-                ('message', models.TextField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reference', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.reference')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("code", models.SlugField(help_text="Stable engine code. Never rename.", max_length=60)),
+                ("title", models.CharField(max_length=120)),
+                ("message", models.TextField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reference",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.reference",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical caution',
-                'verbose_name_plural': 'historical cautions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical caution",
+                "verbose_name_plural": "historical cautions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='differential',
-            name='references',
-            field=models.ManyToManyField(blank=True, to='checklist.reference'),
+            model_name="differential",
+            name="references",
+            field=models.ManyToManyField(blank=True, to="checklist.reference"),
         ),
         migrations.AddField(
-            model_name='criterion',
-            name='reference',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='checklist.reference'),
+            model_name="criterion",
+            name="reference",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to="checklist.reference"
+            ),
         ),
         migrations.AddField(
-            model_name='criteriaset',
-            name='references',
-            field=models.ManyToManyField(blank=True, to='checklist.reference'),
+            model_name="criteriaset",
+            name="references",
+            field=models.ManyToManyField(blank=True, to="checklist.reference"),
         ),
         migrations.CreateModel(
-            name='Caution',
+            name="Caution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60, unique=True)),
-                ('title', models.CharField(max_length=120)),
-                ('message', models.TextField()),
-                ('reference', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='checklist.reference')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Stable engine code. Never rename.", max_length=60, unique=True
+                    ),
+                ),
+                ("title", models.CharField(max_length=120)),
+                ("message", models.TextField()),
+                (
+                    "reference",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="checklist.reference",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='RegressionCase',
+            name="RegressionCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('criteria_set', models.SlugField(blank=True, help_text='Blank means every set listed in the expectation.', max_length=40)),
-                ('case', models.JSONField(help_text='The input, exactly as the API takes it.')),
-                ('expected', models.JSONField(help_text='e.g. {"status": "met", "criteria": {"vegf_elevated": "met"}, "differentials": ["cidp"], "not_differentials": ["multiple_myeloma"]}')),
-                ('source', models.TextField(help_text='Published source (PMID/DOI) or the rationale.')),
-                ('author', models.CharField(max_length=120)),
-                ('from_repository', models.BooleanField(default=False, editable=False, help_text='Loaded from the golden cases in the repository.')),
-                ('last_passed', models.BooleanField(editable=False, null=True)),
-                ('last_result', models.TextField(blank=True, editable=False)),
-                ('last_run_at', models.DateTimeField(editable=False, null=True)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "criteria_set",
+                    models.SlugField(
+                        blank=True,
+                        help_text="Blank means every set listed in the expectation.",
+                        max_length=40,
+                    ),
+                ),
+                ("case", models.JSONField(help_text="The input, exactly as the API takes it.")),
+                (
+                    "expected",
+                    models.JSONField(
+                        help_text='e.g. {"status": "met", "criteria": {"vegf_elevated": "met"}, "differentials": ["cidp"], "not_differentials": ["multiple_myeloma"]}'
+                    ),
+                ),
+                ("source", models.TextField(help_text="Published source (PMID/DOI) or the rationale.")),
+                ("author", models.CharField(max_length=120)),
+                (
+                    "from_repository",
+                    models.BooleanField(
+                        default=False,
+                        editable=False,
+                        help_text="Loaded from the golden cases in the repository.",
+                    ),
+                ),
+                ("last_passed", models.BooleanField(editable=False, null=True)),
+                ("last_result", models.TextField(blank=True, editable=False)),
+                ("last_run_at", models.DateTimeField(editable=False, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['slug'],
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='Threshold',
+            name="Threshold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60, unique=True)),
-                ('label', models.CharField(help_text="Shown in reasons, e.g. 'high-specificity plasma cut-off'.", max_length=160)),
-                ('lab', models.SlugField(help_text='The lab code compared, e.g. vegf_pg_ml.', max_length=60)),
-                ('comparator', models.CharField(choices=[('gt', '>'), ('ge', '>='), ('lt', '<'), ('le', '<=')], max_length=2)),
-                ('value', models.FloatField(help_text="In the lab's canonical unit (see the vocabulary page).")),
-                ('specimen', models.CharField(blank=True, help_text='e.g. plasma or serum.', max_length=20)),
-                ('sex', models.CharField(blank=True, choices=[('', 'Any'), ('M', 'Male'), ('F', 'Female')], max_length=1)),
-                ('verified', models.BooleanField(default=False, help_text='Untick for app conventions or unconfirmed figures; the UI marks them [unverified].')),
-                ('note', models.TextField(blank=True)),
-                ('reference', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='checklist.reference')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Stable engine code. Never rename.", max_length=60, unique=True
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        help_text="Shown in reasons, e.g. 'high-specificity plasma cut-off'.", max_length=160
+                    ),
+                ),
+                ("lab", models.SlugField(help_text="The lab code compared, e.g. vegf_pg_ml.", max_length=60)),
+                (
+                    "comparator",
+                    models.CharField(
+                        choices=[("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")], max_length=2
+                    ),
+                ),
+                (
+                    "value",
+                    models.FloatField(help_text="In the lab's canonical unit (see the vocabulary page)."),
+                ),
+                ("specimen", models.CharField(blank=True, help_text="e.g. plasma or serum.", max_length=20)),
+                (
+                    "sex",
+                    models.CharField(
+                        blank=True, choices=[("", "Any"), ("M", "Male"), ("F", "Female")], max_length=1
+                    ),
+                ),
+                (
+                    "verified",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Untick for app conventions or unconfirmed figures; the UI marks them [unverified].",
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                (
+                    "reference",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="checklist.reference",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['lab', 'code'],
+                "ordering": ["lab", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Treatment',
+            name="Treatment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('summary', models.TextField(help_text='One or two sentences shown in lists.')),
-                ('body', models.TextField(help_text='Plain text; blank lines separate paragraphs.')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('references', models.ManyToManyField(blank=True, to='checklist.reference')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("summary", models.TextField(help_text="One or two sentences shown in lists.")),
+                ("body", models.TextField(help_text="Plain text; blank lines separate paragraphs.")),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("references", models.ManyToManyField(blank=True, to="checklist.reference")),
             ],
             options={
-                'ordering': ['order', 'slug'],
+                "ordering": ["order", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalTreatment_references',
+            name="HistoricalTreatment_references",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='checklist.historicaltreatment')),
-                ('reference', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.reference')),
-                ('treatment', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.treatment')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="checklist.historicaltreatment",
+                    ),
+                ),
+                (
+                    "reference",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.reference",
+                    ),
+                ),
+                (
+                    "treatment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.treatment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalTreatment_references',
+                "verbose_name": "HistoricalTreatment_references",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('role', models.CharField(choices=[('mandatory', 'Mandatory (all required)'), ('major', 'Other major'), ('minor', 'Minor')], max_length=12)),
-                ('label', models.CharField(blank=True, help_text="The set's own wording, if it differs (e.g. 'oedema').", max_length=120)),
-                ('criteria_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='checklist.criteriaset')),
-                ('criterion', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='checklist.criterion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("mandatory", "Mandatory (all required)"),
+                            ("major", "Other major"),
+                            ("minor", "Minor"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        blank=True,
+                        help_text="The set's own wording, if it differs (e.g. 'oedema').",
+                        max_length=120,
+                    ),
+                ),
+                (
+                    "criteria_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="checklist.criteriaset",
+                    ),
+                ),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="checklist.criterion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['criteria_set', 'role', 'criterion__order'],
-                'constraints': [models.UniqueConstraint(fields=('criteria_set', 'criterion'), name='checklist_membership_unique')],
+                "ordering": ["criteria_set", "role", "criterion__order"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("criteria_set", "criterion"), name="checklist_membership_unique"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='criteriaset',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='checklist_one_default_criteria_set'),
+            model_name="criteriaset",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)),
+                fields=("is_default",),
+                name="checklist_one_default_criteria_set",
+            ),
         ),
     ]

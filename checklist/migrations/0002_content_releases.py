@@ -6,80 +6,128 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklist', '0001_initial'),
+        ("checklist", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='contentrelease',
-            options={'ordering': ['-number', '-released_on', '-version'], 'permissions': [('publish_contentrelease', 'Can publish content')]},
+            name="contentrelease",
+            options={
+                "ordering": ["-number", "-released_on", "-version"],
+                "permissions": [("publish_contentrelease", "Can publish content")],
+            },
         ),
         migrations.AddField(
-            model_name='contentrelease',
-            name='number',
-            field=models.PositiveIntegerField(blank=True, editable=False, help_text='Assigned on publishing: 1, 2, 3, ...', null=True, unique=True),
+            model_name="contentrelease",
+            name="number",
+            field=models.PositiveIntegerField(
+                blank=True,
+                editable=False,
+                help_text="Assigned on publishing: 1, 2, 3, ...",
+                null=True,
+                unique=True,
+            ),
         ),
         migrations.AddField(
-            model_name='contentrelease',
-            name='published_at',
+            model_name="contentrelease",
+            name="published_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='contentrelease',
-            name='published_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
+            model_name="contentrelease",
+            name="published_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='contentrelease',
-            name='records',
-            field=models.JSONField(blank=True, editable=False, help_text='The published content, as fixture records.', null=True),
+            model_name="contentrelease",
+            name="records",
+            field=models.JSONField(
+                blank=True, editable=False, help_text="The published content, as fixture records.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='contentrelease',
-            name='reverts_to',
-            field=models.PositiveIntegerField(blank=True, editable=False, help_text='The release number this one restored, if any.', null=True),
+            model_name="contentrelease",
+            name="reverts_to",
+            field=models.PositiveIntegerField(
+                blank=True,
+                editable=False,
+                help_text="The release number this one restored, if any.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontentrelease',
-            name='number',
-            field=models.PositiveIntegerField(blank=True, db_index=True, editable=False, help_text='Assigned on publishing: 1, 2, 3, ...', null=True),
+            model_name="historicalcontentrelease",
+            name="number",
+            field=models.PositiveIntegerField(
+                blank=True,
+                db_index=True,
+                editable=False,
+                help_text="Assigned on publishing: 1, 2, 3, ...",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontentrelease',
-            name='published_at',
+            model_name="historicalcontentrelease",
+            name="published_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='historicalcontentrelease',
-            name='published_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalcontentrelease",
+            name="published_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontentrelease',
-            name='reverts_to',
-            field=models.PositiveIntegerField(blank=True, editable=False, help_text='The release number this one restored, if any.', null=True),
+            model_name="historicalcontentrelease",
+            name="reverts_to",
+            field=models.PositiveIntegerField(
+                blank=True,
+                editable=False,
+                help_text="The release number this one restored, if any.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalregressioncase',
-            name='archived',
-            field=models.BooleanField(default=False, help_text='Archived cases are kept but no longer checked before publishing.'),
+            model_name="historicalregressioncase",
+            name="archived",
+            field=models.BooleanField(
+                default=False, help_text="Archived cases are kept but no longer checked before publishing."
+            ),
         ),
         migrations.AddField(
-            model_name='regressioncase',
-            name='archived',
-            field=models.BooleanField(default=False, help_text='Archived cases are kept but no longer checked before publishing.'),
+            model_name="regressioncase",
+            name="archived",
+            field=models.BooleanField(
+                default=False, help_text="Archived cases are kept but no longer checked before publishing."
+            ),
         ),
         migrations.AlterField(
-            model_name='contentrelease',
-            name='summary',
-            field=models.TextField(help_text='What changed, in plain words, for the public changelog.', verbose_name='note'),
+            model_name="contentrelease",
+            name="summary",
+            field=models.TextField(
+                help_text="What changed, in plain words, for the public changelog.", verbose_name="note"
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcontentrelease',
-            name='summary',
-            field=models.TextField(help_text='What changed, in plain words, for the public changelog.', verbose_name='note'),
+            model_name="historicalcontentrelease",
+            name="summary",
+            field=models.TextField(
+                help_text="What changed, in plain words, for the public changelog.", verbose_name="note"
+            ),
         ),
     ]

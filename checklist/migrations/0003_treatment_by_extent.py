@@ -7,57 +7,177 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklist', '0002_content_releases'),
+        ("checklist", "0002_content_releases"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalTreatmentByExtent',
+            name="HistoricalTreatmentByExtent",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('extent', models.CharField(choices=[('limited', 'Limited disease'), ('disseminated', 'Disseminated disease'), ('unknown', 'Extent not known'), ('supportive', 'Supportive (after any extent)')], max_length=20)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Lower first.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('treatment', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.treatment')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "extent",
+                    models.CharField(
+                        choices=[
+                            ("limited", "Limited disease"),
+                            ("disseminated", "Disseminated disease"),
+                            ("unknown", "Extent not known"),
+                            ("supportive", "Supportive (after any extent)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, help_text="Lower first.")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "treatment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="checklist.treatment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical treatment page by disease extent',
-                'verbose_name_plural': 'historical treatment pages by disease extent',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical treatment page by disease extent",
+                "verbose_name_plural": "historical treatment pages by disease extent",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='TreatmentByExtent',
+            name="TreatmentByExtent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('extent', models.CharField(choices=[('limited', 'Limited disease'), ('disseminated', 'Disseminated disease'), ('unknown', 'Extent not known'), ('supportive', 'Supportive (after any extent)')], max_length=20)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Lower first.')),
-                ('treatment', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='extents', to='checklist.treatment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "extent",
+                    models.CharField(
+                        choices=[
+                            ("limited", "Limited disease"),
+                            ("disseminated", "Disseminated disease"),
+                            ("unknown", "Extent not known"),
+                            ("supportive", "Supportive (after any extent)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, help_text="Lower first.")),
+                (
+                    "treatment",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="extents",
+                        to="checklist.treatment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'treatment page by disease extent',
-                'verbose_name_plural': 'treatment pages by disease extent',
-                'ordering': ['extent', 'order'],
-                'constraints': [models.UniqueConstraint(fields=('extent', 'treatment'), name='checklist_treatmentbyextent_unique')],
+                "verbose_name": "treatment page by disease extent",
+                "verbose_name_plural": "treatment pages by disease extent",
+                "ordering": ["extent", "order"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("extent", "treatment"), name="checklist_treatmentbyextent_unique"
+                    )
+                ],
             },
         ),
     ]

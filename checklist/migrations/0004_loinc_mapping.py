@@ -8,68 +8,260 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklist', '0003_treatment_by_extent'),
+        ("checklist", "0003_treatment_by_extent"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LoincMapping',
+            name="LoincMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('loinc_code', models.CharField(help_text='e.g. 75628-8 (with check digit).', max_length=10, unique=True, validators=[checklist.ehr.models.validate_loinc])),
-                ('display', models.CharField(help_text='LOINC long common name, as published.', max_length=200)),
-                ('target', models.SlugField(help_text='The engine code this Observation fills: a lab code (e.g. vegf_pg_ml) or, for a detected/not detected result, a finding code (e.g. m_protein_present).', max_length=60)),
-                ('ucum_units', models.JSONField(blank=True, default=dict, help_text='UCUM code as sent in valueQuantity.code -> the engine unit it means, e.g. {"10*3/uL": "10^3/uL"}. A value in a unit not listed here is shown on the card but not used.')),
-                ('specimen', models.CharField(blank=True, choices=[('', 'Not fixed by the code (read Specimen.type, else unknown)'), ('serum', 'Serum'), ('plasma', 'Plasma')], help_text='For VEGF only: the specimen when the code itself names one.', max_length=10)),
-                ('source', models.TextField(help_text='Where the code and its name were checked.')),
-                ('confidence', models.CharField(choices=[('confirmed', 'Confirmed (code and name checked against a published source)'), ('likely', 'Likely (one source, or the name leaves a choice open)'), ('uncertain', 'Uncertain (check before relying on it)')], default='likely', max_length=10)),
-                ('confidence_note', models.TextField(blank=True, help_text='What is not certain about this code, or what it cannot tell the engine.')),
-                ('active', models.BooleanField(default=True, help_text='Untick to stop reading this code from records.')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "loinc_code",
+                    models.CharField(
+                        help_text="e.g. 75628-8 (with check digit).",
+                        max_length=10,
+                        unique=True,
+                        validators=[checklist.ehr.models.validate_loinc],
+                    ),
+                ),
+                (
+                    "display",
+                    models.CharField(help_text="LOINC long common name, as published.", max_length=200),
+                ),
+                (
+                    "target",
+                    models.SlugField(
+                        help_text="The engine code this Observation fills: a lab code (e.g. vegf_pg_ml) or, for a detected/not detected result, a finding code (e.g. m_protein_present).",
+                        max_length=60,
+                    ),
+                ),
+                (
+                    "ucum_units",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='UCUM code as sent in valueQuantity.code -> the engine unit it means, e.g. {"10*3/uL": "10^3/uL"}. A value in a unit not listed here is shown on the card but not used.',
+                    ),
+                ),
+                (
+                    "specimen",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not fixed by the code (read Specimen.type, else unknown)"),
+                            ("serum", "Serum"),
+                            ("plasma", "Plasma"),
+                        ],
+                        help_text="For VEGF only: the specimen when the code itself names one.",
+                        max_length=10,
+                    ),
+                ),
+                ("source", models.TextField(help_text="Where the code and its name were checked.")),
+                (
+                    "confidence",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed (code and name checked against a published source)"),
+                            ("likely", "Likely (one source, or the name leaves a choice open)"),
+                            ("uncertain", "Uncertain (check before relying on it)"),
+                        ],
+                        default="likely",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "confidence_note",
+                    models.TextField(
+                        blank=True,
+                        help_text="What is not certain about this code, or what it cannot tell the engine.",
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True, help_text="Untick to stop reading this code from records."
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'LOINC mapping',
-                'ordering': ['order', 'loinc_code'],
+                "verbose_name": "LOINC mapping",
+                "ordering": ["order", "loinc_code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalLoincMapping',
+            name="HistoricalLoincMapping",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('loinc_code', models.CharField(db_index=True, help_text='e.g. 75628-8 (with check digit).', max_length=10, validators=[checklist.ehr.models.validate_loinc])),
-                ('display', models.CharField(help_text='LOINC long common name, as published.', max_length=200)),
-                ('target', models.SlugField(help_text='The engine code this Observation fills: a lab code (e.g. vegf_pg_ml) or, for a detected/not detected result, a finding code (e.g. m_protein_present).', max_length=60)),
-                ('ucum_units', models.JSONField(blank=True, default=dict, help_text='UCUM code as sent in valueQuantity.code -> the engine unit it means, e.g. {"10*3/uL": "10^3/uL"}. A value in a unit not listed here is shown on the card but not used.')),
-                ('specimen', models.CharField(blank=True, choices=[('', 'Not fixed by the code (read Specimen.type, else unknown)'), ('serum', 'Serum'), ('plasma', 'Plasma')], help_text='For VEGF only: the specimen when the code itself names one.', max_length=10)),
-                ('source', models.TextField(help_text='Where the code and its name were checked.')),
-                ('confidence', models.CharField(choices=[('confirmed', 'Confirmed (code and name checked against a published source)'), ('likely', 'Likely (one source, or the name leaves a choice open)'), ('uncertain', 'Uncertain (check before relying on it)')], default='likely', max_length=10)),
-                ('confidence_note', models.TextField(blank=True, help_text='What is not certain about this code, or what it cannot tell the engine.')),
-                ('active', models.BooleanField(default=True, help_text='Untick to stop reading this code from records.')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "loinc_code",
+                    models.CharField(
+                        db_index=True,
+                        help_text="e.g. 75628-8 (with check digit).",
+                        max_length=10,
+                        validators=[checklist.ehr.models.validate_loinc],
+                    ),
+                ),
+                (
+                    "display",
+                    models.CharField(help_text="LOINC long common name, as published.", max_length=200),
+                ),
+                (
+                    "target",
+                    models.SlugField(
+                        help_text="The engine code this Observation fills: a lab code (e.g. vegf_pg_ml) or, for a detected/not detected result, a finding code (e.g. m_protein_present).",
+                        max_length=60,
+                    ),
+                ),
+                (
+                    "ucum_units",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='UCUM code as sent in valueQuantity.code -> the engine unit it means, e.g. {"10*3/uL": "10^3/uL"}. A value in a unit not listed here is shown on the card but not used.',
+                    ),
+                ),
+                (
+                    "specimen",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not fixed by the code (read Specimen.type, else unknown)"),
+                            ("serum", "Serum"),
+                            ("plasma", "Plasma"),
+                        ],
+                        help_text="For VEGF only: the specimen when the code itself names one.",
+                        max_length=10,
+                    ),
+                ),
+                ("source", models.TextField(help_text="Where the code and its name were checked.")),
+                (
+                    "confidence",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed (code and name checked against a published source)"),
+                            ("likely", "Likely (one source, or the name leaves a choice open)"),
+                            ("uncertain", "Uncertain (check before relying on it)"),
+                        ],
+                        default="likely",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "confidence_note",
+                    models.TextField(
+                        blank=True,
+                        help_text="What is not certain about this code, or what it cannot tell the engine.",
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True, help_text="Untick to stop reading this code from records."
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical LOINC mapping',
-                'verbose_name_plural': 'historical LOINC mappings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical LOINC mapping",
+                "verbose_name_plural": "historical LOINC mappings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

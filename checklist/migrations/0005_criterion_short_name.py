@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklist', '0004_loinc_mapping'),
+        ("checklist", "0004_loinc_mapping"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='criterion',
-            name='short_name',
-            field=models.CharField(blank=True, help_text="One word for the answer bar's chip (e.g. 'Bone'); the letter, or the name's first word, when blank. Keep it short: on a phone every chip shares one row.", max_length=12),
+            model_name="criterion",
+            name="short_name",
+            field=models.CharField(
+                blank=True,
+                help_text="One word for the answer bar's chip (e.g. 'Bone'); the letter, or the name's first word, when blank. Keep it short: on a phone every chip shares one row.",
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcriterion',
-            name='short_name',
-            field=models.CharField(blank=True, help_text="One word for the answer bar's chip (e.g. 'Bone'); the letter, or the name's first word, when blank. Keep it short: on a phone every chip shares one row.", max_length=12),
+            model_name="historicalcriterion",
+            name="short_name",
+            field=models.CharField(
+                blank=True,
+                help_text="One word for the answer bar's chip (e.g. 'Bone'); the letter, or the name's first word, when blank. Keep it short: on a phone every chip shares one row.",
+                max_length=12,
+            ),
         ),
     ]

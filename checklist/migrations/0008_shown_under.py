@@ -5,30 +5,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklist', '0007_mayo_2003_subfinding_lists'),
+        ("checklist", "0007_mayo_2003_subfinding_lists"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='finding',
-            name='shown_under',
-            field=models.ForeignKey(blank=True, help_text="The criterion whose line this item opens under on the checklist form. Blank: under the criterion it counts towards, if any, else in its section's own disclosure after the criteria. Changes the page once the draft is published.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='shown_%(class)ss', to='checklist.criterion', verbose_name='shown under'),
+            model_name="finding",
+            name="shown_under",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The criterion whose line this item opens under on the checklist form. Blank: under the criterion it counts towards, if any, else in its section's own disclosure after the criteria. Changes the page once the draft is published.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="shown_%(class)ss",
+                to="checklist.criterion",
+                verbose_name="shown under",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalfinding',
-            name='shown_under',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text="The criterion whose line this item opens under on the checklist form. Blank: under the criterion it counts towards, if any, else in its section's own disclosure after the criteria. Changes the page once the draft is published.", null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.criterion', verbose_name='shown under'),
+            model_name="historicalfinding",
+            name="shown_under",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The criterion whose line this item opens under on the checklist form. Blank: under the criterion it counts towards, if any, else in its section's own disclosure after the criteria. Changes the page once the draft is published.",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="checklist.criterion",
+                verbose_name="shown under",
+            ),
         ),
         migrations.AddField(
-            model_name='historicallabfield',
-            name='shown_under',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text="The criterion whose line this lab opens under on the checklist form (the first two labs a criterion reads sit on its line). Blank: in its section's own disclosure after the criteria. Changes the page once the draft is published.", null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.criterion', verbose_name='shown under'),
+            model_name="historicallabfield",
+            name="shown_under",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The criterion whose line this lab opens under on the checklist form (the first two labs a criterion reads sit on its line). Blank: in its section's own disclosure after the criteria. Changes the page once the draft is published.",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="checklist.criterion",
+                verbose_name="shown under",
+            ),
         ),
         migrations.AddField(
-            model_name='labfield',
-            name='shown_under',
-            field=models.ForeignKey(blank=True, help_text="The criterion whose line this lab opens under on the checklist form (the first two labs a criterion reads sit on its line). Blank: in its section's own disclosure after the criteria. Changes the page once the draft is published.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='shown_%(class)ss', to='checklist.criterion', verbose_name='shown under'),
+            model_name="labfield",
+            name="shown_under",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The criterion whose line this lab opens under on the checklist form (the first two labs a criterion reads sit on its line). Blank: in its section's own disclosure after the criteria. Changes the page once the draft is published.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="shown_%(class)ss",
+                to="checklist.criterion",
+                verbose_name="shown under",
+            ),
         ),
     ]

@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklist', '0009_shown_under_placement'),
+        ("checklist", "0009_shown_under_placement"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='criterion',
-            name='short_name',
-            field=models.CharField(blank=True, help_text="One word for the answer bar's chip (e.g. 'Bone'), for a criterion without a POEMS letter (the letter is the chip otherwise); the name's first word when blank. Keep it short: on a phone every chip shares one row.", max_length=12),
+            model_name="criterion",
+            name="short_name",
+            field=models.CharField(
+                blank=True,
+                help_text="One word for the answer bar's chip (e.g. 'Bone'), for a criterion without a POEMS letter (the letter is the chip otherwise); the name's first word when blank. Keep it short: on a phone every chip shares one row.",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcriterion',
-            name='short_name',
-            field=models.CharField(blank=True, help_text="One word for the answer bar's chip (e.g. 'Bone'), for a criterion without a POEMS letter (the letter is the chip otherwise); the name's first word when blank. Keep it short: on a phone every chip shares one row.", max_length=12),
+            model_name="historicalcriterion",
+            name="short_name",
+            field=models.CharField(
+                blank=True,
+                help_text="One word for the answer bar's chip (e.g. 'Bone'), for a criterion without a POEMS letter (the letter is the chip otherwise); the name's first word when blank. Keep it short: on a phone every chip shares one row.",
+                max_length=12,
+            ),
         ),
     ]

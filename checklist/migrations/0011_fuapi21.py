@@ -7,106 +7,371 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklist', '0010_criterion_short_name_help'),
+        ("checklist", "0010_criterion_short_name_help"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FollowUpRule',
+            name="FollowUpRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text="The rule's code in clinical.md §h.", max_length=10, unique=True)),
-                ('evidence', models.CharField(choices=[('read_abstract', 'read abstract'), ('read_table', 'read table'), ('secondary', 'secondary'), ('unverified', 'unverified'), ('app_convention', 'app convention')], max_length=20)),
-                ('source', models.TextField(help_text='The citation shown with every result this rule decides.')),
-                ('note', models.TextField(blank=True, help_text='For editors: what to check, what was decided.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="The rule's code in clinical.md §h.", max_length=10, unique=True
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.CharField(
+                        choices=[
+                            ("read_abstract", "read abstract"),
+                            ("read_table", "read table"),
+                            ("secondary", "secondary"),
+                            ("unverified", "unverified"),
+                            ("app_convention", "app convention"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "source",
+                    models.TextField(help_text="The citation shown with every result this rule decides."),
+                ),
+                (
+                    "note",
+                    models.TextField(blank=True, help_text="For editors: what to check, what was decided."),
+                ),
             ],
             options={
-                'verbose_name': 'follow-up rule source',
-                'ordering': ['code'],
+                "verbose_name": "follow-up rule source",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='FollowUpThreshold',
+            name="FollowUpThreshold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60, unique=True)),
-                ('value', models.CharField(blank=True, help_text='A number in the unit below; true or false for a switch; blank switches the rule off (allowed only where clinical.md §h says so). Publishing refuses any other value.', max_length=40)),
-                ('unit', models.CharField(blank=True, help_text='e.g. %, days, months, g/dL, pg/mL.', max_length=20)),
-                ('evidence', models.CharField(choices=[('read_abstract', 'read abstract'), ('read_table', 'read table'), ('secondary', 'secondary'), ('unverified', 'unverified'), ('app_convention', 'app convention')], help_text='How well the number is sourced; unverified and app conventions are shown as such.', max_length=20)),
-                ('source', models.TextField(help_text='Where the number comes from (citation with PMID/DOI), or why none.')),
-                ('note', models.TextField(blank=True, help_text='For editors: what to check, what was decided.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Stable engine code. Never rename.", max_length=60, unique=True
+                    ),
+                ),
+                (
+                    "value",
+                    models.CharField(
+                        blank=True,
+                        help_text="A number in the unit below; true or false for a switch; blank switches the rule off (allowed only where clinical.md §h says so). Publishing refuses any other value.",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        blank=True, help_text="e.g. %, days, months, g/dL, pg/mL.", max_length=20
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.CharField(
+                        choices=[
+                            ("read_abstract", "read abstract"),
+                            ("read_table", "read table"),
+                            ("secondary", "secondary"),
+                            ("unverified", "unverified"),
+                            ("app_convention", "app convention"),
+                        ],
+                        help_text="How well the number is sourced; unverified and app conventions are shown as such.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "source",
+                    models.TextField(
+                        help_text="Where the number comes from (citation with PMID/DOI), or why none."
+                    ),
+                ),
+                (
+                    "note",
+                    models.TextField(blank=True, help_text="For editors: what to check, what was decided."),
+                ),
             ],
             options={
-                'verbose_name': 'follow-up threshold',
-                'ordering': ['code'],
+                "verbose_name": "follow-up threshold",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalFollowUpRule',
+            name="HistoricalFollowUpRule",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text="The rule's code in clinical.md §h.", max_length=10)),
-                ('evidence', models.CharField(choices=[('read_abstract', 'read abstract'), ('read_table', 'read table'), ('secondary', 'secondary'), ('unverified', 'unverified'), ('app_convention', 'app convention')], max_length=20)),
-                ('source', models.TextField(help_text='The citation shown with every result this rule decides.')),
-                ('note', models.TextField(blank=True, help_text='For editors: what to check, what was decided.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("code", models.SlugField(help_text="The rule's code in clinical.md §h.", max_length=10)),
+                (
+                    "evidence",
+                    models.CharField(
+                        choices=[
+                            ("read_abstract", "read abstract"),
+                            ("read_table", "read table"),
+                            ("secondary", "secondary"),
+                            ("unverified", "unverified"),
+                            ("app_convention", "app convention"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "source",
+                    models.TextField(help_text="The citation shown with every result this rule decides."),
+                ),
+                (
+                    "note",
+                    models.TextField(blank=True, help_text="For editors: what to check, what was decided."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical follow-up rule source',
-                'verbose_name_plural': 'historical follow-up rule sources',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical follow-up rule source",
+                "verbose_name_plural": "historical follow-up rule sources",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalFollowUpThreshold',
+            name="HistoricalFollowUpThreshold",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(default='1', help_text='Bump when the meaning of this item changes.', max_length=20)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('reviewed', 'Reviewed'), ('needs_review', 'Needs review')], default='draft', max_length=20)),
-                ('reviewed_by', models.CharField(blank=True, help_text='Name of the clinician who last reviewed this item.', max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, help_text='Items past this date are flagged as overdue.', null=True)),
-                ('code', models.SlugField(help_text='Stable engine code. Never rename.', max_length=60)),
-                ('value', models.CharField(blank=True, help_text='A number in the unit below; true or false for a switch; blank switches the rule off (allowed only where clinical.md §h says so). Publishing refuses any other value.', max_length=40)),
-                ('unit', models.CharField(blank=True, help_text='e.g. %, days, months, g/dL, pg/mL.', max_length=20)),
-                ('evidence', models.CharField(choices=[('read_abstract', 'read abstract'), ('read_table', 'read table'), ('secondary', 'secondary'), ('unverified', 'unverified'), ('app_convention', 'app convention')], help_text='How well the number is sourced; unverified and app conventions are shown as such.', max_length=20)),
-                ('source', models.TextField(help_text='Where the number comes from (citation with PMID/DOI), or why none.')),
-                ('note', models.TextField(blank=True, help_text='For editors: what to check, what was decided.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "version",
+                    models.CharField(
+                        default="1", help_text="Bump when the meaning of this item changes.", max_length=20
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("reviewed", "Reviewed"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the clinician who last reviewed this item.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        blank=True, help_text="Items past this date are flagged as overdue.", null=True
+                    ),
+                ),
+                ("code", models.SlugField(help_text="Stable engine code. Never rename.", max_length=60)),
+                (
+                    "value",
+                    models.CharField(
+                        blank=True,
+                        help_text="A number in the unit below; true or false for a switch; blank switches the rule off (allowed only where clinical.md §h says so). Publishing refuses any other value.",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        blank=True, help_text="e.g. %, days, months, g/dL, pg/mL.", max_length=20
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.CharField(
+                        choices=[
+                            ("read_abstract", "read abstract"),
+                            ("read_table", "read table"),
+                            ("secondary", "secondary"),
+                            ("unverified", "unverified"),
+                            ("app_convention", "app convention"),
+                        ],
+                        help_text="How well the number is sourced; unverified and app conventions are shown as such.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "source",
+                    models.TextField(
+                        help_text="Where the number comes from (citation with PMID/DOI), or why none."
+                    ),
+                ),
+                (
+                    "note",
+                    models.TextField(blank=True, help_text="For editors: what to check, what was decided."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical follow-up threshold',
-                'verbose_name_plural': 'historical follow-up thresholds',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical follow-up threshold",
+                "verbose_name_plural": "historical follow-up thresholds",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

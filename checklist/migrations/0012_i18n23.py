@@ -7,95 +7,184 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklist', '0011_fuapi21'),
+        ("checklist", "0011_fuapi21"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TranslationReview',
+            name="TranslationReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(choices=[('ja', 'Japanese'), ('zh-hans', 'Chinese (Simplified)')], max_length=10, unique=True)),
-                ('reviewed_by', models.CharField(blank=True, help_text="The clinician who reviewed this language's texts.", max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('note', models.TextField(blank=True, help_text='What was reviewed, against which sources.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ja", "Japanese"), ("zh-hans", "Chinese (Simplified)")],
+                        max_length=10,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="The clinician who reviewed this language's texts.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                ("note", models.TextField(blank=True, help_text="What was reviewed, against which sources.")),
             ],
             options={
-                'ordering': ['language'],
+                "ordering": ["language"],
             },
         ),
         migrations.AddField(
-            model_name='criteriaset',
-            name='categories',
-            field=models.JSONField(blank=True, default=list, help_text='For a graded set only (e.g. MHLW): a list of {code, name, requires: [criterion codes], minor_min, covered}, best first. Empty for a met/not met set.'),
+            model_name="criteriaset",
+            name="categories",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="For a graded set only (e.g. MHLW): a list of {code, name, requires: [criterion codes], minor_min, covered}, best first. Empty for a met/not met set.",
+            ),
         ),
         migrations.AddField(
-            model_name='criteriaset',
-            name='enabled',
-            field=models.BooleanField(default=True, help_text='The content flag criteria_set_<slug>_enabled (mhlw-jp: criteria_set_mhlw_jp_enabled). Unticked, the set is a draft: the criteria page shows it as such and the API, the CLI and the checklist refuse it.'),
+            model_name="criteriaset",
+            name="enabled",
+            field=models.BooleanField(
+                default=True,
+                help_text="The content flag criteria_set_<slug>_enabled (mhlw-jp: criteria_set_mhlw_jp_enabled). Unticked, the set is a draft: the criteria page shows it as such and the API, the CLI and the checklist refuse it.",
+            ),
         ),
         migrations.AddField(
-            model_name='criteriaset',
-            name='excluded_by',
-            field=models.JSONField(blank=True, default=list, help_text='Caution codes that exclude a graded case from support (e.g. myeloma_defining_events).'),
+            model_name="criteriaset",
+            name="excluded_by",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Caution codes that exclude a graded case from support (e.g. myeloma_defining_events).",
+            ),
         ),
         migrations.AddField(
-            model_name='criteriaset',
-            name='exclusion_note',
-            field=models.CharField(blank=True, help_text='Said beside the category when an exclusion fires.', max_length=200),
+            model_name="criteriaset",
+            name="exclusion_note",
+            field=models.CharField(
+                blank=True, help_text="Said beside the category when an exclusion fires.", max_length=200
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcriteriaset',
-            name='categories',
-            field=models.JSONField(blank=True, default=list, help_text='For a graded set only (e.g. MHLW): a list of {code, name, requires: [criterion codes], minor_min, covered}, best first. Empty for a met/not met set.'),
+            model_name="historicalcriteriaset",
+            name="categories",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="For a graded set only (e.g. MHLW): a list of {code, name, requires: [criterion codes], minor_min, covered}, best first. Empty for a met/not met set.",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcriteriaset',
-            name='enabled',
-            field=models.BooleanField(default=True, help_text='The content flag criteria_set_<slug>_enabled (mhlw-jp: criteria_set_mhlw_jp_enabled). Unticked, the set is a draft: the criteria page shows it as such and the API, the CLI and the checklist refuse it.'),
+            model_name="historicalcriteriaset",
+            name="enabled",
+            field=models.BooleanField(
+                default=True,
+                help_text="The content flag criteria_set_<slug>_enabled (mhlw-jp: criteria_set_mhlw_jp_enabled). Unticked, the set is a draft: the criteria page shows it as such and the API, the CLI and the checklist refuse it.",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcriteriaset',
-            name='excluded_by',
-            field=models.JSONField(blank=True, default=list, help_text='Caution codes that exclude a graded case from support (e.g. myeloma_defining_events).'),
+            model_name="historicalcriteriaset",
+            name="excluded_by",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Caution codes that exclude a graded case from support (e.g. myeloma_defining_events).",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcriteriaset',
-            name='exclusion_note',
-            field=models.CharField(blank=True, help_text='Said beside the category when an exclusion fires.', max_length=200),
+            model_name="historicalcriteriaset",
+            name="exclusion_note",
+            field=models.CharField(
+                blank=True, help_text="Said beside the category when an exclusion fires.", max_length=200
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmembership',
-            name='threshold',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text="Only for VEGF: this set reads the criterion from this threshold alone, on the threshold's specimen only; a value from another specimen is never converted (MHLW: serum).", null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='checklist.threshold'),
+            model_name="historicalmembership",
+            name="threshold",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="Only for VEGF: this set reads the criterion from this threshold alone, on the threshold's specimen only; a value from another specimen is never converted (MHLW: serum).",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="checklist.threshold",
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='threshold',
-            field=models.ForeignKey(blank=True, help_text="Only for VEGF: this set reads the criterion from this threshold alone, on the threshold's specimen only; a value from another specimen is never converted (MHLW: serum).", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='checklist.threshold'),
+            model_name="membership",
+            name="threshold",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Only for VEGF: this set reads the criterion from this threshold alone, on the threshold's specimen only; a value from another specimen is never converted (MHLW: serum).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="checklist.threshold",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalTranslationReview',
+            name="HistoricalTranslationReview",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('language', models.CharField(choices=[('ja', 'Japanese'), ('zh-hans', 'Chinese (Simplified)')], db_index=True, max_length=10)),
-                ('reviewed_by', models.CharField(blank=True, help_text="The clinician who reviewed this language's texts.", max_length=120)),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('note', models.TextField(blank=True, help_text='What was reviewed, against which sources.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ja", "Japanese"), ("zh-hans", "Chinese (Simplified)")],
+                        db_index=True,
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="The clinician who reviewed this language's texts.",
+                        max_length=120,
+                    ),
+                ),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                ("note", models.TextField(blank=True, help_text="What was reviewed, against which sources.")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical translation review',
-                'verbose_name_plural': 'historical translation reviews',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical translation review",
+                "verbose_name_plural": "historical translation reviews",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

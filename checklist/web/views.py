@@ -22,9 +22,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from checklist.content import models
+from checklist.content import models, publishing
 from checklist.content.rule_book import Snapshot, snapshot
 from checklist.engine.diagnosis.evaluate import evaluate
+from checklist.engine.diagnosis.words import basis_word, evidence_word
 from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import LABS
 from checklist.web.forms import CaseForm, read_posted, site_units
@@ -264,9 +265,15 @@ def _thresholds(snap: Snapshot) -> list[dict[str, Any]]:
     for t in snap.thresholds:
         ref = t.get("reference")
         lab = LABS.get(t["lab"])
+        # The tags as the engine reads them (a release older than the fields gets the engine's default).
+        rule = snap.book.thresholds.get(t["code"])
         out.append(
             {
                 **t,
+                "basis": rule.basis.value if rule else "",
+                "basis_word": basis_word(rule.basis) if rule else "",
+                "evidence": rule.evidence.value if rule else "",
+                "evidence_word": evidence_word(rule.evidence) if rule else "",
                 "get_comparator_display": _SYMBOLS.get(t["comparator"], t["comparator"]),
                 "get_sex_display": _SEXES.get(t.get("sex", ""), ""),
                 "reference": snap.references.get(ref[0]) if ref else None,
@@ -358,7 +365,8 @@ def about(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def changelog(request: HttpRequest) -> HttpResponse:
-    releases = models.ContentRelease.objects.published()
+    published = models.ContentRelease.objects.published()
+    releases = [{"release": r, "pages": publishing.page_changelog(r)} for r in published]
     return render(request, "checklist/changelog.html", {"releases": releases})
 
 

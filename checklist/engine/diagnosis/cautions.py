@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from checklist.engine.diagnosis.context import Context
 from checklist.engine.diagnosis.derive import S_MET
 from checklist.engine.diagnosis.imwg import defining_events
-from checklist.engine.diagnosis.result import Caution, Level
+from checklist.engine.diagnosis.result import Caution, Evidence, Level
 
 MAJOR, MINOR = Level.MAJOR, Level.MINOR
 
@@ -44,13 +44,9 @@ def _conflicting(ctx: Context) -> str | None:
     return " ".join(found.values()) if found else None
 
 
-# §f.3 A11: with two clones the POEMS clone cannot be told from a bystander.
-# The words move to content (a caution detail record) in the next content release.
-BICLONAL_KAPPA_DETAIL = (
-    "Two clones were typed, one of them kappa or with light chains not stated: which clone is "
-    "the POEMS clone is not known. POEMS clones are almost always lambda; a kappa clone may be a "
-    "bystander."
-)
+# §f.3 A11: with two clones the POEMS clone cannot be told from a bystander. The words are
+# content (fixtures/diagnosis_rules.json, ``caution_details``).
+BICLONAL_KAPPA = "kappa_light_chain_biclonal"
 
 
 def _kappa(ctx: Context) -> str | None:
@@ -59,10 +55,11 @@ def _kappa(ctx: Context) -> str | None:
     light = labs.get("light_chain_type")
     if light == "kappa":
         return ""
-    if light in ("kappa_and_lambda", "biclonal"):
-        return BICLONAL_KAPPA_DETAIL
-    if labs.get("heavy_chain_type") == "biclonal" and light in (None, "unknown"):
-        return BICLONAL_KAPPA_DETAIL
+    biclonal = light in ("kappa_and_lambda", "biclonal") or (
+        labs.get("heavy_chain_type") == "biclonal" and light in (None, "unknown")
+    )
+    if biclonal:
+        return ctx.book.workup.caution_details.get(BICLONAL_KAPPA, "")
     return None
 
 
@@ -157,13 +154,21 @@ def cautions(ctx: Context) -> tuple[Caution, ...]:
     """The cautions that fire, major first, each in registry order."""
     major: list[Caution] = []
     minor: list[Caution] = []
-    messages = ctx.book.caution_messages
+    book = ctx.book
+    messages, tags, sources = book.caution_messages, book.caution_evidence, book.caution_sources
     for rule in RULES:
         detail = rule.trigger(ctx)
         if detail is None:
             continue
         level = rule.level if rule.level_of is None else rule.level_of(ctx)
         (major if level is MAJOR else minor).append(
-            Caution(rule.code, level, messages[rule.code], detail or None)
+            Caution(
+                rule.code,
+                level,
+                messages[rule.code],
+                detail or None,
+                tags.get(rule.code, Evidence.UNVERIFIED),
+                sources.get(rule.code, ""),
+            )
         )
     return (*major, *minor)

@@ -22,8 +22,9 @@ platelets >450, >=400      x10^9/L (app convention)    10^3/uL x1; /uL, /mm3: 45
 Hb >16.5 M, >16.0 F        g/dL (WHO 2016)             g/L: 165/160 exactly; mmol/L: / 1.611
                                                        (the app's factor, exact rational)
 Hct >49 M, >48 F           % (WHO 2016)                L/L: 0.49 / 0.48 exactly
-mm_calcium >11             mg/dL and mmol/L (IMWG)     mg/dL: 11; mmol/L: published 2.75
-mm_creatinine >2           mg/dL and umol/L (IMWG)     mg/dL: 2; umol/L: published 177
+mm_calcium >11             mg/dL and mmol/L (IMWG)     mg/dL: 11; mmol/L: published 2.75 (content:
+                                                       fixtures/diagnosis_rules.json)
+mm_creatinine >2           mg/dL and umol/L (IMWG)     mg/dL: 2; umol/L: published 177 (as above)
 mm_creatinine_clearance    mL/min                      one unit only
 mm_egfr <40                mL/min/1.73m2               one unit only
 mm_hemoglobin <10          g/dL (IMWG)                 g/L: 100 exactly; mmol/L: 10 / 1.611
@@ -45,7 +46,6 @@ from fractions import Fraction
 from checklist.engine.diagnosis.rulebook import Threshold
 from checklist.engine.exact import exact, unit_factor
 from checklist.engine.inputs import Case
-from checklist.engine.vocabulary import PUBLISHED_UNIT_THRESHOLDS
 
 
 def exact_value(case: Case, lab: str) -> Fraction | None:
@@ -63,7 +63,7 @@ def crosses(threshold: Threshold, case: Case, lab: str) -> bool:
     """Whether ``lab`` as entered crosses ``threshold`` (False when it is not a number)."""
     given = case.entered.get(lab)
     if given is not None:
-        published = PUBLISHED_UNIT_THRESHOLDS.get(threshold.code, {}).get(given.unit)
+        published = threshold.published_in(given.unit)
         if published is not None:
             return threshold.passes_limit(exact(given.value), exact(published))
     value = exact_value(case, lab)

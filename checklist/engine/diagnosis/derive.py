@@ -28,6 +28,18 @@ class CriterionResult:
     # What would settle an unknown criterion, when it is more specific than the
     # criterion's investigations in content (e.g. "the VEGF specimen").
     to_settle: str = ""
+    # The content thresholds each reason applied, by the reason's index (None: none did).
+    # Their evidence tags and bases become the reason's (evaluate.reason_evidence).
+    applied: dict[int, tuple[Threshold, ...]] | None = None
+
+
+# A reason as it is built: its words and the thresholds it applied.
+Said = tuple[str, tuple[Threshold, ...]]
+
+
+def _result(code: str, status: Status, said: list[Said], to_settle: str = "") -> CriterionResult:
+    applied = {i: used for i, (_text, used) in enumerate(said) if used}
+    return CriterionResult(code, status, [text for text, _used in said], to_settle, applied or None)
 
 
 @dataclass(slots=True)
@@ -204,36 +216,41 @@ def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> Criter
         # §f.3 A10: both as entered, times their exact factors.
         met = (exact_value(case, "vegf_pg_ml") or 0) > (exact_value(case, "vegf_uln_pg_ml") or 0)
         sign = ">" if met else "<="
-        reasons = [f"{spec_word} {shown} {sign} the lab's upper limit {case.show('vegf_uln_pg_ml')}."]
+        said: list[Said] = [
+            (f"{spec_word} {shown} {sign} the lab's upper limit {case.show('vegf_uln_pg_ml')}.", ())
+        ]
         below = [(s, t) for s, t in candidates.items() if not crosses(t, case, "vegf_pg_ml")]
         if met and below:
             which = " and ".join(f"the {s} cut-off {t.describe()}" for s, t in below)
-            reasons.append(f"Below {which}: borderline, low specificity.")
-            cautions.append(("borderline_vegf", reasons[-1]))
-        return CriterionResult(code, S_MET if met else S_NOT_MET, reasons)
+            said.append((f"Below {which}: borderline, low specificity.", tuple(t for _s, t in below)))
+            cautions.append(("borderline_vegf", said[-1][0]))
+        return _result(code, S_MET if met else S_NOT_MET, said)
     if known:
         cutoff = candidates[str(specimen)]
         met = crosses(cutoff, case, "vegf_pg_ml")
         verdict = "meets the cut-off" if met else "is below the cut-off"
-        return CriterionResult(
-            code, S_MET if met else S_NOT_MET, [f"{spec_word} {shown} {verdict} {cutoff.describe()}."]
+        return _result(
+            code,
+            S_MET if met else S_NOT_MET,
+            [(f"{spec_word} {shown} {verdict} {cutoff.describe()}.", (cutoff,))],
         )
+    both = tuple(cutoffs.values())
     meets = [s for s, t in cutoffs.items() if crosses(t, case, "vegf_pg_ml")]
     if len(meets) == len(cutoffs):
         described = " and ".join(f"{s} {t.describe()}" for s, t in cutoffs.items())
-        return CriterionResult(code, S_MET, [f"{spec_word} {shown} meets both cut-offs: {described}."])
+        return _result(code, S_MET, [(f"{spec_word} {shown} meets both cut-offs: {described}.", both)])
     if not meets:
         described = " and ".join(f"{s} {t.describe()}" for s, t in cutoffs.items())
-        return CriterionResult(code, S_NOT_MET, [f"{spec_word} {shown} is below both cut-offs: {described}."])
+        return _result(code, S_NOT_MET, [(f"{spec_word} {shown} is below both cut-offs: {described}.", both)])
     fails = [s for s in cutoffs if s not in meets]
     reason = (
         f"VEGF {shown}: meets the {meets[0]} cut-off {cutoffs[meets[0]].describe()}, "
         f"not the {fails[0]} one {cutoffs[fails[0]].describe()}. The specimen decides: state it."
     )
-    return CriterionResult(
+    return _result(
         code,
         S_UNKNOWN,
-        [reason],
+        [(reason, both)],
         to_settle="The VEGF specimen (serum or plasma), or the lab's upper limit for VEGF.",
     )
 
@@ -250,9 +267,9 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
         return CriterionResult(code, S_UNKNOWN, ["Not assessed: platelet count, haemoglobin or haematocrit."])
     sex = labs.get("sex")
     sexes: tuple[str, ...] = (str(sex),) if sex in _SEXES else _SEXES
-    met_reasons: list[str] = []
-    other_reasons: list[str] = []
-    open_reasons: list[str] = []  # depend on the sex
+    met_reasons: list[Said] = []
+    other_reasons: list[Said] = []
+    open_reasons: list[Said] = []  # depend on the sex
 
     platelets = labs.get("platelets_10e9_l")
     platelets_met = False
@@ -261,14 +278,15 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
         text = f"Platelets {case.show('platelets_10e9_l')}"
         if crosses(threshold, case, "platelets_10e9_l"):
             platelets_met = True
-            met_reasons.append(f"{text} {threshold.describe()}.")
+            met_reasons.append((f"{text} {threshold.describe()}.", (threshold,)))
         else:
-            other_reasons.append(f"{text}: not above {_num(threshold.value)}{display_unit(threshold.unit)}.")
+            limit = f"{_num(threshold.value)}{display_unit(threshold.unit)}"
+            other_reasons.append((f"{text}: not above {limit}.", (threshold,)))
         borderline = book.thresholds["platelets_borderline"]
         if crosses(borderline, case, "platelets_10e9_l") and not platelets_met:
             detail = f"{text}: borderline ({borderline.describe()})."
             cautions.append(("borderline_platelets", detail))
-            other_reasons.append(detail)
+            other_reasons.append((detail, (borderline,)))
 
     met_by_sex = dict.fromkeys(sexes, False)
     for lab, name, stem in (
@@ -286,28 +304,32 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
         if len(sexes) == 1:
             t = by_sex[sexes[0]]
             if passes[sexes[0]]:
-                met_reasons.append(f"{text} {t.describe()}.")
+                met_reasons.append((f"{text} {t.describe()}.", (t,)))
             else:
                 limit = f"{_num(t.value)}{display_unit(t.unit)}"
-                other_reasons.append(f"{text}: not above {limit} ({_SEX_WORDS[sexes[0]]}).")
+                other_reasons.append((f"{text}: not above {limit} ({_SEX_WORDS[sexes[0]]}).", (t,)))
             continue
+        pair = tuple(by_sex.values())
         both = " and ".join(f"{_SEX_WORDS[s]} {t.describe()}" for s, t in by_sex.items())
         if all(passes.values()):
-            met_reasons.append(f"{text} is above both thresholds (sex not given): {both}.")
+            met_reasons.append((f"{text} is above both thresholds (sex not given): {both}.", pair))
         elif not any(passes.values()):
-            other_reasons.append(f"{text} is above neither threshold (sex not given): {both}.")
+            other_reasons.append((f"{text} is above neither threshold (sex not given): {both}.", pair))
         else:
             yes = next(s for s in sexes if passes[s])
             no = next(s for s in sexes if not passes[s])
             open_reasons.append(
-                f"{text}: above the {_SEX_WORDS[yes]} threshold {by_sex[yes].describe()}, not the "
-                f"{_SEX_WORDS[no]} one {by_sex[no].describe()}. The sex decides: state it."
+                (
+                    f"{text}: above the {_SEX_WORDS[yes]} threshold {by_sex[yes].describe()}, not the "
+                    f"{_SEX_WORDS[no]} one {by_sex[no].describe()}. The sex decides: state it.",
+                    pair,
+                )
             )
 
     if platelets_met or all(met_by_sex.values()):
-        return CriterionResult(code, S_MET, met_reasons + other_reasons)
+        return _result(code, S_MET, met_reasons + other_reasons)
     if any(met_by_sex.values()):
-        return CriterionResult(
+        return _result(
             code,
             S_UNKNOWN,
             open_reasons + other_reasons,
@@ -315,13 +337,13 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
         )
     has_rbc = "hemoglobin_g_dl" in labs or "hematocrit_pct" in labs
     if "platelets_10e9_l" in labs and has_rbc:
-        return CriterionResult(code, S_NOT_MET, other_reasons)
+        return _result(code, S_NOT_MET, other_reasons)
     missing = []
     if "platelets_10e9_l" not in labs:
         missing.append("platelet count")
     if not has_rbc:
         missing.append("haemoglobin or haematocrit")
-    return CriterionResult(code, S_UNKNOWN, [*other_reasons, "Not assessed: " + ", ".join(missing) + "."])
+    return _result(code, S_UNKNOWN, [*other_reasons, ("Not assessed: " + ", ".join(missing) + ".", ())])
 
 
 def _explicit_only(case: Case, book: RuleBook, code: str) -> CriterionResult:

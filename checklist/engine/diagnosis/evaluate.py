@@ -16,16 +16,21 @@ from checklist.engine.diagnosis.cautions import cautions
 from checklist.engine.diagnosis.context import Context
 from checklist.engine.diagnosis.derive import S_MET, S_UNKNOWN, CriterionResult, derive
 from checklist.engine.diagnosis.differentials import differentials
-from checklist.engine.diagnosis.result import Comparison, CriterionOutcome, Evaluation, ExtentOut, Issue
-from checklist.engine.diagnosis.rulebook import CriteriaSetRule, RuleBook
+from checklist.engine.diagnosis.result import (
+    Comparison,
+    CriterionOutcome,
+    Evaluation,
+    Evidence,
+    ExtentOut,
+    Issue,
+    ReasonEvidence,
+    Treatment,
+)
+from checklist.engine.diagnosis.rulebook import CriteriaSetRule, RuleBook, Threshold
 from checklist.engine.diagnosis.sets import SetOutcome, apply_rule
 from checklist.engine.diagnosis.treatment import treatment
-from checklist.engine.diagnosis.workup import (
-    DRUG_CAUTIONS,
-    extent_to_settle,
-    risk_factors_present,
-    staging_missing,
-)
+from checklist.engine.diagnosis.workup import extent_to_settle, risk_factors_present, staging_missing
+from checklist.engine.evidence import weakest
 from checklist.engine.inputs import Case
 
 
@@ -48,6 +53,25 @@ def _notes(notes: list[tuple[str, str]]) -> dict[str, str]:
         if detail:
             by_code[code].append(detail)
     return {code: " ".join(details) for code, details in by_code.items()}
+
+
+def reason_evidence(
+    count: int, applied: dict[int, tuple[Threshold, ...]] | None, rule: Evidence
+) -> tuple[ReasonEvidence, ...]:
+    """One tag per reason: the weakest of the thresholds it applied, else its rule's own (content)."""
+    plain = ReasonEvidence(rule)
+    if not applied:
+        return (plain,) * count
+    out = []
+    for i in range(count):
+        used = applied.get(i)
+        if used:
+            out.append(
+                ReasonEvidence(weakest(t.evidence for t in used) or rule, tuple(t.use() for t in used))
+            )
+        else:
+            out.append(plain)
+    return tuple(out)
 
 
 def _may_be_met(rule: CriteriaSetRule, criteria: dict[str, CriterionResult], book: RuleBook) -> bool:
@@ -101,7 +125,18 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         to_settle = None
         if r.status is S_UNKNOWN:
             to_settle = r.to_settle or investigations.get(code) or None
-        rows.append(CriterionOutcome(code, name, group, r.status, tuple(r.reasons), to_settle))
+        tag = book.criterion_evidence.get(code, Evidence.UNVERIFIED)
+        rows.append(
+            CriterionOutcome(
+                code,
+                name,
+                group,
+                r.status,
+                tuple(r.reasons),
+                to_settle,
+                reason_evidence(len(r.reasons), r.applied, tag),
+            )
+        )
 
     def met_in(codes: tuple[str, ...]) -> tuple[str, ...]:
         return tuple([c for c in codes if results[c].status is S_MET])
@@ -131,14 +166,27 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         warnings=tuple([Issue(w.field, w.message) for w in case.warnings]) if case.warnings else (),
         disclaimer=book.disclaimer,
         comparison=_comparison(ordered) if case.compare else None,
-        staging_missing=staging_missing(case) if chosen.met else (),
-        extent=None if cure is None else ExtentOut(cure.extent, cure.reasons, extent_to_settle(cure)),
-        risk_factors_present=risk_factors_present(case) if chosen.met else (),
-        drug_cautions=DRUG_CAUTIONS if chosen.met else (),
+        staging_missing=staging_missing(case, book.workup) if chosen.met else (),
+        extent=None
+        if cure is None
+        else ExtentOut(
+            cure.extent, cure.reasons, extent_to_settle(cure, book.workup), _extent_evidence(cure, book)
+        ),
+        risk_factors_present=risk_factors_present(case, book.workup) if chosen.met else (),
+        drug_cautions=book.workup.drug_cautions if chosen.met else (),
         mhlw_category=chosen.category,
         mhlw_covered=covered,
         mhlw_exclusion=exclusion,
     )
+
+
+def _extent_evidence(cure: Treatment, book: RuleBook) -> tuple[ReasonEvidence, ...]:
+    """The extent reasons all apply A8's rule; those that quote its lesion limit name it."""
+    limit = book.thresholds["extent_limited_max_lesions"]
+    applied: dict[int, tuple[Threshold, ...]] = {
+        i: (limit,) for i, text in enumerate(cure.reasons) if limit.limit in text
+    }
+    return reason_evidence(len(cure.reasons), applied, limit.evidence)
 
 
 def evaluate(case: Case, book: RuleBook) -> dict[str, Any]:

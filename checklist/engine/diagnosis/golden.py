@@ -38,6 +38,10 @@ EXPECT_KEYS = (
     "mhlw_category",  # definite | probable | possible | not_met | unknown
     "mhlw_covered",  # true | false
     "mhlw_exclusion_shown",  # true: the exclusion is said beside the category
+    # Added with issue 19: the evidence beside every rule.
+    "reason_evidence",  # {criterion code: [evidence tag, ...]} each tag beside one of its reasons
+    "threshold_basis",  # {threshold code: "published" | "app_default"} as a reason applied it
+    "caution_evidence",  # {caution code: evidence tag}
 )
 
 
@@ -137,6 +141,7 @@ def differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[
             f"mhlw_exclusion: expected shown={expected['mhlw_exclusion_shown']}, "
             f"got {result.get('mhlw_exclusion')!r}"
         )
+    out += _evidence_differences(expected, result)
     warned = {w["field"]: [w["message"]] for w in result.get("warnings", [])}
     out += _texts_missing("warning on", expected.get("warnings_contain", {}), warned)
     return out
@@ -178,4 +183,29 @@ def _workup_differences(expected: Mapping[str, Any], result: Mapping[str, Any]) 
         for code, level in want_levels.items():
             if got_levels.get(code) != level:
                 out.append(f"drug caution {code}: expected level {level}, got {got_levels.get(code)}")
+    return out
+
+
+def _evidence_differences(expected: Mapping[str, Any], result: Mapping[str, Any]) -> list[str]:
+    """The evidence tags beside reasons and cautions, and each applied threshold's basis."""
+    out: list[str] = []
+    tags = {c["code"]: [r["evidence"] for r in c.get("reason_evidence", [])] for c in result["criteria"]}
+    for code, wanted in expected.get("reason_evidence", {}).items():
+        for tag in [wanted] if isinstance(wanted, str) else wanted:
+            if tag not in tags.get(code, []):
+                out.append(f"reasons of {code}: expected a reason tagged {tag}, got {tags.get(code, [])}")
+    applied: dict[str, set[str]] = {}
+    rows = [*result["criteria"], *([result["extent"]] if result.get("extent") else [])]
+    for row in rows:
+        for r in row.get("reason_evidence", []):
+            for t in r["thresholds"]:
+                applied.setdefault(t["code"], set()).add(t["basis"])
+    for code, basis in expected.get("threshold_basis", {}).items():
+        if basis not in applied.get(code, set()):
+            got = sorted(applied.get(code, set())) or "not applied"
+            out.append(f"threshold {code}: expected applied as {basis}, got {got}")
+    shown = {c["code"]: c.get("evidence") for c in result["cautions"]}
+    for code, tag in expected.get("caution_evidence", {}).items():
+        if shown.get(code) != tag:
+            out.append(f"caution {code}: expected evidence {tag}, got {shown.get(code, '(not shown)')}")
     return out

@@ -12,21 +12,26 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from checklist.engine.evidence import Basis, Evidence
 from checklist.engine.slots import slot_init
 from checklist.engine.vocabulary import Extent, Group
 
 __all__ = [
+    "Basis",
     "Caution",
     "Comparison",
     "CriterionOutcome",
     "Differential",
     "Evaluation",
+    "Evidence",
     "Extent",
     "Group",
     "Issue",
     "Level",
+    "ReasonEvidence",
     "SetRef",
     "Status",
+    "ThresholdUse",
     "Treatment",
     "Verdict",
 ]
@@ -57,17 +62,9 @@ class Level(StrEnum):
 
 # The JSON word of every enum member, looked up rather than read through
 # Enum.value (a slow descriptor in Python 3.11) on the per-criterion path.
-class Evidence(StrEnum):
-    """How strongly a rule is sourced: clinical.md §h's opening table."""
-
-    READ_ABSTRACT = "read_abstract"
-    READ_TABLE = "read_table"
-    SECONDARY = "secondary"
-    UNVERIFIED = "unverified"
-    APP_CONVENTION = "app_convention"
-
-
-_TEXT: dict[StrEnum, str] = {m: m.value for e in (Status, Verdict, Level, Extent, Group, Evidence) for m in e}
+_TEXT: dict[StrEnum, str] = {
+    m: m.value for e in (Status, Verdict, Level, Extent, Group, Evidence, Basis) for m in e
+}
 
 
 @slot_init
@@ -80,6 +77,27 @@ class SetRef:
 
 @slot_init
 @dataclass(frozen=True, slots=True)
+class ThresholdUse:
+    """A content threshold a reason applied: a published number (with its citation) or an app default."""
+
+    code: str
+    limit: str  # e.g. ">= 200 pg/mL"
+    basis: Basis
+    evidence: Evidence
+    source: str  # the citation ("" when content names none)
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class ReasonEvidence:
+    """The evidence tag of one reason (the weakest of the thresholds it applies, else its rule's)."""
+
+    evidence: Evidence
+    thresholds: tuple[ThresholdUse, ...] = ()
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
 class CriterionOutcome:
     code: str
     name: str
@@ -87,6 +105,8 @@ class CriterionOutcome:
     status: Status
     reasons: tuple[str, ...]
     to_settle: str | None = None  # only for an unknown criterion
+    # One entry per reason, in the same order (added beside ``reasons``: design.md §3.3).
+    reason_evidence: tuple[ReasonEvidence, ...] = ()
 
 
 @slot_init
@@ -104,6 +124,8 @@ class Caution:
     level: Level
     message: str
     detail: str | None = None
+    evidence: Evidence = Evidence.UNVERIFIED  # content: the caution's own tag
+    source: str = ""  # content: the caution's reference
 
 
 @slot_init
@@ -141,6 +163,9 @@ class RiskFactor:
     wording: str
     evidence: Evidence
     source: str
+    # The factor's threshold (e.g. "> 50 years"; "" for a finding) and where its number comes from.
+    limit: str = ""
+    basis: Basis | None = None
 
 
 @slot_init
@@ -163,6 +188,7 @@ class ExtentOut:
     extent: Extent
     reasons: tuple[str, ...]
     to_settle: str | None = None
+    reason_evidence: tuple[ReasonEvidence, ...] = ()  # one per reason, as for a criterion
 
 
 @slot_init
@@ -228,12 +254,15 @@ class Evaluation:
             }
             if c.to_settle is not None:
                 item["to_settle"] = c.to_settle
+            item["reason_evidence"] = [_reason_evidence(r) for r in c.reason_evidence]
             criteria.append(item)
         cautions = []
         for k in self.cautions:
             caution: dict[str, Any] = {"code": k.code, "level": _TEXT[k.level], "message": k.message}
             if k.detail is not None:
                 caution["detail"] = k.detail
+            caution["evidence"] = _TEXT[k.evidence]
+            caution["source"] = k.source
             cautions.append(caution)
         t = self.treatment
         out: dict[str, Any] = {
@@ -271,7 +300,12 @@ class Evaluation:
         out["extent"] = (
             None
             if e is None
-            else {"extent": _TEXT[e.extent], "reasons": list(e.reasons), "to_settle": e.to_settle}
+            else {
+                "extent": _TEXT[e.extent],
+                "reasons": list(e.reasons),
+                "to_settle": e.to_settle,
+                "reason_evidence": [_reason_evidence(r) for r in e.reason_evidence],
+            }
         )
         out["risk_factors_present"] = [
             {
@@ -282,6 +316,8 @@ class Evaluation:
                 "wording": r.wording,
                 "evidence": _TEXT[r.evidence],
                 "source": r.source,
+                "limit": r.limit,
+                "basis": None if r.basis is None else _TEXT[r.basis],
             }
             for r in self.risk_factors_present
         ]
@@ -312,3 +348,19 @@ class Evaluation:
                 for r in self.comparison
             ]
         return out
+
+
+def _reason_evidence(r: ReasonEvidence) -> dict[str, Any]:
+    return {
+        "evidence": _TEXT[r.evidence],
+        "thresholds": [
+            {
+                "code": t.code,
+                "limit": t.limit,
+                "basis": _TEXT[t.basis],
+                "evidence": _TEXT[t.evidence],
+                "source": t.source,
+            }
+            for t in r.thresholds
+        ],
+    }

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from checklist.engine.diagnosis.result import SetRef
+from checklist.engine.diagnosis.result import DrugCaution, SetRef, ThresholdUse
+from checklist.engine.evidence import BASES, Basis, Evidence, check_tag
 from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import (
     ANY_OF_CRITERIA,
@@ -55,6 +56,18 @@ class Threshold:
     sex: str = ""
     verified: bool = True
     source: str = ""
+    # Content: how strongly the number is sourced, and whether a source publishes it.
+    evidence: Evidence = Evidence.UNVERIFIED
+    basis: Basis = Basis.APP_DEFAULT
+    # §f.3 A10: the number the source also publishes in another unit, ((unit, value), ...);
+    # a value entered in that unit meets that number, not a conversion of it. Content.
+    published: tuple[tuple[str, float], ...] = ()
+
+    def published_in(self, unit: str) -> float | None:
+        for u, v in self.published:
+            if u == unit:
+                return v
+        return None
 
     def passes(self, x: float) -> bool:
         return _COMPARATORS[self.comparator][0](x, self.value)
@@ -71,7 +84,55 @@ class Threshold:
         """e.g. '>= 200 pg/mL (high-specificity plasma cut-off; Dispenzieri 2012)'."""
         note = "; ".join(x for x in (self.label, self.source) if x)
         flag = "" if self.verified else " [unverified]"
-        return f"{self.symbol} {self.value:g}{display_unit(self.unit)} ({note}){flag}"
+        return f"{self.limit} ({note}){flag}"
+
+    @property
+    def limit(self) -> str:
+        """e.g. '>= 200 pg/mL'."""
+        return f"{self.symbol} {self.value:g}{display_unit(self.unit)}"
+
+    def use(self) -> ThresholdUse:
+        """This threshold as a reason cites it: published (with its citation) or the app's default."""
+        return ThresholdUse(self.code, self.limit, self.basis, self.evidence, self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class StagingRule:
+    """§j.1: one staging item (content), and the inputs that record it."""
+
+    code: str
+    labs: tuple[str, ...]  # any one of these given counts as done
+    findings: tuple[str, ...]
+    test: str  # the investigation by name
+    reads: str  # what it reads, when not plain
+    settles: str
+    evidence: Evidence
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFactorRule:
+    """§j.3 J-K2: a lab past a threshold, or a finding code recorded present (content)."""
+
+    code: str
+    factor: str
+    test: Threshold | str
+    hr: str
+    evidence: Evidence
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkupRules:
+    """What the diagnosis engine reads beside the content tables (fixtures/diagnosis_rules.json)."""
+
+    version: str = ""
+    staging: tuple[StagingRule, ...] = ()
+    risk_factors: tuple[RiskFactorRule, ...] = ()
+    risk_factor_wording: str = ""
+    drug_cautions: tuple[DrugCaution, ...] = ()
+    extent_to_settle: str = ""
+    caution_details: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +229,11 @@ class RuleBook:
     differential_names: Mapping[str, str]
     caution_messages: Mapping[str, str]
     disclaimer: str
+    # Content: each criterion's and caution's evidence tag, and each caution's reference.
+    criterion_evidence: Mapping[str, Evidence] = field(default_factory=dict)
+    caution_evidence: Mapping[str, Evidence] = field(default_factory=dict)
+    caution_sources: Mapping[str, str] = field(default_factory=dict)
+    workup: WorkupRules = field(default_factory=WorkupRules)
     # Treatment pages to show first for each disease extent, then "supportive"
     # pages after any of them (clinical.md §f.2 A8). Content: an editor maps them.
     treatment_pages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -291,6 +357,8 @@ def from_records(
     *,
     differential_codes: Iterable[str],
     caution_codes: Iterable[str],
+    workup: WorkupRules | None = None,
+    published_units: Mapping[str, tuple[tuple[str, float], ...]] | None = None,
 ) -> RuleBook:
     """Build a RuleBook from fixture-shaped records. Raises RuleBookError if inconsistent."""
     by_model: dict[str, list[Mapping[str, Any]]] = {}
@@ -302,6 +370,9 @@ def from_records(
 
     criteria = sorted(by_model.get("checklist.criterion", []), key=lambda f: f.get("order", 0))
     criterion_names = {f["code"]: f["name"] for f in criteria}
+    criterion_evidence = {
+        f["code"]: _evidence(f"criterion {f['code']}", f.get("evidence"), problems) for f in criteria
+    }
     investigations = {f["code"]: f.get("investigations", "") for f in criteria}
     for code in CRITERIA:
         if code not in criterion_names:
@@ -332,6 +403,16 @@ def from_records(
 
     thresholds: dict[str, Threshold] = {}
     for f in by_model.get("checklist.threshold", []):
+        source = refs.get(_key(f.get("reference")) or "", "")
+        basis = f.get("basis")
+        if basis is None:
+            # A release published before the field: only a verified, cited number counts as published.
+            basis = Basis.PUBLISHED if f.get("verified") and source else Basis.APP_DEFAULT
+        elif basis not in BASES:
+            problems.append(f"threshold {f['code']}: basis {basis!r}; use one of {', '.join(BASES)}")
+            basis = Basis.APP_DEFAULT
+        if basis == Basis.PUBLISHED and not source:
+            problems.append(f"threshold {f['code']} is marked published but names no reference")
         thresholds[f["code"]] = Threshold(
             code=f["code"],
             lab=f["lab"],
@@ -342,13 +423,18 @@ def from_records(
             specimen=f.get("specimen", ""),
             sex=f.get("sex", ""),
             verified=bool(f.get("verified", False)),
-            source=refs.get(_key(f.get("reference")) or "", ""),
+            source=source,
+            evidence=_evidence(f"threshold {f['code']}", f.get("evidence"), problems),
+            basis=Basis(basis),
+            published=(published_units or {}).get(f["code"], ()),
         )
         if f["comparator"] not in _COMPARATORS:
             problems.append(f"threshold {f['code']} has unknown comparator {f['comparator']}")
     for code in THRESHOLDS:
         if code not in thresholds:
             problems.append(f"threshold {code} is missing from content")
+    for code in (published_units or {}).keys() - thresholds.keys():
+        problems.append(f"a per-unit published value names threshold {code}, which is not in content")
 
     members: dict[str, dict[str, list[str]]] = {}
     labels: dict[str, dict[str, str]] = {}
@@ -455,7 +541,12 @@ def from_records(
     for code in differential_codes:
         if code not in differential_names:
             problems.append(f"differential {code} is missing from content")
-    caution_messages = {f["code"]: f["message"] for f in by_model.get("checklist.caution", [])}
+    caution_rows = by_model.get("checklist.caution", [])
+    caution_messages = {f["code"]: f["message"] for f in caution_rows}
+    caution_evidence = {
+        f["code"]: _evidence(f"caution {f['code']}", f.get("evidence"), problems) for f in caution_rows
+    }
+    caution_sources = {f["code"]: refs.get(_key(f.get("reference")) or "", "") for f in caution_rows}
     for code in caution_codes:
         if code not in caution_messages:
             problems.append(f"caution {code} is missing from content")
@@ -496,6 +587,10 @@ def from_records(
         disclaimer=texts.get("notice", "Not a diagnosis."),
         treatment_pages={k: tuple(v) for k, v in treatment_pages.items()},
         drafts=drafts,
+        criterion_evidence=criterion_evidence,
+        caution_evidence=caution_evidence,
+        caution_sources=caution_sources,
+        workup=workup or WorkupRules(),
     )
 
 
@@ -519,6 +614,15 @@ def _categories(slug: str, raw: Any, problems: list[str]) -> tuple[Category, ...
         except (KeyError, TypeError, ValueError, AttributeError):
             problems.append(f"criteria set {slug}: a category needs a code, a name, requires and minor_min")
     return tuple(out)
+
+
+def _evidence(where: str, tag: object, problems: list[str]) -> Evidence:
+    """A record's evidence tag; a release published before the field has none: unverified."""
+    if tag is None:
+        return Evidence.UNVERIFIED
+    if not check_tag(where, tag, problems):
+        return Evidence.UNVERIFIED
+    return Evidence(str(tag))
 
 
 def _unit_of(lab: str) -> str:

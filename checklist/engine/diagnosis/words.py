@@ -3,7 +3,7 @@ the publishing messages (which live in different rooms, so the words live below 
 
 from __future__ import annotations
 
-from checklist.engine.diagnosis.result import Evidence, Status, Verdict
+from checklist.engine.diagnosis.result import Basis, Evidence, Status, Verdict
 from checklist.engine.vocabulary import Group
 
 # Keyed by the engine's enums (StrEnum: they look up by the JSON strings too), so a status
@@ -57,3 +57,14 @@ _EVIDENCE: dict[str, str] = {
 
 def evidence_word(tag: str) -> str:
     return _EVIDENCE.get(tag, tag)
+
+
+# Whether a threshold's number is published or the app's own default, as a short label.
+_BASIS: dict[str, str] = {
+    Basis.PUBLISHED: "published threshold",
+    Basis.APP_DEFAULT: "app default",
+}
+
+
+def basis_word(basis: str) -> str:
+    return _BASIS.get(basis, basis)

@@ -7,18 +7,20 @@ factors are those one cohort associated with shorter overall survival, each
 with its hazard ratio (J-K1, J-K2, J-K4), and the drug cautions carry a level
 (J-D1-J-D6).
 
-The words, numbers and sources below are content. The content models have no
-record for them yet (a new model would be needed), so they live here as plain
-constants, read only through this module; they move to fixture-backed content
-with the next content release.
+The words, numbers, hazard ratios and sources are content: the seed is
+fixtures/diagnosis_rules.json, read by the content room and handed to the engine
+through ``book.from_records`` (``rules_from_dict`` here checks it), so this module
+holds the logic only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from checklist.engine.diagnosis.compare import crosses
 from checklist.engine.diagnosis.result import (
+    Basis,
     DrugCaution,
     Evidence,
     Extent,
@@ -27,264 +29,155 @@ from checklist.engine.diagnosis.result import (
     StagingItem,
     Treatment,
 )
-from checklist.engine.diagnosis.rulebook import Threshold
+from checklist.engine.diagnosis.rulebook import RiskFactorRule, StagingRule, Threshold, WorkupRules
+from checklist.engine.evidence import BASES, RulesError, check_tag
 from checklist.engine.inputs import Case
-from checklist.engine.vocabulary import LABS
+from checklist.engine.vocabulary import FINDINGS, LABS
 
-_AJH_2023 = "Dispenzieri, Am J Hematol 2023, PMID 37732822"
-_WANG = "Wang et al., Leukemia 2017, doi:10.1038/leu.2016.168"
-_HUMENIUK = "Humeniuk et al., Br J Haematol 2013"
-_DSOUZA = "D'Souza et al., Blood 2012"
+_COMPARATORS = ("gt", "ge", "lt", "le")
 
 
-@dataclass(frozen=True, slots=True)
-class _Item:
-    code: str
-    # What the item reads in the case: any one of these given counts as done.
-    labs: tuple[str, ...]
-    findings: tuple[str, ...]
-    # The investigation by name (the short note lists these), and what it reads when not plain.
-    test: str
-    reads: str
-    settles: str
-    evidence: Evidence
-    source: str
+def _text(where: str, value: object, problems: list[str]) -> str:
+    if isinstance(value, str) and value.strip():
+        return value
+    problems.append(f"{where}: needs text")
+    return ""
 
 
-# §j.1. Only items the vocabulary can record; PET avidity and ONLS have no input yet.
-STAGING: tuple[_Item, ...] = (
-    _Item(
-        "bone_lesion_count",
-        ("bone_lesion_count",),
-        (),
-        "Whole-body FDG-PET/CT (or low-dose CT)",
-        "the number of sclerotic lesions",
-        "Extent: 1-3 lesions without a marrow clone is limited disease (radiation); more is disseminated.",
-        Evidence.READ_ABSTRACT,
-        f"{_HUMENIUK} (1-3 lesions); {_DSOUZA} (PET avidity)",
-    ),
-    _Item(
-        "marrow_clone",
-        (),
-        ("marrow_clone",),
-        "Iliac-crest marrow biopsy (aspirate and trephine, light-chain staining for clonality)",
-        "",
-        "Extent: a marrow clone makes the disease disseminated, so systemic therapy.",
-        Evidence.READ_ABSTRACT,
-        f"{_AJH_2023}; {_HUMENIUK}",
-    ),
-    _Item(
-        "pasp_mmhg",
-        ("pasp_mmhg",),
-        (),
-        "Echocardiogram with estimated pulmonary artery systolic pressure",
-        "",
-        "Whether pulmonary hypertension, a factor associated with shorter overall survival, is present.",
-        Evidence.READ_ABSTRACT,
-        f"{_WANG}; Li et al., Haematologica 2013 [secondary]",
-    ),
-    _Item(
-        "dlco_pct_pred",
-        ("dlco_pct_pred",),
-        (),
-        "Pulmonary function tests with DLCO",
-        "",
-        "A reduced DLCO predicted the need for salvage therapy after radiation.",
-        Evidence.READ_ABSTRACT,
-        _HUMENIUK,
-    ),
-    _Item(
-        "pleural_effusion",
-        (),
-        ("pleural_effusion",),
-        "Chest imaging for pleural effusion",
-        "",
-        "Whether pleural effusion, a factor associated with shorter overall survival, is present.",
-        Evidence.READ_ABSTRACT,
-        _WANG,
-    ),
-    _Item(
-        "egfr_ml_min_1_73m2",
-        ("egfr_ml_min_1_73m2",),
-        (),
-        "Creatinine and eGFR",
-        "",
-        "Whether an eGFR below 30 mL/min/1.73 m², a factor associated with shorter overall survival, "
-        "is present.",
-        Evidence.READ_ABSTRACT,
-        _WANG,
-    ),
-    _Item(
-        "proteinuria_g_24h",
-        ("proteinuria_g_24h",),
-        (),
-        "24-hour urine protein",
-        "",
-        "Raised urinary protein predicted the need for salvage therapy after radiation.",
-        Evidence.READ_ABSTRACT,
-        _HUMENIUK,
-    ),
-    _Item(
-        "albumin_g_dl",
-        ("albumin_g_dl",),
-        (),
-        "Serum albumin",
-        "",
-        "Low albumin at diagnosis predicted progression-free survival; the cut-off is not standardised.",
-        Evidence.READ_ABSTRACT,
-        "Kourelis et al., Am J Hematol 2016; <3.2 g/dL [secondary]",
-    ),
-    _Item(
-        "age_years",
-        ("age_years",),
-        (),
-        "Age",
-        "",
-        "Whether age over 50, a factor associated with shorter overall survival, applies.",
-        Evidence.READ_ABSTRACT,
-        _WANG,
-    ),
-    _Item(
-        "vegf_pg_ml",
-        ("vegf_pg_ml",),
-        (),
-        "VEGF, with the specimen (serum or plasma)",
-        "",
-        "The VEGF baseline that response is measured against (§h.4).",
-        Evidence.APP_CONVENTION,
-        "clinical.md §h.4",
-    ),
-    _Item(
-        "m_protein_g_dl",
-        ("m_protein_g_dl", "flc_kappa_mg_l", "flc_lambda_mg_l", "flc_ratio"),
-        (),
-        "Serum and urine immunofixation, M-spike and serum free light chains",
-        "",
-        "The haematological baseline that response is measured against (§h.5).",
-        Evidence.APP_CONVENTION,
-        "clinical.md §h.5",
-    ),
-    _Item(
-        "platelets_10e9_l",
-        ("platelets_10e9_l", "hemoglobin_g_dl", "hematocrit_pct"),
-        (),
-        "Full blood count (platelets, haemoglobin, haematocrit)",
-        "",
-        "Thrombosis risk, and a myeloproliferative mimic.",
-        Evidence.SECONDARY,
-        "Mellors et al., Am J Hematol 2021",
-    ),
-)
+def _tag(where: str, value: object, problems: list[str]) -> Evidence:
+    return Evidence(str(value)) if check_tag(where, value, problems) else Evidence.UNVERIFIED
 
 
-@dataclass(frozen=True, slots=True)
-class _Factor:
-    code: str
-    factor: str
-    # A lab past a threshold (compared as entered, like every other threshold: compare.py),
-    # or, when a finding code, that finding recorded present.
-    test: Threshold | str
-    hr: str
-    evidence: Evidence
-    source: str
+def _codes(where: str, values: object, known: Collection[str], problems: list[str]) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        problems.append(f"{where}: needs a list of codes")
+        return ()
+    for code in values:
+        if code not in known:
+            problems.append(f"{where}: {code!r} is not in the engine vocabulary")
+    return tuple(str(c) for c in values)
 
 
-def _limit(code: str, lab: str, comparator: str, value: float) -> Threshold:
-    return Threshold(code, lab, comparator, value, label="", unit=LABS[lab].unit)
+def _staging(i: int, f: Mapping[str, Any], problems: list[str]) -> StagingRule:
+    where = f"staging item {f.get('code', i)}"
+    labs = _codes(f"{where} labs", f.get("labs", []), LABS, problems)
+    findings = _codes(f"{where} findings", f.get("findings", []), FINDINGS, problems)
+    if not labs and not findings:
+        problems.append(f"{where}: names no lab or finding that records it")
+    return StagingRule(
+        code=_text(f"{where} code", f.get("code"), problems),
+        labs=labs,
+        findings=findings,
+        test=_text(f"{where} test", f.get("test"), problems),
+        reads=str(f.get("reads", "")),
+        settles=_text(f"{where} settles", f.get("settles"), problems),
+        evidence=_tag(where, f.get("evidence"), problems),
+        source=_text(f"{where} source", f.get("source"), problems),
+    )
 
 
-_WORDS = "associated with shorter overall survival in one cohort"
-
-# §j.3 J-K2 (Wang 2017, 362 patients) with J-K4's PASP threshold. No points, no score.
-RISK_FACTORS: tuple[_Factor, ...] = (
-    _Factor(
-        "age_over_50",
-        "Age over 50",
-        _limit("age_over_50", "age_years", "gt", 50),
-        "HR 4.07 (95% CI 1.41-11.76)",
-        Evidence.READ_ABSTRACT,
-        _WANG,
-    ),
-    _Factor(
-        "pulmonary_hypertension",
-        "Pulmonary hypertension (PASP >= 50 mmHg)",
-        _limit("pulmonary_hypertension", "pasp_mmhg", "ge", 50),
-        "HR 3.99 (95% CI 1.44-11.04)",
-        Evidence.SECONDARY,
-        f"{_WANG}; PASP >= 50 mmHg from Li, Haematologica 2013 [secondary]; Wang's PH definition "
-        "[unverified]",
-    ),
-    _Factor(
-        "pleural_effusion",
-        "Pleural effusion",
-        "pleural_effusion",
-        "HR 3.81 (95% CI 1.23-11.79)",
-        Evidence.READ_ABSTRACT,
-        _WANG,
-    ),
-    _Factor(
-        "egfr_below_30",
-        "eGFR below 30 mL/min/1.73 m²",
-        _limit("egfr_below_30", "egfr_ml_min_1_73m2", "lt", 30),
-        "HR 8.25 (95% CI 2.18-31.25)",
-        Evidence.READ_ABSTRACT,
-        _WANG,
-    ),
-)
-
-# §j.4.
-DRUG_CAUTIONS: tuple[DrugCaution, ...] = (
-    DrugCaution(
-        "neurotoxic_drugs",
-        Level.MAJOR,
-        "Thalidomide and bortezomib are active in POEMS but can worsen the neuropathy: weigh the "
-        "benefit against that risk.",
-        Evidence.READ_ABSTRACT,
-        _AJH_2023,
-    ),
-    DrugCaution(
-        "ivig_plasma_exchange",
-        Level.MINOR,
-        "IVIG and plasma exchange are not effective in POEMS.",
-        Evidence.SECONDARY,
-        "clinical.md §c.1; Marsh et al. 2021 (IVIG ineffective) [read: abstract]",
-    ),
-    DrugCaution(
-        "bevacizumab",
-        Level.MINOR,
-        "Bevacizumab has given disappointing results, and may interfere with VEGF assays.",
-        Evidence.SECONDARY,
-        "J Neurol 2018 review, doi:10.1007/s00415-018-9110-6; clinical.md §h.8",
-    ),
-    DrugCaution(
-        "corticosteroids",
-        Level.MINOR,
-        "Corticosteroids are temporising only.",
-        Evidence.READ_ABSTRACT,
-        _AJH_2023,
-    ),
-    DrugCaution(
-        "lenalidomide_thrombosis",
-        Level.MAJOR,
-        "Lenalidomide needs thrombosis prophylaxis, as in myeloma IMiD practice (aspirin or "
-        "low-molecular-weight heparin by risk).",
-        Evidence.SECONDARY,
-        "clinical.md §c.2, §f.3 A14",
-    ),
-    DrugCaution(
-        "asct_engraftment_vegf",
-        Level.MINOR,
-        "After ASCT, engraftment syndrome is common, and G-CSF mobilisation confounds VEGF for some weeks.",
-        Evidence.SECONDARY,
-        "clinical.md §c.2, §h.8 (window: app convention)",
-    ),
-)
+def _factor(i: int, f: Mapping[str, Any], problems: list[str]) -> RiskFactorRule:
+    code = str(f.get("code", i))
+    where = f"risk factor {code}"
+    test: Threshold | str = ""
+    if "finding" in f:
+        test = str(f["finding"])
+        if test not in FINDINGS:
+            problems.append(f"{where}: finding {test!r} is not in the engine vocabulary")
+    elif isinstance(f.get("threshold"), Mapping):
+        t = f["threshold"]
+        lab, comparator, basis = t.get("lab"), t.get("comparator"), t.get("basis")
+        if lab not in LABS:
+            problems.append(f"{where}: lab {lab!r} is not in the engine vocabulary")
+        if comparator not in _COMPARATORS:
+            problems.append(f"{where}: comparator {comparator!r}; use one of {', '.join(_COMPARATORS)}")
+        if basis not in BASES:
+            problems.append(f"{where}: basis {basis!r}; use one of {', '.join(BASES)}")
+        value = t.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{where}: threshold value {value!r} is not a number")
+            value = 0
+        if lab in LABS and comparator in _COMPARATORS and basis in BASES:
+            test = Threshold(
+                code,
+                str(lab),
+                str(comparator),
+                float(value),
+                label="",
+                unit=LABS[str(lab)].unit,
+                source=_text(f"{where} threshold source", t.get("source"), problems),
+                evidence=_tag(f"{where} threshold", t.get("evidence"), problems),
+                basis=Basis(str(basis)),
+            )
+    else:
+        problems.append(f"{where}: needs a finding or a threshold")
+    return RiskFactorRule(
+        code=code,
+        factor=_text(f"{where} factor", f.get("factor"), problems),
+        test=test,
+        hr=_text(f"{where} hr", f.get("hr"), problems),
+        evidence=_tag(where, f.get("evidence"), problems),
+        source=_text(f"{where} source", f.get("source"), problems),
+    )
 
 
-def staging_missing(case: Case) -> tuple[StagingItem, ...]:
+def _drug(i: int, f: Mapping[str, Any], problems: list[str]) -> DrugCaution:
+    code = str(f.get("code", i))
+    where = f"drug caution {code}"
+    level = f.get("level")
+    if level not in (Level.MAJOR.value, Level.MINOR.value):
+        problems.append(f"{where}: level {level!r}; use major or minor")
+        level = Level.MINOR.value
+    return DrugCaution(
+        code,
+        Level(str(level)),
+        _text(f"{where} message", f.get("message"), problems),
+        _tag(where, f.get("evidence"), problems),
+        _text(f"{where} source", f.get("source"), problems),
+    )
+
+
+def rules_from_dict(data: Mapping[str, Any]) -> tuple[WorkupRules, dict[str, tuple[tuple[str, float], ...]]]:
+    """The work-up rules and the per-unit published thresholds; RulesError lists every problem."""
+    problems: list[str] = []
+    staging = tuple(_staging(i, f, problems) for i, f in enumerate(data.get("staging", [])))
+    factors = tuple(_factor(i, f, problems) for i, f in enumerate(data.get("risk_factors", [])))
+    drugs = tuple(_drug(i, f, problems) for i, f in enumerate(data.get("drug_cautions", [])))
+    details = data.get("caution_details", {})
+    if not isinstance(details, Mapping) or not all(isinstance(v, str) for v in details.values()):
+        problems.append("caution_details: needs {name: text}")
+        details = {}
+    published: dict[str, tuple[tuple[str, float], ...]] = {}
+    for code, rows in (data.get("published_unit_thresholds") or {}).items():
+        pairs = []
+        for row in rows:
+            where = f"published threshold {code} in {row.get('unit')!r}"
+            value = row.get("value")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(f"{where}: value {value!r} is not a number")
+                continue
+            check_tag(where, row.get("evidence"), problems)
+            _text(f"{where} source", row.get("source"), problems)
+            pairs.append((str(row.get("unit")), float(value)))
+        published[str(code)] = tuple(pairs)
+    rules = WorkupRules(
+        version=_text("version", data.get("version"), problems),
+        staging=staging,
+        risk_factors=factors,
+        risk_factor_wording=_text("risk_factor_wording", data.get("risk_factor_wording"), problems),
+        drug_cautions=drugs,
+        extent_to_settle=_text("extent_to_settle", data.get("extent_to_settle"), problems),
+        caution_details=dict(details),
+    )
+    if problems:
+        raise RulesError(problems)
+    return rules, published
+
+
+def staging_missing(case: Case, rules: WorkupRules) -> tuple[StagingItem, ...]:
     """J-W1: each staging item not yet recorded, with why and what it would settle."""
     out = []
-    for item in STAGING:
+    for item in rules.staging:
         done = any(lab in case.labs for lab in item.labs) or any(f in case.findings for f in item.findings)
         if not done:
             why = f"{item.test}: {item.reads}." if item.reads else f"{item.test}."
@@ -292,29 +185,38 @@ def staging_missing(case: Case) -> tuple[StagingItem, ...]:
     return tuple(out)
 
 
-def _present(case: Case, f: _Factor) -> str | None:
+def _present(case: Case, f: RiskFactorRule) -> str | None:
     """The value as entered when the factor is present, else None (not assessed is never absent)."""
     if isinstance(f.test, str):
         return "present" if case.findings.get(f.test) is True else None
     return case.show(f.test.lab) if crosses(f.test, case, f.test.lab) else None
 
 
-def risk_factors_present(case: Case) -> tuple[RiskFactor, ...]:
+def risk_factors_present(case: Case, rules: WorkupRules) -> tuple[RiskFactor, ...]:
     """J-K2: the factors present, each with its hazard ratio and source; never a score."""
     out = []
-    for f in RISK_FACTORS:
+    for f in rules.risk_factors:
         shown = _present(case, f)
         if shown is not None:
+            limit, basis = ("", None) if isinstance(f.test, str) else (f.test.limit, f.test.basis)
             out.append(
                 RiskFactor(
-                    f.code, f.factor, shown.strip(), f.hr, f"{f.factor}: {_WORDS}.", f.evidence, f.source
+                    f.code,
+                    f.factor,
+                    shown.strip(),
+                    f.hr,
+                    f"{f.factor}: {rules.risk_factor_wording}.",
+                    f.evidence,
+                    f.source,
+                    limit,
+                    basis,
                 )
             )
     return tuple(out)
 
 
-def extent_to_settle(t: Treatment) -> str | None:
+def extent_to_settle(t: Treatment, rules: WorkupRules) -> str | None:
     """J-E4: what would settle an unknown extent."""
     if t.extent is not Extent.UNKNOWN:
         return None
-    return "A PET-CT lesion count and an iliac-crest marrow biopsy."
+    return rules.extent_to_settle
