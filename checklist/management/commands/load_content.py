@@ -15,9 +15,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from checklist.content.models import CriteriaSet
 from checklist.content.publishing import publish_seed
-from checklist.ehr.models import LoincMapping
+from checklist.ehr.models import LoincMapping, TerminologyCode
 
-SEED_FIXTURES = ("checklist_content", "content_pages", "loinc_mappings")
+SEED_FIXTURES = ("checklist_content", "content_pages", "loinc_mappings", "terminology_codes")
 
 
 class Command(BaseCommand):
@@ -34,6 +34,10 @@ class Command(BaseCommand):
                 # The LOINC mapping came after the first content; databases seeded before it get it once.
                 call_command("loaddata", "loinc_mappings", verbosity=0)
                 self.stdout.write("Loaded the seed LOINC mapping.")
+            if not TerminologyCode.objects.exists():
+                # The order-hook codes came later still; they reach the pages once an editor publishes.
+                call_command("loaddata", "terminology_codes", verbosity=0)
+                self.stdout.write("Loaded the seed order-hook codes (publish to serve them).")
             self.stdout.write("Content already present; not loading the seed (use --force to overwrite).")
             self._publish_seed()
             return
