@@ -45,15 +45,20 @@ class Reader:
     server: str
     deadline: float = field(default_factory=lambda: time.monotonic() + DEADLINE_SECONDS)
     notes: list[str] = field(default_factory=list)
+    # Seconds spent waiting for the FHIR server, so a caller can tell its time from ours.
+    waited: float = 0.0
 
     def _get(self, url: str) -> Any:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise FetchFailed("the FHIR reads ran past their deadline")
+        started = time.perf_counter()
         try:
             response = self.http.get(url, timeout=min(REQUEST_TIMEOUT_SECONDS, remaining))
         except httpx.HTTPError as exc:
             raise FetchFailed(f"FHIR read failed ({type(exc).__name__})") from exc
+        finally:
+            self.waited += time.perf_counter() - started
         if response.status_code == 404:
             return None
         if response.status_code != 200:
