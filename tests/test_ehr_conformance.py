@@ -547,3 +547,10 @@ def test_the_sample_client_makes_keys_and_a_signed_call_that_gets_a_card(
         assert cds_client.main(["call", "--dir", str(tmp_path), "--url", url, *extra]) == 0
         out = capsys.readouterr().out
         assert out.startswith("200") and "VEGF elevated" in out
+    # The order hook, with the seeded prednisone code [unverified] for CIDP: a warning card.
+    for hook in ("order-select", "order-sign"):
+        capsys.readouterr()
+        orders_url = live_server.url + "/cds-services/poems-cidp-orders"
+        assert cds_client.main(["call", "--dir", str(tmp_path), "--url", orders_url, "--hook", hook]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("200") and "POEMS red flag with CIDP treatment" in out
