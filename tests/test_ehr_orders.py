@@ -482,3 +482,9 @@ def test_the_seed_codes_are_tagged_and_the_unverified_ones_say_so():
         if fields["evidence"] == "unverified":
             assert "[unverified]" in fields["source"]
     assert not [r for r in rows if r["fields"]["use"] in ("ivig", "plasma_exchange")]  # none asserted
+
+
+def test_an_unknown_launch_target_is_refused(client, cds):
+    response = client.get("/smart/launch", {"iss": "https://fhir.example.org/r4", "target": "elsewhere"})
+    assert response.status_code == 400
+    assert "Unknown launch target" in response.content.decode()

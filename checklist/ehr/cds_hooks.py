@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -243,22 +242,21 @@ def gather(
             )
         return filled, notes
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
-    with httpx.Client(headers=headers, follow_redirects=False) as http:
-        reader = fhir_read.Reader(http, server)
-        for key in wanted:
-            query = templates[key].replace("{{context.patientId}}", quote(patient_id, safe=""))
-            try:
-                filled[key] = reader.read(f"{server}/{query}")
-            except fhir_read.FetchFailed as exc:
-                if key in missing:
-                    raise PrefetchMissing(
-                        f"could not fetch the missing prefetch {key} from fhirServer: {exc}"
-                    ) from exc
-        if more_pages and "observations" not in wanted:
-            try:
-                filled["observations"] = reader.rest_of(filled["observations"])
-            except fhir_read.FetchFailed:
-                reader.notes.append("The prefetched results had more pages, which could not be read.")
+    reader = fhir_read.Reader(fhir_read.shared_client(), server, headers)
+    for key in wanted:
+        query = templates[key].replace("{{context.patientId}}", quote(patient_id, safe=""))
+        try:
+            filled[key] = reader.read(f"{server}/{query}")
+        except fhir_read.FetchFailed as exc:
+            if key in missing:
+                raise PrefetchMissing(
+                    f"could not fetch the missing prefetch {key} from fhirServer: {exc}"
+                ) from exc
+    if more_pages and "observations" not in wanted:
+        try:
+            filled["observations"] = reader.rest_of(filled["observations"])
+        except fhir_read.FetchFailed:
+            reader.notes.append("The prefetched results had more pages, which could not be read.")
     if timing is not None:
         timing["fhir"] = reader.waited
     return filled, reader.notes
