@@ -266,7 +266,9 @@ def fetch_call(ehr, app, patient):
     }
     url = f"{app}/cds-services/poems-criteria"
     started = time.perf_counter()
-    response = httpx.post(url, json=body, headers={"Authorization": f"Bearer {SIGNER.token(url)}"})
+    response = httpx.post(
+        url, json=body, headers={"Authorization": f"Bearer {SIGNER.token(url)}"}, timeout=30
+    )
     return response, (time.perf_counter() - started) * 1000
 
 
