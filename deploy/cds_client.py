@@ -4,8 +4,11 @@
         An ES384 key pair: private.pem (stays with the "EHR"), clients.json (the public key
         as a JWK Set, ready for CDS_HOOKS_CLIENTS), client.json (iss and kid for `call`).
     python deploy/cds_client.py call [--dir var/cds-client] [--url URL] [--aud-array]
+                                     [--hook patient-view|order-select|order-sign]
         Signs a JWT (aud = the URL called, a fresh jti, 60 s) and sends patient-view for a
         synthetic patient whose prefetch holds a plasma VEGF; prints the status and the answer.
+        With --hook order-select or order-sign, sends a draft prednisone order for CIDP to
+        poems-cidp-orders for a patient with an IgG lambda M-protein and no VEGF on file.
 
 Synthetic data only: nothing here is, or should be, a real patient.
 """
@@ -91,16 +94,65 @@ def sample_request(patient_id: str) -> dict[str, Any]:
     }
 
 
-def call(directory: Path, url: str, aud_array: bool) -> int:
+def order_request(patient_id: str, hook: str) -> dict[str, Any]:
+    """An order hook: prednisone (RxNorm 8640, a seeded [unverified] code) for CIDP (G61.81),
+    for a synthetic patient with an IgG lambda band 40 days ago and no VEGF."""
+    day = (datetime.date.today() - datetime.timedelta(days=40)).isoformat()
+    ref = {"reference": f"Patient/{patient_id}"}
+    ife = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "25700-6"}]},
+        "subject": ref,
+        "effectiveDateTime": day,
+        "valueCodeableConcept": {
+            "coding": [{"system": "http://snomed.info/sct", "code": "260373001"}],
+            "text": "IgG lambda band",
+        },
+    }
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "demo-order-1",
+        "status": "draft",
+        "intent": "order",
+        "subject": ref,
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "8640"}],
+            "text": "prednisone",
+        },
+        "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G61.81"}]}],
+    }
+    context: dict[str, Any] = {
+        "userId": "Practitioner/demo",
+        "patientId": patient_id,
+        "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": order}]},
+    }
+    if hook == "order-select":
+        context["selections"] = ["MedicationRequest/demo-order-1"]
+    bundle = {"resourceType": "Bundle", "type": "searchset"}
+    return {
+        "hook": hook,
+        "hookInstance": str(uuid.uuid4()),
+        "context": context,
+        "prefetch": {
+            "observations": {**bundle, "entry": [{"resource": ife}]},
+            "conditions": {**bundle, "entry": []},
+        },
+    }
+
+
+def call(directory: Path, url: str, aud_array: bool, hook: str = "patient-view") -> int:
     meta = json.loads((directory / "client.json").read_text())
     key = serialization.load_pem_private_key((directory / "private.pem").read_bytes(), password=None)
     now = int(time.time())
     aud: str | list[str] = [url] if aud_array else url
     claims = {"iss": meta["iss"], "aud": aud, "iat": now, "exp": now + 60, "jti": str(uuid.uuid4())}
     token = jwt.encode(claims, key, algorithm="ES384", headers={"kid": meta["kid"], "typ": "JWT"})  # type: ignore[arg-type]
-    response = httpx.post(
-        url, json=sample_request("demo-synthetic-1"), headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
+    if hook == "patient-view":
+        body = sample_request("demo-synthetic-1")
+    else:
+        body = order_request("demo-synthetic-2", hook)
+    response = httpx.post(url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     print(response.status_code)
     try:
         print(json.dumps(response.json(), indent=1))
@@ -121,10 +173,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     send.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     send.add_argument("--url", default=DEFAULT_URL, help=f"the service URL (default {DEFAULT_URL})")
     send.add_argument("--aud-array", action="store_true", help="send aud as an array")
+    hooks = ("patient-view", "order-select", "order-sign")
+    send.add_argument("--hook", choices=hooks, default="patient-view")
     args = parser.parse_args(argv)
     if args.command == "keygen":
         return keygen(args.dir, args.iss)
-    return call(args.dir, args.url, args.aud_array)
+    url = args.url
+    if args.hook != "patient-view" and url == DEFAULT_URL:
+        url = DEFAULT_URL.replace("poems-criteria", "poems-cidp-orders")
+    return call(args.dir, url, args.aud_array, args.hook)
 
 
 if __name__ == "__main__":

@@ -166,8 +166,8 @@ def fetch_body(server, prefetch=None, patient="p1"):
 
 
 def test_the_observation_template_asks_for_the_newest_first(client, conf):
-    (service,) = client.get("/cds-services").json()["services"]
-    assert "&_sort=-date&" in service["prefetch"]["observations"]
+    for service in client.get("/cds-services").json()["services"]:  # both services
+        assert "&_sort=-date&" in service["prefetch"]["observations"]
 
 
 def test_a_250_observation_history_still_finds_a_3_day_old_vegf_by_fetching(client, conf, fhir):
@@ -505,6 +505,7 @@ def test_every_call_leaves_an_audit_line_with_no_patient_data(client, conf, logs
         "hook",
         "hook_instance",
         "cards",
+        "card_kind",
         "latency_ms",
         "status",
         "outcome",
@@ -546,3 +547,10 @@ def test_the_sample_client_makes_keys_and_a_signed_call_that_gets_a_card(
         assert cds_client.main(["call", "--dir", str(tmp_path), "--url", url, *extra]) == 0
         out = capsys.readouterr().out
         assert out.startswith("200") and "VEGF elevated" in out
+    # The order hook, with the seeded prednisone code [unverified] for CIDP: a warning card.
+    for hook in ("order-select", "order-sign"):
+        capsys.readouterr()
+        orders_url = live_server.url + "/cds-services/poems-cidp-orders"
+        assert cds_client.main(["call", "--dir", str(tmp_path), "--url", orders_url, "--hook", hook]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("200") and "POEMS red flag with CIDP treatment" in out

@@ -9,7 +9,10 @@ The follow-up rules are content like the criteria: rows of ``FollowUpThreshold``
 release only if they build (the publishing gate calls ``follow_up_problems``), and read
 here from the live release's records, built once per release. fixtures/follow_up_rules.json
 is their seed (``seed_follow_up_rules``, run by ``manage.py load_content``) and the engine
-tests' source. The screen rules still come from their seed file.
+tests' source. The screen rules still come from their seed file (fixtures/screen_rules.json).
+
+``order_hook_rules()`` is the screen rules with the order hooks' codes (clinical.md §i.7),
+which are content already: the ``TerminologyCode`` rows of the live release.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import datetime
 import json
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from checklist.content.rule_book import ContentUnavailable, snapshot
 from checklist.engine.follow_up import evaluate_follow_up, parse_follow_up, to_json
 from checklist.engine.follow_up.rules import FollowUpRules, RulesError, rules_from_dict
 from checklist.engine.screen import ScreenRules, build_rules
+from checklist.engine.screen.rules import CodeList
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 FOLLOW_UP_SEED = FIXTURES / "follow_up_rules.json"
@@ -174,3 +178,99 @@ def care_context() -> CareContext:
     """The live release's version and disclaimer (raises ContentUnavailable like the checklist)."""
     book = snapshot().book
     return CareContext(content_version=book.content_version, disclaimer=book.disclaimer)
+
+
+# ---------------------------------------------------------------------------- order hooks (§i.7)
+
+# What a Condition coded for each use means on the screen's input (the order service reads
+# the problem list; a code absent from the chart leaves the finding not assessed, never "no").
+CONDITION_FINDINGS = {"fluid": "extravascular_volume_overload", "skin": "skin_changes"}
+_WEAKEST_FIRST = ("unverified", "secondary", "read_table")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHookRules:
+    """The screen rules with the order-hook codes of the live release, and the codes as rows."""
+
+    rules: ScreenRules
+    # (system, code) -> screen finding code, for red-flag Conditions (oedema, skin).
+    condition_findings: dict[tuple[str, str], str]
+    # Every active code row (plain dicts: use, system, code, display, evidence, source).
+    codes: tuple[dict[str, Any], ...]
+
+
+_order_cache: dict[tuple[Any, str], OrderHookRules] = {}
+
+
+def _seed_codes() -> list[dict[str, Any]]:
+    data = json.loads((FIXTURES / "terminology_codes.json").read_text(encoding="utf-8"))
+    return [r["fields"] for r in data]
+
+
+def order_hook_rules() -> OrderHookRules:
+    """The rules the order hooks use: codes from the live release (content, edited in the admin).
+
+    A release published before the codes were content holds none: it is served with the
+    seed's codes (fixtures/terminology_codes.json) until an editor publishes.
+    """
+    snap = snapshot()
+    key = (snap.release_number, snap.stamp)
+    found = _order_cache.get(key)
+    if found is not None:
+        return found
+    rows = [r["fields"] for r in snap.records if r.get("model") == "checklist.terminologycode"]
+    if not rows:
+        rows = _seed_codes()
+    active = tuple(dict(r) for r in rows if r.get("active", True))
+    built = OrderHookRules(
+        rules=_with_codes(screen_rules(), active),
+        condition_findings={
+            (str(r["system"]), str(r["code"])): CONDITION_FINDINGS[str(r["use"])]
+            for r in active
+            if r["use"] in CONDITION_FINDINGS
+        },
+        codes=active,
+    )
+    _order_cache.clear()  # one release is live at a time
+    _order_cache[key] = built
+    return built
+
+
+def _code_lists(
+    rows: tuple[dict[str, Any], ...], use: str, seed: tuple[CodeList, ...]
+) -> tuple[CodeList, ...]:
+    by_system: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["use"] == use:
+            by_system.setdefault(str(r["system"]), []).append(r)
+    notes = {c.system: c.note for c in seed}
+    return tuple(
+        CodeList(
+            system=system,
+            codes=tuple(str(r["code"]) for r in found),
+            needs_terminology_editor=False,
+            evidence=min((str(r["evidence"]) for r in found), key=_WEAKEST_FIRST.index),
+            note=notes.get(system, "order-hook codes (content)"),
+        )
+        for system, found in by_system.items()
+    )
+
+
+def _with_codes(rules: ScreenRules, rows: tuple[dict[str, Any], ...]) -> ScreenRules:
+    cds = rules.cds
+    orders = tuple(
+        replace(
+            t,
+            codes=tuple(str(r["code"]) for r in rows if r["use"] == t.code and r["system"] == t.system),
+        )
+        for t in cds.trigger_orders
+    )
+    return replace(
+        rules,
+        cds=replace(
+            cds,
+            trigger_orders=tuple(replace(t, needs_terminology_editor=not t.codes) for t in orders),
+            cidp_conditions=_code_lists(rows, "cidp", cds.cidp_conditions),
+            poems_conditions=_code_lists(rows, "poems", cds.poems_conditions),
+        ),
+    )

@@ -37,6 +37,12 @@ EDITOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Releases are made only by publishing (checked); nobody edits one by hand.
     "contentrelease": ("view", "publish"),
     "loincmapping": ("view", "add", "change"),
+    # The codes that make the order hooks act (clinical.md §i.7): terminology content.
+    "terminologycode": ("view", "add", "change"),
+    # What the CDS service recorded (no patient data): read-only for editors. Trusted CDS
+    # clients (keys) are for superusers only, so they are not listed.
+    "cdscallaudit": ("view",),
+    "cdsfeedbackcount": ("view",),
     "regressioncase": ("view", "add", "change", "delete"),
 }
 

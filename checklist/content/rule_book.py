@@ -71,8 +71,9 @@ _CORE_ORDER: tuple[type[Any], ...] = (
     models.Caution,
     models.SiteText,
 )
-# Not content: the releases themselves and the cases that guard them.
-NOT_CONTENT = frozenset({"contentrelease", "regressioncase"})
+# Not content: the releases themselves and the cases that guard them; the EHR's trusted
+# clients (deployment, with keys), its call audit and its feedback counts (records, not rules).
+NOT_CONTENT = frozenset({"contentrelease", "regressioncase", "cdsclient", "cdscallaudit", "cdsfeedbackcount"})
 
 
 def content_models() -> tuple[type[Any], ...]:

@@ -8,7 +8,8 @@ issuer of a client registered with us, a hookInstance that is a UUID (anything
 else is not copied), or a number. An unverified ``iss`` is not logged either:
 the caller chose it.
 
-The admin's audit table would need a model; it is not part of this module.
+The same fields become a ``CdsCallAudit`` row (``audit_rows.py``; this module is loaded
+by the logging configuration, before the models are).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class CallAudit:
     hook: str | None = None
     hook_instance: str | None = None
     cards: int | None = None
+    card_kind: str | None = None  # our own constant: "labs", "red_flag", "tests_missing"
     error: str | None = None  # a fixed kind, e.g. "jwt_rejected", "prefetch_missing"
 
     def read_body(self, body: Any) -> None:
@@ -79,16 +81,19 @@ class CallAudit:
             "hook": self.hook,
             "hook_instance": self.hook_instance,
             "cards": self.cards,
+            "card_kind": self.card_kind,
             "latency_ms": round((time.perf_counter() - self.started) * 1000, 1),
             "status": status,
             "outcome": "ok" if 200 <= status < 300 and not self.error else (self.error or "error"),
         }
 
-    def log(self, response: HttpResponse | None) -> None:
+    def log(self, response: HttpResponse | None) -> dict[str, Any]:
         status = response.status_code if response is not None else 500
         if response is None:
             self.error = self.error or "exception"
-        logger.info("cds call", extra={"cds_audit": self.fields(status)})
+        fields = self.fields(status)
+        logger.info("cds call", extra={"cds_audit": fields})
+        return fields
 
 
 class AuditJsonFormatter(JsonFormatter):

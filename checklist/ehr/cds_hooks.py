@@ -19,21 +19,30 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from checklist.content.care_rules import order_hook_rules
 from checklist.content.evaluation import decode_json, evaluate_data
 from checklist.content.rule_book import snapshot
-from checklist.ehr import fhir_map, fhir_read
+from checklist.ehr import fhir_map, fhir_read, orders
 from checklist.ehr.audit import CallAudit
-from checklist.ehr.jwt_auth import Client, JWTRejected, KeysUnavailable, ReplayCacheUnavailable, verify
+from checklist.ehr.audit_rows import count_feedback, remember_card, store
+from checklist.ehr.jwt_auth import (
+    Client,
+    JWTRejected,
+    KeysUnavailable,
+    ReplayCacheUnavailable,
+    trusted_clients,
+    verify,
+)
 from checklist.engine.inputs import InputError
 
 SERVICE_ID = "poems-criteria"
 HOOK = "patient-view"
+SERVICES = (SERVICE_ID, orders.SERVICE_ID)
 SUMMARY_LIMIT = 140
 
 # What a criterion derived from labs is called in the card's summary.
@@ -92,9 +101,20 @@ def base_url() -> str:
     return str(settings.CDS_HOOKS_BASE_URL).rstrip("/")
 
 
+def allowed_origins() -> set[str]:
+    """The settings' origins and those of every active client registered in the admin or file."""
+    found = set(settings.CDS_HOOKS_ALLOWED_ORIGINS)
+    try:
+        for client in trusted_clients().values():
+            found.update(client.allowed_origins)
+    except Exception:  # an unreadable clients file must not turn CORS into a 500
+        pass
+    return found
+
+
 def _cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     origin = request.headers.get("Origin")
-    if origin and origin in settings.CDS_HOOKS_ALLOWED_ORIGINS:
+    if origin and origin in allowed_origins():
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
     return response
@@ -102,7 +122,7 @@ def _cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 def _preflight(request: HttpRequest, methods: str) -> HttpResponse:
     origin = request.headers.get("Origin")
-    if not origin or origin not in settings.CDS_HOOKS_ALLOWED_ORIGINS:
+    if not origin or origin not in allowed_origins():
         return operation_outcome(403, "forbidden", "origin not allowed")
     response = HttpResponse(status=204)
     response["Access-Control-Allow-Origin"] = origin
@@ -160,7 +180,8 @@ def discovery(request: HttpRequest) -> HttpResponse:
         return _preflight(request, "GET, OPTIONS")
     if request.method not in ("GET", "HEAD"):
         return _cors(request, operation_outcome(405, "not-supported", "use GET", Allow="GET"))
-    return _cors(request, _json(200, {"services": [service_description()]}))
+    services = [service_description(), *orders.service_descriptions(snapshot().loinc)]
+    return _cors(request, _json(200, {"services": services}))
 
 
 # ---------------------------------------------------------------------------- invocation
@@ -173,7 +194,15 @@ class PrefetchMissing(Exception):
 REQUIRED_PREFETCH = ("patient", "observations")
 
 
-def gather(body: dict[str, Any], client: Client, patient_id: str) -> tuple[dict[str, Any], list[str]]:
+def gather(
+    body: dict[str, Any],
+    client: Client,
+    patient_id: str,
+    templates: dict[str, str] | None = None,
+    required: tuple[str, ...] = REQUIRED_PREFETCH,
+    optional: tuple[str, ...] = ("specimens",),
+    timing: dict[str, float] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
     """Prefetch, completed from the client's FHIR server when it allows us to fetch.
 
     Returns the data and notes for the card about what could not be read (paging cut short).
@@ -181,12 +210,12 @@ def gather(body: dict[str, Any], client: Client, patient_id: str) -> tuple[dict[
     prefetch = body.get("prefetch") or {}
     if not isinstance(prefetch, dict):
         raise PrefetchMissing("prefetch must be an object")
-    templates = prefetch_templates()
+    templates = templates if templates is not None else prefetch_templates()
     # An OperationOutcome is the client saying it could not prefetch that key (CDS Hooks 2.0).
     outcomes = {key for key, value in prefetch.items() if fhir_read.is_outcome(value)}
     filled = {key: value for key, value in prefetch.items() if key not in outcomes}
-    missing = [key for key in REQUIRED_PREFETCH if key not in filled]
-    wanted = [key for key in (*missing, "specimens") if key not in filled]
+    missing = [key for key in required if key not in filled]
+    wanted = [key for key in (*missing, *optional) if key not in filled]
     more_pages = fhir_read.next_link(filled.get("observations")) is not None
     if not wanted and not more_pages:
         return filled, []
@@ -213,22 +242,23 @@ def gather(body: dict[str, Any], client: Client, patient_id: str) -> tuple[dict[
             )
         return filled, notes
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
-    with httpx.Client(headers=headers, follow_redirects=False) as http:
-        reader = fhir_read.Reader(http, server)
-        for key in wanted:
-            query = templates[key].replace("{{context.patientId}}", quote(patient_id, safe=""))
-            try:
-                filled[key] = reader.read(f"{server}/{query}")
-            except fhir_read.FetchFailed as exc:
-                if key in missing:
-                    raise PrefetchMissing(
-                        f"could not fetch the missing prefetch {key} from fhirServer: {exc}"
-                    ) from exc
-        if more_pages and "observations" not in wanted:
-            try:
-                filled["observations"] = reader.rest_of(filled["observations"])
-            except fhir_read.FetchFailed:
-                reader.notes.append("The prefetched results had more pages, which could not be read.")
+    reader = fhir_read.Reader(fhir_read.shared_client(), server, headers)
+    for key in wanted:
+        query = templates[key].replace("{{context.patientId}}", quote(patient_id, safe=""))
+        try:
+            filled[key] = reader.read(f"{server}/{query}")
+        except fhir_read.FetchFailed as exc:
+            if key in missing:
+                raise PrefetchMissing(
+                    f"could not fetch the missing prefetch {key} from fhirServer: {exc}"
+                ) from exc
+    if more_pages and "observations" not in wanted:
+        try:
+            filled["observations"] = reader.rest_of(filled["observations"])
+        except fhir_read.FetchFailed:
+            reader.notes.append("The prefetched results had more pages, which could not be read.")
+    if timing is not None:
+        timing["fhir"] = reader.waited
     return filled, reader.notes
 
 
@@ -407,7 +437,7 @@ def _subject_is(resource: dict[str, Any], patient_id: str) -> bool:
 def _authenticate(
     request: HttpRequest, path: str, audit: CallAudit
 ) -> tuple[Client | None, HttpResponse | None]:
-    if not settings.CDS_HOOKS_BASE_URL or not settings.CDS_HOOKS_CLIENTS:
+    if not settings.CDS_HOOKS_BASE_URL or not trusted_clients():
         audit.error = "not_configured"
         return None, operation_outcome(503, "exception", "CDS Hooks is not configured on this server")
     try:
@@ -446,24 +476,25 @@ def _audited(
     request: HttpRequest,
 ) -> HttpResponse:
     """Run one call and write its audit line, whatever the outcome (an exception included)."""
-    audit = CallAudit(endpoint, service_id if service_id == SERVICE_ID else None)
+    audit = CallAudit(endpoint, service_id if service_id in SERVICES else None)
     response: HttpResponse | None = None
     try:
         response = handler(request, audit)
         return response
     finally:
-        audit.log(response)
+        store(audit.log(response))
 
 
 @csrf_exempt
 def service(request: HttpRequest, service_id: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return _preflight(request, "POST, OPTIONS")
-    if service_id != SERVICE_ID:
+    if service_id not in SERVICES:
         return _cors(request, operation_outcome(404, "not-found", "no such CDS service"))
     if request.method != "POST":
         return _cors(request, operation_outcome(405, "not-supported", "use POST", Allow="POST"))
-    return _audited("service", service_id, _service, request)
+    handler = _service if service_id == SERVICE_ID else _orders_service
+    return _audited("service", service_id, handler, request)
 
 
 def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
@@ -499,6 +530,9 @@ def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
         return _cors(request, operation_outcome(412, "required", str(exc)))
     cards = cards_for(prefetch, patient_id, datetime.date.today(), notes)
     audit.cards = len(cards)
+    if cards:
+        audit.card_kind = "labs"
+        remember_card(cards[0]["uuid"], SERVICE_ID, "labs")
     response = _json(200, {"cards": cards})
     # Server-Timing lets a client (and our end-to-end test) see the service's own time.
     response["Server-Timing"] = f"app;dur={(time.perf_counter() - audit.started) * 1000:.1f}"
@@ -510,7 +544,7 @@ def feedback(request: HttpRequest, service_id: str) -> HttpResponse:
     """Accepted and dropped: storing feedback would store something about a patient's care."""
     if request.method == "OPTIONS":
         return _preflight(request, "POST, OPTIONS")
-    if service_id != SERVICE_ID:
+    if service_id not in SERVICES:
         return _cors(request, operation_outcome(404, "not-found", "no such CDS service"))
     if request.method != "POST":
         return _cors(request, operation_outcome(405, "not-supported", "use POST", Allow="POST"))
@@ -518,7 +552,10 @@ def feedback(request: HttpRequest, service_id: str) -> HttpResponse:
 
 
 def _feedback(request: HttpRequest, audit: CallAudit) -> HttpResponse:
-    _client, refused = _authenticate(request, reverse("cds_feedback", args=[SERVICE_ID]), audit)
+    """CDS Hooks 2.0 feedback, counted per service, card kind, outcome and reason: no patient
+    data, no card text, no comment (a userComment is free text, so it is never read)."""
+    service_id = audit.service or SERVICE_ID
+    _client, refused = _authenticate(request, reverse("cds_feedback", args=[service_id]), audit)
     if refused:
         return _cors(request, refused)
     try:
@@ -529,4 +566,141 @@ def _feedback(request: HttpRequest, audit: CallAudit) -> HttpResponse:
     if not isinstance(body, dict) or not isinstance(body.get("feedback"), list):
         audit.error = "bad_request"
         return _cors(request, operation_outcome(400, "invalid", "feedback must be a list"))
+    reasons = {r["code"] for r in order_hook_rules().rules.cds.override_reasons}
+    problems = feedback_problems(body["feedback"])
+    if problems:
+        audit.error = "bad_request"
+        return _cors(request, operation_outcome(400, "invalid", "; ".join(problems)))
+    counted = count_feedback(service_id, body["feedback"], reasons)
+    audit.cards = counted
     return _cors(request, _json(200, {}))
+
+
+def feedback_problems(items: list[Any]) -> list[str]:
+    """What is wrong with a feedback list, each naming the field (nothing is counted then)."""
+    problems = []
+    for i, item in enumerate(items):
+        where = f"feedback[{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where} must be an object")
+            continue
+        if not isinstance(item.get("card"), str) or not item["card"]:
+            problems.append(f"{where}.card must be the card's uuid")
+        if item.get("outcome") not in ("accepted", "overridden"):
+            problems.append(f"{where}.outcome must be accepted or overridden")
+        if not isinstance(item.get("outcomeTimestamp"), str):
+            problems.append(f"{where}.outcomeTimestamp is required (an ISO 8601 instant)")
+        reason = item.get("overrideReason")
+        if reason is not None and not isinstance(reason, dict):
+            problems.append(f"{where}.overrideReason must be an object")
+        accepted = item.get("acceptedSuggestions")
+        if accepted is not None and not isinstance(accepted, list):
+            problems.append(f"{where}.acceptedSuggestions must be a list")
+    return problems
+
+
+# ---------------------------------------------------------------------------- order hooks (§i.7)
+
+
+def _orders_service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
+    client, refused = _authenticate(request, reverse("cds_service", args=[orders.SERVICE_ID]), audit)
+    if refused:
+        return _cors(request, refused)
+    assert client is not None
+    try:
+        body = _read_body(request)
+    except BodyTooLarge:
+        audit.error = "body_too_large"
+        limit = settings.CDS_HOOKS_MAX_BODY_BYTES
+        return _cors(request, operation_outcome(413, "too-costly", f"the body must be at most {limit} bytes"))
+    except InputError as exc:
+        audit.error = "bad_request"
+        message = exc.errors[0].message if exc.errors else "send the request as a JSON object"
+        return _cors(request, operation_outcome(400, "invalid", message))
+    audit.read_body(body)
+    if not isinstance(body, dict) or body.get("hook") not in orders.HOOKS:
+        audit.error = "bad_request"
+        return _cors(
+            request, operation_outcome(400, "invalid", f"hook must be one of {', '.join(orders.HOOKS)}")
+        )
+    context = body.get("context")
+    patient_id = context.get("patientId") if isinstance(context, dict) else None
+    if not isinstance(body.get("hookInstance"), str) or not isinstance(patient_id, str) or not patient_id:
+        audit.error = "bad_request"
+        return _cors(
+            request, operation_outcome(400, "invalid", "hookInstance and context.patientId are required")
+        )
+    assert isinstance(context, dict)
+    draft = context.get("draftOrders")
+    if not isinstance(draft, dict) or draft.get("resourceType") != "Bundle":
+        audit.error = "bad_request"
+        return _cors(request, operation_outcome(400, "invalid", "context.draftOrders must be a FHIR Bundle"))
+    rules = order_hook_rules()
+    loinc = snapshot().loinc
+    today = datetime.date.today()
+    timing: dict[str, float] = {}
+    # The draft orders decide first: most orders trigger nothing, and then nothing is read.
+    if not _could_trigger(context, str(body["hook"]), rules):
+        audit.cards = 0
+        return _timed(request, audit, [], timing)
+    try:
+        prefetch, notes = gather(
+            body,
+            client,
+            patient_id,
+            orders.prefetch_templates(loinc),
+            orders.REQUIRED_PREFETCH,
+            orders.OPTIONAL_PREFETCH,
+            timing,
+        )
+    except PrefetchMissing as exc:
+        audit.error = "prefetch_missing"
+        return _cors(request, operation_outcome(412, "required", str(exc)))
+    observations = [
+        o
+        for o in fhir_map.resources(prefetch.get("observations"), "Observation")
+        if _subject_is(o, patient_id)
+    ]
+    conditions = orders.active_conditions(
+        fhir_map.resources(prefetch.get("conditions"), "Condition"), patient_id
+    )
+    specimens = fhir_map.resources(prefetch.get("specimens"), "Specimen")
+    chart = orders.read_chart(observations, specimens, conditions, rules, loinc, today)
+    decision = orders.decide(str(body["hook"]), context, chart, rules, today)
+    cards = []
+    if decision.due:
+        base = base_url()
+        card = orders.build_card(
+            decision,
+            chart,
+            rules,
+            loinc,
+            patient_id,
+            base,
+            base + reverse("smart_launch") + "?target=screen",
+            notes,
+        )
+        cards.append(card)
+        audit.card_kind = decision.why
+        remember_card(card["uuid"], orders.SERVICE_ID, decision.why)
+    audit.cards = len(cards)
+    return _timed(request, audit, cards, timing)
+
+
+def _could_trigger(context: dict[str, Any], hook: str, rules: Any) -> bool:
+    """Whether any draft order's code is a trigger code at all (before reading the chart)."""
+    wanted = {(t.system, code) for t in rules.rules.cds.trigger_orders for code in t.codes}
+    return any(
+        (c.system, c.code) in wanted for order in orders.draft_orders(context, hook) for c in order.codings
+    )
+
+
+def _timed(
+    request: HttpRequest, audit: CallAudit, cards: list[dict[str, Any]], timing: dict[str, float]
+) -> HttpResponse:
+    response = _json(200, {"cards": cards})
+    # "fhir" is the part of "app" spent waiting for the client's FHIR server.
+    response["Server-Timing"] = f"app;dur={(time.perf_counter() - audit.started) * 1000:.1f}" + (
+        f", fhir;dur={timing['fhir'] * 1000:.1f}" if "fhir" in timing else ""
+    )
+    return _cors(request, response)

@@ -12,6 +12,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.db import DatabaseError
+
+from checklist.ehr.models import CdsClient
 
 # Backends whose entries another worker process or another server cannot see. The file
 # cache is shared by workers on one machine only, which is not enough behind a load balancer.
@@ -25,7 +28,15 @@ UNSHARED_CACHE_BACKENDS = frozenset(
 
 
 def cds_hooks_enabled() -> bool:
-    return bool(getattr(settings, "CDS_HOOKS_CLIENTS", "") and getattr(settings, "CDS_HOOKS_BASE_URL", ""))
+    """A base URL, and clients in the file or in the admin (CdsClient rows)."""
+    if not getattr(settings, "CDS_HOOKS_BASE_URL", ""):
+        return False
+    if getattr(settings, "CDS_HOOKS_CLIENTS", ""):
+        return True
+    try:
+        return CdsClient.objects.filter(active=True).exists()
+    except DatabaseError:  # checks may run before migrate: no table, no clients
+        return False
 
 
 @register(Tags.security, Tags.caches, deploy=True)
@@ -37,8 +48,9 @@ def check_replay_cache_is_shared(app_configs: Any = None, **kwargs: Any) -> list
         return []
     return [
         Error(
-            f"CDS Hooks is enabled (CDS_HOOKS_CLIENTS and CDS_HOOKS_BASE_URL are set) but the default "
-            f"cache ({backend.rsplit('.', 1)[-1]}) is not shared between worker processes and servers, "
+            "CDS Hooks is enabled (CDS_HOOKS_BASE_URL, and clients in CDS_HOOKS_CLIENTS or the "
+            f"admin) but the default cache ({backend.rsplit('.', 1)[-1]}) is not shared between "
+            "worker processes and servers, "
             "so a replayed JWT (same jti) would be accepted once per process.",
             hint="Set CACHE_URL to a Redis server every app server uses (e.g. redis://redis:6379/0), "
             "or unset CDS_HOOKS_CLIENTS to switch CDS Hooks off.",

@@ -43,17 +43,25 @@ class Reader:
 
     http: httpx.Client
     server: str
+    headers: dict[str, str] = field(default_factory=dict)  # per call: the client's token
     deadline: float = field(default_factory=lambda: time.monotonic() + DEADLINE_SECONDS)
     notes: list[str] = field(default_factory=list)
+    # Seconds spent waiting for the FHIR server, so a caller can tell its time from ours.
+    waited: float = 0.0
 
     def _get(self, url: str) -> Any:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise FetchFailed("the FHIR reads ran past their deadline")
+        started = time.perf_counter()
         try:
-            response = self.http.get(url, timeout=min(REQUEST_TIMEOUT_SECONDS, remaining))
+            response = self.http.get(
+                url, headers=self.headers, timeout=min(REQUEST_TIMEOUT_SECONDS, remaining)
+            )
         except httpx.HTTPError as exc:
             raise FetchFailed(f"FHIR read failed ({type(exc).__name__})") from exc
+        finally:
+            self.waited += time.perf_counter() - started
         if response.status_code == 404:
             return None
         if response.status_code != 200:
@@ -104,6 +112,20 @@ class Reader:
             entries.extend(e for e in data.get("entry") or [] if isinstance(e, dict))
             pages += 1
         return {"resourceType": "Bundle", "type": "searchset", "entry": entries}
+
+
+# One connection pool for the service's FHIR reads, made once: building an httpx.Client
+# (its TLS context) cost more than the rest of an order hook's own work. httpx.Client is
+# thread-safe; each Reader sends its own call's token in its headers. The class is taken at
+# import, so a test that swaps httpx.Client for its own client does not capture this pool.
+_CLIENT_CLASS = httpx.Client
+_shared: list[httpx.Client] = []
+
+
+def shared_client() -> httpx.Client:
+    if not _shared:
+        _shared.append(_CLIENT_CLASS(follow_redirects=False))
+    return _shared[0]
 
 
 def next_link(bundle: Any) -> str | None:

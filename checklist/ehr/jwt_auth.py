@@ -26,20 +26,24 @@ Set by URL (``PyJWKClient``). What it does not do for us, we do here:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
+
+from checklist.ehr.clients import DB_CLIENTS_KEY, DB_CLIENTS_TTL_SECONDS, parse_entry
+from checklist.ehr.clients import Client as Client
+from checklist.ehr.models import CdsClient
 
 ALLOWED_ALGORITHMS = ("ES384", "RS384")
 MAX_LIFETIME_SECONDS = 300
@@ -59,17 +63,6 @@ class ReplayCacheUnavailable(KeysUnavailable):
     """The shared cache that remembers used jti values cannot be reached (503, never accepted)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Client:
-    iss: str
-    jwks: dict[str, Any] | None
-    jwks_url: str | None
-    # FHIR base URLs this client may ask us to fetch from (fhirServer); none means no fetching.
-    fhir_servers: tuple[str, ...] = ()
-    # JWK Set URLs this client may name in a token's jku header; none means a jku is refused.
-    jku_allowlist: tuple[str, ...] = ()
-
-
 _lock = threading.Lock()
 _clients: dict[str, Any] = {}
 _jwk_clients: dict[str, jwt.PyJWKClient] = {}
@@ -80,7 +73,7 @@ REFRESH_INTERVAL_S = 60.0
 _last_refresh: dict[str, float] = {}
 
 
-def trusted_clients() -> dict[str, Client]:
+def file_clients() -> dict[str, Client]:
     """The issuers in the CDS_HOOKS_CLIENTS file, re-read when the file changes."""
     path = getattr(settings, "CDS_HOOKS_CLIENTS", "")
     if not path:
@@ -100,46 +93,47 @@ def trusted_clients() -> dict[str, Client]:
             )
         parsed: dict[str, Client] = {}
         for iss, entry in raw.items():
-            if not isinstance(entry, dict) or ("jwks" in entry) == ("jwks_url" in entry):
-                raise ImproperlyConfigured(
-                    f"CDS_HOOKS_CLIENTS[{iss!r}] needs exactly one of 'jwks' or 'jwks_url'."
-                )
-            jwks_url = entry.get("jwks_url")
-            if jwks_url is not None and not _trusted_transport(jwks_url):
-                raise ImproperlyConfigured(
-                    f"CDS_HOOKS_CLIENTS[{iss!r}]['jwks_url'] must be an https:// URL (http:// only "
-                    "on this machine's loopback): the keys it serves decide whose requests are trusted."
-                )
-            servers = entry.get("fhir_servers", [])
-            if not isinstance(servers, list) or not all(isinstance(u, str) for u in servers):
-                raise ImproperlyConfigured(
-                    f"CDS_HOOKS_CLIENTS[{iss!r}]['fhir_servers'] must be a list of URLs."
-                )
-            jkus = entry.get("jku_allowlist", [])
-            if not isinstance(jkus, list) or not all(_trusted_transport(u) for u in jkus):
-                raise ImproperlyConfigured(
-                    f"CDS_HOOKS_CLIENTS[{iss!r}]['jku_allowlist'] must be a list of https:// URLs "
-                    "(http:// only on this machine's loopback)."
-                )
-            parsed[iss] = Client(
-                iss,
-                entry.get("jwks"),
-                entry.get("jwks_url"),
-                tuple(u.rstrip("/") for u in servers),
-                tuple(jkus),
-            )
+            try:
+                parsed[iss] = parse_entry(iss, entry)
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"CDS_HOOKS_CLIENTS: {exc}") from exc
         _clients.update(key=key, value=parsed)
         return parsed
 
 
-def _trusted_transport(url: object) -> bool:
-    """https, or plain http to this machine itself (a test EHR, a sidecar): nothing in between."""
-    if not isinstance(url, str):
-        return False
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return True
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+def db_clients() -> dict[str, Client]:
+    """The clients registered in the admin (active or not), from the cache when warm."""
+    try:
+        cached = cache.get(DB_CLIENTS_KEY)
+    except Exception:  # a cache outage must not stop verification; the database still answers
+        cached = None
+    if isinstance(cached, dict):
+        return cached
+    found: dict[str, Client] = {}
+    try:
+        rows = list(CdsClient.objects.all())
+    except DatabaseError:
+        return {}
+    for row in rows:
+        try:
+            found[row.issuer] = parse_entry(row.issuer, row.as_entry(), row.active)
+        except ValueError:
+            # The admin refuses such a row; one written around it is not trusted.
+            found[row.issuer] = Client(row.issuer, None, None, active=False)
+    with contextlib.suppress(Exception):  # not cached this time; the database answered
+        cache.set(DB_CLIENTS_KEY, found, DB_CLIENTS_TTL_SECONDS)
+    return found
+
+
+def trusted_clients() -> dict[str, Client]:
+    """Active clients: an issuer registered in the admin is decided by its row (active or not);
+    the file's issuers count for the rest, so the file keeps working until the rows exist."""
+    merged = {**file_clients(), **db_clients()}
+    return {iss: c for iss, c in merged.items() if c.active}
+
+
+def any_clients_configured() -> bool:
+    return bool(trusted_clients())
 
 
 def _signing_key(client: Client, kid: str, alg: str, jku: str | None = None) -> Any:

@@ -8,12 +8,15 @@ Imported into ``checklist.models`` so Django sees it as part of the app.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.signals import post_delete, post_save
 from simple_history.models import HistoricalRecords
 
 from checklist.content.models import NaturalKeyManager, ReviewedContent
+from checklist.ehr.clients import clear_client_cache, parse_entry
 from checklist.engine.vocabulary import FINDINGS, LABS, LabKind
 
 LOINC_PATTERN = re.compile(r"^(\d{1,7})-(\d)$")
@@ -125,3 +128,200 @@ class LoincMapping(ReviewedContent):
             errors["specimen"] = "Only VEGF codes carry a specimen."
         if errors:
             raise ValidationError(errors)
+
+
+# ---------------------------------------------------------------------------- order-hook codes
+
+
+class TerminologyCodeManager(NaturalKeyManager):
+    def get_by_natural_key(self, use: str, system: str, code: str) -> models.Model:  # type: ignore[override]
+        row: models.Model = self.get(use=use, system=system, code=code)
+        return row
+
+
+class TerminologyCode(ReviewedContent):
+    """One code that makes the order hooks act (clinical.md §i.7): a trigger order or a condition.
+
+    Content like the LOINC mapping: edited in the admin with history, published with the
+    release, read by the service through ``care_rules.order_rules()``. A code matches a
+    draft order's or a Condition's coding exactly (system and code), so a site lists the
+    codes its EHR sends.
+    """
+
+    class Use(models.TextChoices):
+        IVIG = "ivig", "Trigger order: IVIG (immune globulin, intravenous)"
+        PLASMA_EXCHANGE = "plasma_exchange", "Trigger order: plasma exchange"
+        CORTICOSTEROID = "corticosteroid", "Trigger order: corticosteroid (only with a CIDP reason)"
+        CIDP = "cidp", "Condition: CIDP or demyelinating polyneuropathy"
+        POEMS = "poems", "Condition: POEMS syndrome (already known: no card)"
+        FLUID = "fluid", "Condition: oedema, pleural effusion or ascites (red flag)"
+        SKIN = "skin", "Condition: POEMS skin change (red flag)"
+
+    class System(models.TextChoices):
+        RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm", "RxNorm"
+        SNOMED = "http://snomed.info/sct", "SNOMED CT"
+        ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm", "ICD-10-CM"
+        ICD10 = "http://hl7.org/fhir/sid/icd-10", "ICD-10 (WHO)"
+
+    class Evidence(models.TextChoices):
+        READ_TABLE = "read_table", "Read in a published value set or code table"
+        SECONDARY = "secondary", "Secondary: a cross-reference, not the terminology release"
+        UNVERIFIED = "unverified", "Unverified: not checked against the terminology release"
+
+    use = models.CharField(max_length=20, choices=Use.choices)
+    system = models.CharField(max_length=60, choices=System.choices)
+    code = models.CharField(max_length=40, help_text="Exactly as the EHR sends it, e.g. G61.81.")
+    display = models.CharField(max_length=200, help_text="The code's name in its terminology.")
+    evidence = models.CharField(
+        max_length=12,
+        choices=Evidence.choices,
+        default=Evidence.UNVERIFIED,
+        help_text="Unverified codes are used, and shown as [unverified] in the admin and the card.",
+    )
+    source = models.TextField(help_text="Where the code and its name were checked (or why not).")
+    active = models.BooleanField(default=True, help_text="Untick to stop matching this code.")
+
+    objects = TerminologyCodeManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        app_label = "checklist"
+        ordering = ["use", "system", "code"]
+        verbose_name = "order-hook code"
+        constraints = [
+            models.UniqueConstraint(fields=["use", "system", "code"], name="terminologycode_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_use_display()}: {self.get_system_display()} {self.code}"
+
+    def natural_key(self) -> tuple[str, str, str]:
+        return (self.use, self.system, self.code)
+
+    def clean(self) -> None:
+        super().clean()
+        drugs = {self.Use.IVIG, self.Use.CORTICOSTEROID}
+        if self.use in drugs and self.system != self.System.RXNORM:
+            raise ValidationError({"system": "Medication triggers are matched on RxNorm codes."})
+        if self.use == self.Use.PLASMA_EXCHANGE and self.system != self.System.SNOMED:
+            raise ValidationError({"system": "Plasma exchange is matched on a SNOMED CT procedure code."})
+        if (
+            self.use not in drugs
+            and self.use != self.Use.PLASMA_EXCHANGE
+            and self.system == self.System.RXNORM
+        ):
+            raise ValidationError({"system": "Conditions are coded in SNOMED CT or ICD-10, not RxNorm."})
+        if self.code != self.code.strip() or not self.code:
+            raise ValidationError({"code": "Give the code without spaces around it."})
+
+
+# ---------------------------------------------------------------------------- CDS clients, audit, feedback
+# Not content: they are not published with a release (rule_book.NOT_CONTENT).
+
+
+class CdsClient(models.Model):
+    """A CDS client (an EHR) trusted to call the CDS services; seeded from CDS_HOOKS_CLIENTS."""
+
+    issuer = models.CharField(max_length=300, unique=True, help_text="The JWT's iss, exactly.")
+    jwks = models.JSONField(
+        null=True, blank=True, help_text='The client\'s public JWK Set, {"keys": [...]} (or give a URL).'
+    )
+    # A CharField: the URL is checked by parse_entry (https, or http on loopback only).
+    jwks_url = models.CharField(
+        max_length=500, blank=True, help_text="https:// URL of the JWK Set (http:// only on loopback)."
+    )
+    jku_allowlist = models.JSONField(
+        default=list, blank=True, help_text="JWK Set URLs a token's jku header may name; empty: jku refused."
+    )
+    fhir_servers = models.JSONField(
+        default=list, blank=True, help_text="FHIR base URLs this client may ask us to read (fhirServer)."
+    )
+    allowed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Browser origins allowed to call (CORS), e.g. https://ehr.example.org.",
+    )
+    active = models.BooleanField(default=True, help_text="Untick to refuse this client's calls.")
+    note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        app_label = "checklist"
+        ordering = ["issuer"]
+        verbose_name = "CDS client"
+
+    def __str__(self) -> str:
+        return self.issuer
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            parse_entry(self.issuer, self.as_entry())
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def as_entry(self) -> dict[str, Any]:
+        """The client in the CDS_HOOKS_CLIENTS file's shape."""
+        entry: dict[str, Any] = {
+            "fhir_servers": list(self.fhir_servers or []),
+            "jku_allowlist": list(self.jku_allowlist or []),
+            "allowed_origins": list(self.allowed_origins or []),
+        }
+        if self.jwks is not None:
+            entry["jwks"] = self.jwks
+        if self.jwks_url:
+            entry["jwks_url"] = self.jwks_url
+        return entry
+
+
+post_save.connect(clear_client_cache, sender=CdsClient, dispatch_uid="cds-client-saved")
+post_delete.connect(clear_client_cache, sender=CdsClient, dispatch_uid="cds-client-deleted")
+
+
+class CdsCallAudit(models.Model):
+    """One CDS call. Never a patient id, a value or anything else read from the request's chart."""
+
+    at = models.DateTimeField(db_index=True)
+    endpoint = models.CharField(max_length=10)  # service or feedback
+    service = models.CharField(max_length=40, blank=True)
+    client = models.CharField(max_length=300, blank=True, help_text="The verified issuer, else empty.")
+    hook = models.CharField(max_length=30, blank=True)
+    hook_instance = models.CharField(max_length=36, blank=True)
+    cards = models.PositiveSmallIntegerField(null=True)
+    card_kind = models.CharField(max_length=20, blank=True, help_text="red_flag or tests_missing.")
+    latency_ms = models.FloatField()
+    status = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=30)
+
+    class Meta:
+        app_label = "checklist"
+        ordering = ["-at"]
+        verbose_name = "CDS call (audit)"
+        verbose_name_plural = "CDS calls (audit)"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.service or '-'} {self.outcome}"
+
+
+class CdsFeedbackCount(models.Model):
+    """How often cards of one kind were accepted or overridden, per reason: counts only."""
+
+    service = models.CharField(max_length=40)
+    card_kind = models.CharField(max_length=20, help_text="red_flag, tests_missing, or unknown.")
+    outcome = models.CharField(max_length=12)  # accepted or overridden
+    reason = models.CharField(max_length=40, blank=True, help_text="Override reason code, or empty.")
+    count = models.PositiveIntegerField(default=0)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        app_label = "checklist"
+        ordering = ["service", "card_kind", "outcome", "reason"]
+        verbose_name = "CDS card feedback count"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "card_kind", "outcome", "reason"], name="cdsfeedbackcount_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.card_kind} {self.outcome} {self.reason}: {self.count}"

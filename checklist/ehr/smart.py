@@ -5,6 +5,12 @@ discovers the EHR's endpoints at ``{iss}/.well-known/smart-configuration``,
 keeps the PKCE verifier and the ``state`` in a signed, short-lived cookie (the
 launch's session: no server-side row), and sends the browser to authorise.
 
+``GET /smart/launch?target=screen`` (the order hooks' card link; or ``appContext``
+"screen" in the token response, as an EHR passes a card link's appContext) opens the
+CIDP clinic screen instead, filled from the record the same way (the screen's own view,
+found through the URL conf, answers the callback; the target is kept in the signed launch
+cookie with the verifier, and nothing read is stored).
+
 ``GET /smart/callback?code=...&state=...`` checks the state, swaps the code
 (with the verifier) for an access token, uses the token once to read the
 Patient and their Observations, and answers with the checklist itself,
@@ -32,18 +38,21 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
-from django.urls import resolve, reverse
+from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from checklist.content.care_rules import order_hook_rules
 from checklist.content.rule_book import snapshot
-from checklist.ehr import fhir_map, fhir_read
+from checklist.ehr import fhir_map, fhir_read, orders
 
 COOKIE = "poemsaid_smart_launch"
 COOKIE_SALT = "poemsaid.smart.launch"
 LAUNCH_MAX_AGE_SECONDS = 600
 HTTP_TIMEOUT_SECONDS = 5.0
 MAX_PENDING = 4  # launches open at once in one browser (tabs)
+# Where a launch may land besides the checklist: the screen reads the problem list too.
+TARGETS = {"screen": "patient/Condition.rs"}
 
 
 class LaunchError(Exception):
@@ -129,7 +138,10 @@ def _write_pending(response: HttpResponse, pending: dict[str, Any]) -> None:
 def launch(request: HttpRequest) -> HttpResponse:
     iss = (request.GET.get("iss") or settings.SMART_DEFAULT_ISSUER or "").rstrip("/")
     launch_token = request.GET.get("launch")
+    target = request.GET.get("target") or ""
     try:
+        if target and target not in TARGETS:
+            raise LaunchError(f"Unknown launch target; use one of: {', '.join(TARGETS)}.")
         if not iss:
             raise LaunchError(
                 "Launch from your EHR, or configure a default FHIR server for standalone launch."
@@ -144,6 +156,8 @@ def launch(request: HttpRequest) -> HttpResponse:
     verifier = secrets.token_urlsafe(64)  # 86 characters, within RFC 7636's 43-128
     challenge = _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
     scopes = settings.SMART_SCOPES_EHR if launch_token else settings.SMART_SCOPES_STANDALONE
+    if target:
+        scopes = f"{scopes} {TARGETS[target]}"
     params = {
         "response_type": "code",
         "client_id": settings.SMART_CLIENT_ID,
@@ -159,6 +173,8 @@ def launch(request: HttpRequest) -> HttpResponse:
     pending = _read_pending(request)
     pending = dict(sorted(pending.items(), key=lambda kv: kv[1].get("t", 0))[-(MAX_PENDING - 1) :])
     pending[state] = {"iss": iss, "token": config["token_endpoint"], "v": verifier, "t": int(time.time())}
+    if target:
+        pending[state]["target"] = target
     separator = "&" if "?" in config["authorization_endpoint"] else "?"
     response = HttpResponseRedirect(
         config["authorization_endpoint"] + separator + urlencode(params, quote_via=quote)
@@ -167,8 +183,11 @@ def launch(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def read_record(iss: str, token: str, patient_id: str) -> tuple[Any, list[Any], list[Any]]:
-    """Patient, Observations (the mapped LOINC codes, newest first, paged) and Specimens."""
+def read_record(
+    iss: str, token: str, patient_id: str, conditions: bool = False
+) -> tuple[Any, list[Any], list[Any], list[Any]]:
+    """Patient, Observations (the mapped LOINC codes, newest first, paged), Specimens and,
+    when asked, Conditions."""
     codes = ",".join(quote(f"{fhir_map.LOINC}|{c}", safe="") for c in snapshot().loinc)
     pid = quote(patient_id, safe="")
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
@@ -178,6 +197,7 @@ def read_record(iss: str, token: str, patient_id: str) -> tuple[Any, list[Any], 
             patient = reader.read(f"{iss}/Patient/{pid}")
             observations = reader.read(f"{iss}/Observation?patient={pid}&code={codes}&_sort=-date&_count=200")
             specimens = reader.read(f"{iss}/Specimen?patient={pid}&_count=200")
+            problems = reader.read(f"{iss}/Condition?patient={pid}&_count=200") if conditions else None
     except fhir_read.FetchFailed as exc:
         if exc.status in (401, 403):
             raise LaunchError("The EHR refused to share the record with this app.", 502) from exc
@@ -186,6 +206,7 @@ def read_record(iss: str, token: str, patient_id: str) -> tuple[Any, list[Any], 
         patient,
         fhir_map.resources(observations, "Observation"),
         fhir_map.resources(specimens, "Specimen"),
+        fhir_map.resources(problems, "Condition"),
     )
 
 
@@ -269,7 +290,10 @@ def callback(request: HttpRequest) -> HttpResponse:
         patient_id = token.get("patient")
         if not isinstance(patient_id, str) or not patient_id:
             raise LaunchError("The EHR gave no patient in context.", 502)
-        patient, observations, specimens = read_record(entry["iss"], token["access_token"], patient_id)
+        target = entry.get("target") or ("screen" if token.get("appContext") == "screen" else "")
+        patient, observations, specimens, conditions = read_record(
+            entry["iss"], token["access_token"], patient_id, conditions=target == "screen"
+        )
     except LaunchError as exc:
         response = _error(request, exc)
         if entry is not None:
@@ -280,6 +304,11 @@ def callback(request: HttpRequest) -> HttpResponse:
     del token
     today = datetime.date.today()
     observations = [o for o in observations if _about(o, patient_id)]
+    if target == "screen":
+        response = _screen_page(request, observations, specimens, conditions, patient_id, today)
+        pending.pop(state, None)
+        _write_pending(response, pending)
+        return response
     extract = fhir_map.extract(patient, observations, specimens, snapshot().loinc, today)
     # The checklist view renders the page from the posted form, exactly as when a clinician posts it.
     request.method = "POST"
@@ -294,6 +323,37 @@ def callback(request: HttpRequest) -> HttpResponse:
     pending.pop(state, None)
     _write_pending(response, pending)  # the state is used once
     return response
+
+
+def _screen_page(
+    request: HttpRequest,
+    observations: list[Any],
+    specimens: list[Any],
+    conditions: list[Any],
+    patient_id: str,
+    today: datetime.date,
+) -> HttpResponse:
+    """The screen, filled from the record as the order hooks read it (``orders.read_chart``).
+
+    The screen's view answers, as when a clinician posts its form: a finding yes/no, a lab
+    value with ``<code>__unit``, a date YYYY-MM-DD; ``request.ehr_record`` lists what was read.
+    Until the screen page exists (it is another room's), the checklist opens instead.
+    """
+    rules = order_hook_rules()
+    active = orders.active_conditions(conditions, patient_id)
+    chart = orders.read_chart(observations, specimens, active, rules, snapshot().loinc, today)
+    try:
+        screen_page: Callable[[HttpRequest], HttpResponse] = resolve(orders.SCREEN_PATH).func
+    except Resolver404:
+        screen_page = resolve(reverse("checklist:checklist")).func
+    request.method = "POST"
+    post = QueryDict(mutable=True)
+    post.update(orders.screen_form_values(chart, orders.cidp_on(chart, rules)))
+    request.POST = post  # type: ignore[assignment]
+    request.ehr_record = [  # type: ignore[attr-defined]
+        {"code": code, "shown": text} for code, text in chart.shown.items()
+    ]
+    return screen_page(request)
 
 
 def _about(resource: dict[str, Any], patient_id: str) -> bool:

@@ -17,9 +17,9 @@ from checklist.content.care_rules import FOLLOW_UP_MODELS, seed_follow_up_rules
 from checklist.content.models import ContentRelease, CriteriaSet
 from checklist.content.publishing import publish, publish_seed
 from checklist.content.rule_book import content_records
-from checklist.ehr.models import LoincMapping
+from checklist.ehr.models import LoincMapping, TerminologyCode
 
-SEED_FIXTURES = ("checklist_content", "content_pages", "loinc_mappings")
+SEED_FIXTURES = ("checklist_content", "content_pages", "loinc_mappings", "terminology_codes")
 
 
 class Command(BaseCommand):
@@ -39,6 +39,10 @@ class Command(BaseCommand):
             if seed_follow_up_rules():
                 # The follow-up rules came after the first content: seeded once (saved with history).
                 self.stdout.write("Loaded the seed follow-up rules.")
+            if not TerminologyCode.objects.exists():
+                # The order-hook codes came later still; they reach the pages once an editor publishes.
+                call_command("loaddata", "terminology_codes", verbosity=0)
+                self.stdout.write("Loaded the seed order-hook codes (publish to serve them).")
             self.stdout.write("Content already present; not loading the seed (use --force to overwrite).")
             self._publish_seed()
             self._publish_follow_up_rules()
