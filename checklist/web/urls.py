@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from checklist.web import staff_views, views
+from checklist.web.follow_up import views as follow_up
 
 app_name = "checklist"
 
@@ -11,6 +12,8 @@ urlpatterns = [
     path("result", views.result_fragment, name="result"),
     path("result/note", views.note, name="note"),
     path("report", views.report, name="report"),
+    path("follow-up", follow_up.follow_up, name="follow_up"),
+    path("follow-up/result", follow_up.follow_up_result, name="follow_up_result"),
     path("criteria", views.criteria, name="criteria"),
     path("differentials", views.differentials, name="differentials"),
     path("differentials/<slug:code>", views.differential, name="differential"),
