@@ -68,6 +68,13 @@ def enter_by_hand(page, document):
             field.fill(value)
 
 
+def settle(page):
+    """Wait until no live update is in flight (a late answer would replace the chart mid-step)."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    page.wait_for_timeout(400)
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
 def latest_letters(page):
     return page.locator("#fu-result .fu-chip").all_inner_texts()
 
@@ -95,7 +102,12 @@ def test_three_timelines_by_hand(site, browser, timeline, device, tmp_path):
     ctx.set_default_timeout(15_000)
     page = ctx.new_page()
     errors = []
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"{m.text[:60]} at {m.location}") if "Content Security Policy" in m.text else None
+        ),
+    )
     lines = []
     try:
         page.goto(site + "/follow-up")
@@ -113,6 +125,7 @@ def test_three_timelines_by_hand(site, browser, timeline, device, tmp_path):
             screenshot(page, f"follow-up-{timeline}-{device}-bar")
             page.click("#fu-result-col .result-toggle")
             expect(page.locator("#fu-result-col")).to_have_class("result-col expanded")
+        settle(page)
         chart = page.locator("#chart-vegf svg")
         chart.scroll_into_view_if_needed()
         expect(chart).to_be_visible()

@@ -15,6 +15,9 @@
   var col = document.getElementById("fu-result-col");
   var sheet = document.getElementById("fu-sheet");
   var txTable = document.getElementById("fu-tx");
+  // htmx settles "style" between the old and new answer by setting it as an attribute, which
+  // the strict CSP refuses (and reports): nothing here has a style attribute to settle.
+  if (window.htmx) { window.htmx.config.attributesToSettle = ["class"]; }
   var loinc = {};
   try { loinc = JSON.parse(form.getAttribute("data-loinc") || "{}"); } catch (e) { loinc = {}; }
 
