@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from checklist.web import screen, staff_views, views
+from checklist.web.follow_up import views as follow_up
 
 app_name = "checklist"
 
@@ -13,6 +14,8 @@ urlpatterns = [
     path("report", views.report, name="report"),
     path("screen", screen.screen_page, name="screen"),
     path("screen/result", screen.screen_fragment, name="screen_result"),
+    path("follow-up", follow_up.follow_up, name="follow_up"),
+    path("follow-up/result", follow_up.follow_up_result, name="follow_up_result"),
     path("criteria", views.criteria, name="criteria"),
     path("differentials", views.differentials, name="differentials"),
     path("differentials/<slug:code>", views.differential, name="differential"),

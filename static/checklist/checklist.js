@@ -165,7 +165,14 @@
     if (t && t.type === "radio" && t.closest(".crit-line")) { markDerived(true); }
   });
 
+  // "Start a follow-up" (outside the result panel) is offered while the case meets the criteria.
+  function syncFollowUp() {
+    var start = document.getElementById("start-follow-up");
+    var panel = document.getElementById("result");
+    if (start) { start.hidden = !(panel && panel.classList.contains("status-met")); }
+  }
   document.body.addEventListener("htmx:afterSettle", function () {
+    syncFollowUp();
     reopen();
     markDerived();
     form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });

@@ -1,0 +1,1 @@
+"""The follow-up page (design.md §3.9, clinical.md §h): form, presenter, views."""
