@@ -98,7 +98,7 @@ EXPECT_LATEST = {
 @pytest.mark.parametrize("device", list(VIEWPORTS))
 @pytest.mark.parametrize("timeline", list(TIMELINES))
 def test_three_timelines_by_hand(site, browser, timeline, device, tmp_path):
-    ctx = browser.new_context(viewport=VIEWPORTS[device], accept_downloads=True)
+    ctx = browser.new_context(viewport=VIEWPORTS[device], accept_downloads=True, reduced_motion="reduce")
     ctx.set_default_timeout(15_000)
     page = ctx.new_page()
     errors = []

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from checklist.engine.diagnosis.book import from_records
 from checklist.engine.diagnosis.evaluate import evaluate
 from checklist.engine.diagnosis.golden import differences
 from checklist.engine.inputs import InputError, parse_case
-from tests.conftest import fixture_records
+from tests.conftest import build_book, fixture_records
 
 CASES = [
     pytest.param(case, id=case["id"])
@@ -29,7 +28,7 @@ def _flag_on():
     for r in records:
         if r["model"] == "checklist.criteriaset" and r["fields"]["slug"] == "mhlw-jp":
             r["fields"]["enabled"] = True
-    return from_records(records)
+    return build_book(records)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +89,7 @@ def test_a_category_asking_for_a_criterion_outside_its_set_is_refused():
             r["fields"]["categories"][0]["requires"].append("no_such_criterion")
             r["fields"]["excluded_by"] = ["no_such_caution"]
     with pytest.raises(RuleBookError) as caught:
-        from_records(records)
+        build_book(records)
     text = str(caught.value)
     assert "no_such_criterion" in text and "no_such_caution" in text
 
