@@ -9,7 +9,9 @@ launch's session: no server-side row), and sends the browser to authorise.
 "screen" in the token response, as an EHR passes a card link's appContext) opens the
 CIDP clinic screen instead, filled from the record the same way (the screen's own view,
 found through the URL conf, answers the callback; the target is kept in the signed launch
-cookie with the verifier, and nothing read is stored).
+cookie with the verifier, and nothing read is stored). ``target=follow_up`` (or appContext
+"follow_up") opens the follow-up flowsheet instead, one visit per sampling date of every
+VEGF, M-protein, immunofixation and FLC result (``follow_up_read``).
 
 ``GET /smart/callback?code=...&state=...`` checks the state, swaps the code
 (with the verifier) for an access token, uses the token once to read the
@@ -44,7 +46,7 @@ from django.views.decorators.http import require_GET
 
 from checklist.content.care_rules import order_hook_rules
 from checklist.content.rule_book import snapshot
-from checklist.ehr import fhir_map, fhir_read, orders
+from checklist.ehr import fhir_map, fhir_read, follow_up_read, orders
 
 COOKIE = "poemsaid_smart_launch"
 COOKIE_SALT = "poemsaid.smart.launch"
@@ -52,7 +54,8 @@ LAUNCH_MAX_AGE_SECONDS = 600
 HTTP_TIMEOUT_SECONDS = 5.0
 MAX_PENDING = 4  # launches open at once in one browser (tabs)
 # Where a launch may land besides the checklist: the screen reads the problem list too.
-TARGETS = {"screen": "patient/Condition.rs"}
+# The follow-up reads the same resources as the checklist (every date, not only the newest).
+TARGETS = {"screen": "patient/Condition.rs", "follow_up": ""}
 
 
 class LaunchError(Exception):
@@ -156,7 +159,7 @@ def launch(request: HttpRequest) -> HttpResponse:
     verifier = secrets.token_urlsafe(64)  # 86 characters, within RFC 7636's 43-128
     challenge = _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
     scopes = settings.SMART_SCOPES_EHR if launch_token else settings.SMART_SCOPES_STANDALONE
-    if target:
+    if target and TARGETS[target]:
         scopes = f"{scopes} {TARGETS[target]}"
     params = {
         "response_type": "code",
@@ -184,11 +187,12 @@ def launch(request: HttpRequest) -> HttpResponse:
 
 
 def read_record(
-    iss: str, token: str, patient_id: str, conditions: bool = False
+    iss: str, token: str, patient_id: str, conditions: bool = False, loinc_codes: list[str] | None = None
 ) -> tuple[Any, list[Any], list[Any], list[Any]]:
-    """Patient, Observations (the mapped LOINC codes, newest first, paged), Specimens and,
-    when asked, Conditions."""
-    codes = ",".join(quote(f"{fhir_map.LOINC}|{c}", safe="") for c in snapshot().loinc)
+    """Patient, Observations (the mapped LOINC codes, or those given; newest first, paged),
+    Specimens and, when asked, Conditions."""
+    wanted = snapshot().loinc if loinc_codes is None else loinc_codes
+    codes = ",".join(quote(f"{fhir_map.LOINC}|{c}", safe="") for c in wanted)
     pid = quote(patient_id, safe="")
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
     try:
@@ -290,9 +294,14 @@ def callback(request: HttpRequest) -> HttpResponse:
         patient_id = token.get("patient")
         if not isinstance(patient_id, str) or not patient_id:
             raise LaunchError("The EHR gave no patient in context.", 502)
-        target = entry.get("target") or ("screen" if token.get("appContext") == "screen" else "")
+        context = token.get("appContext")
+        target = entry.get("target") or (context if context in TARGETS else "")
         patient, observations, specimens, conditions = read_record(
-            entry["iss"], token["access_token"], patient_id, conditions=target == "screen"
+            entry["iss"],
+            token["access_token"],
+            patient_id,
+            conditions=target == "screen",
+            loinc_codes=follow_up_read.loinc_codes(snapshot().loinc) if target == "follow_up" else None,
         )
     except LaunchError as exc:
         response = _error(request, exc)
@@ -304,6 +313,11 @@ def callback(request: HttpRequest) -> HttpResponse:
     del token
     today = datetime.date.today()
     observations = [o for o in observations if _about(o, patient_id)]
+    if target == "follow_up":
+        response = _follow_up_page(request, observations, specimens)
+        pending.pop(state, None)
+        _write_pending(response, pending)
+        return response
     if target == "screen":
         response = _screen_page(request, observations, specimens, conditions, patient_id, today)
         pending.pop(state, None)
@@ -354,6 +368,19 @@ def _screen_page(
         {"code": code, "shown": text} for code, text in chart.shown.items()
     ]
     return screen_page(request)
+
+
+def _follow_up_page(request: HttpRequest, observations: list[Any], specimens: list[Any]) -> HttpResponse:
+    """The follow-up flowsheet, filled with every dated result of its measures (oldest visit
+    first), answered by the follow-up page's own view as when a clinician posts it."""
+    record = follow_up_read.serial(observations, specimens, snapshot().loinc)
+    request.method = "POST"
+    post = QueryDict(mutable=True)
+    post.update(record.fields)
+    request.POST = post  # type: ignore[assignment]
+    request.ehr_serial = record  # type: ignore[attr-defined]
+    follow_up_view: Callable[[HttpRequest], HttpResponse] = resolve(reverse("checklist:follow_up")).func
+    return follow_up_view(request)
 
 
 def _about(resource: dict[str, Any], patient_id: str) -> bool:
