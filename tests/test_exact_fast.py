@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from fractions import Fraction
 
 from hypothesis import given
@@ -15,14 +16,14 @@ _OPS = (operator.gt, operator.ge, operator.lt, operator.le)
 _UNITS = [(lab, unit) for lab, spec in LABS.items() for unit in (spec.unit, *spec.units)]
 
 
-def _fast(op, x: float, lab: str, unit: str, limit: float) -> bool:
+def _fast(op: Callable[[int, int], bool], x: float, lab: str, unit: str, limit: float) -> bool:
     n, d = ratio(x)
     fn, fd = unit_ratio(lab, unit)
     ln, ld = threshold_ratio(limit)
     return bool(op(n * fn * ld, ln * d * fd))
 
 
-def _reference(op, x: float, lab: str, unit: str, limit: float) -> bool:
+def _reference(op: Callable[[Fraction, Fraction], bool], x: float, lab: str, unit: str, limit: float) -> bool:
     return bool(op(Fraction(repr(x)) * unit_factor(lab, unit), Fraction(repr(limit))))
 
 
@@ -39,8 +40,11 @@ _NUMBERS = st.one_of(
     op=st.sampled_from(_OPS),
     lab_unit=st.sampled_from(_UNITS),
 )
-def test_fast_comparison_agrees_with_fraction(x, limit, op, lab_unit) -> None:
-    assert _fast(op, x, *lab_unit, limit) == _reference(op, x, *lab_unit, limit)
+def test_fast_comparison_agrees_with_fraction(
+    x: float, limit: float, op: Callable[[object, object], bool], lab_unit: tuple[str, str]
+) -> None:
+    lab, unit = lab_unit
+    assert _fast(op, x, lab, unit, limit) == _reference(op, x, lab, unit, limit)
 
 
 def test_a10_examples_exact() -> None:
