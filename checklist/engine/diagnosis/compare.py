@@ -44,19 +44,32 @@ from __future__ import annotations
 from fractions import Fraction
 
 from checklist.engine.diagnosis.rulebook import Threshold
-from checklist.engine.exact import exact, unit_factor
+from checklist.engine.exact import ratio, threshold_ratio, unit_ratio
 from checklist.engine.inputs import Case
 
 
-def exact_value(case: Case, lab: str) -> Fraction | None:
-    """The value in the canonical unit, exactly: as entered times the exact factor."""
+def _entered_ratio(case: Case, lab: str) -> tuple[int, int] | None:
+    """The value in the canonical unit as (numerator, denominator > 0): entered x exact factor."""
     value = case.labs.get(lab)
     if isinstance(value, str) or value is None:
         return None
     given = case.entered.get(lab)
     if given is None:
-        return exact(value)
-    return exact(given.value) * unit_factor(lab, given.unit)
+        return ratio(value)
+    n, d = ratio(given.value)
+    fn, fd = unit_ratio(lab, given.unit)
+    return n * fn, d * fd
+
+
+def exact_value(case: Case, lab: str) -> Fraction | None:
+    """The value in the canonical unit, exactly: as entered times the exact factor."""
+    found = _entered_ratio(case, lab)
+    return None if found is None else Fraction(*found)
+
+
+def _passes(threshold: Threshold, x: tuple[int, int], limit: tuple[int, int]) -> bool:
+    # x0/x1 ? l0/l1 with both denominators > 0 is x0*l1 ? l0*x1: exact, in integers.
+    return threshold.passes_limit(x[0] * limit[1], limit[0] * x[1])  # type: ignore[arg-type]
 
 
 def crosses(threshold: Threshold, case: Case, lab: str) -> bool:
@@ -65,11 +78,11 @@ def crosses(threshold: Threshold, case: Case, lab: str) -> bool:
     if given is not None:
         published = threshold.published_in(given.unit)
         if published is not None:
-            return threshold.passes_limit(exact(given.value), exact(published))
-    value = exact_value(case, lab)
+            return _passes(threshold, ratio(given.value), threshold_ratio(published))
+    value = _entered_ratio(case, lab)
     if value is None:
         return False
-    return threshold.passes_limit(value, exact(threshold.value))
+    return _passes(threshold, value, threshold_ratio(threshold.value))
 
 
 def exact_ratio(case: Case) -> Fraction | None:
@@ -88,4 +101,4 @@ def exact_ratio(case: Case) -> Fraction | None:
 
 def ratio_crosses(threshold: Threshold, ratio: Fraction) -> bool:
     """Whether an exact ratio (exact_ratio) crosses ``threshold``."""
-    return threshold.passes_limit(ratio, exact(threshold.value))
+    return _passes(threshold, (ratio.numerator, ratio.denominator), threshold_ratio(threshold.value))
