@@ -80,7 +80,7 @@ def main():
         fragment = getattr(screen, "fragment_html", None) or (  # before: the string builder
             lambda r, s: screen.live_html(screen._context(r, s))
         )
-        render = hot_paths._median_us(lambda: fragment(request, screened), args.reps)
+        render = hot_paths._median_us(lambda f=fragment, r=request, s=screened: f(r, s), args.reps)
         print(f"POST /screen/result ({name}): whole request {whole:.0f} us; present + render {render:.0f} us")
 
 
