@@ -93,7 +93,15 @@ def test_every_golden_case_shows_its_whole_result_in_order(case, seeded):
             + len(result["risk_factors_present"])
             + len(result["drug_cautions"])
         )
-        assert out.count('<span class="ev ev-') == n
+        # Issue 19: reasons and cautions carry the label too, so count inside the section only.
+        section = out[
+            out.index('id="before-treatment"') : out.index("</details>", out.index('id="before-treatment"'))
+        ]
+        assert section.count('<span class="ev ev-') == n
+    # Issue 19: every reason and every caution has its evidence label, none missing.
+    reasons = sum(len(c["reasons"]) for c in result["criteria"])
+    assert out.count('<span class="ev ev-') == reasons + len(result["cautions"]) + (n if sent else 0)
+    assert all(r.evidence_word for c in view.criteria for r in c.reasons)
     # The notes come from the same view: the same headline, set and version as the panel.
     short, full = short_report(view), plain_text_report(view)
     for text in (short, full):

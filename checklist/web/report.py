@@ -16,9 +16,13 @@ from checklist.web.presenters.diagnosis import (
     NO_SCORE,
     RISKS_HEADING,
     Caution,
+    Criterion,
     ResultView,
     WorkUpItem,
 )
+
+# Tags the short note marks beside a caution: the rest would only lengthen it.
+_WEAK = ("unverified", "app_convention")
 
 
 def _headline(view: ResultView) -> str:
@@ -32,7 +36,18 @@ def _left_out(view: ResultView) -> list[str]:
 
 
 def _caution(c: Caution) -> str:
-    return c.message + (f" {c.detail}" if c.detail else "")
+    source = f" ({c.source})" if c.source else ""
+    return c.message + (f" {c.detail}" if c.detail else "") + f" [{c.evidence_word}]{source}"
+
+
+def _reasons(c: Criterion) -> str:
+    return " ".join(f"{r.text} [{r.note}]" for r in c.reasons)
+
+
+def _marked(c: Criterion) -> str:
+    """A criterion's name in the short note, marked when a reason rests on an unverified number,
+    an app default or an app convention (the published ones go unmarked, to stay short)."""
+    return f"{c.name} [{c.flag}]" if c.flag else c.name
 
 
 def _lines(heading: str, rows: tuple[WorkUpItem, ...], after: str = "") -> list[str]:
@@ -67,9 +82,12 @@ def before_treatment_lines(view: ResultView, short: bool = False) -> list[str]:
 
 def short_report(view: ResultView) -> str:
     """About ten lines for a clinic note: headline, caveats, criteria, flags, versions, disclaimer."""
-    met = [c.name for c in view.criteria if c.status == "met"]
+    met = [_marked(c) for c in view.criteria if c.status == "met"]
     lines = [f"POEMSaid {view.today} (decision support, NOT A DIAGNOSIS)", _headline(view)]
-    lines += [f"Major caveat: {c.message}" for c in view.major]
+    lines += [
+        f"Major caveat: {c.message}" + (f" [{c.evidence_word}]" if c.evidence in _WEAK else "")
+        for c in view.major
+    ]
     lines += _left_out(view)
     lines.append("Met: " + (", ".join(met) if met else "none") + ".")
     if view.still_needed:
@@ -102,7 +120,7 @@ def plain_text_report(view: ResultView) -> str:
         lines += [f"- {_caution(c)}" for c in view.minor]
     lines += ["", "Criteria:"]
     for c in view.criteria:
-        lines.append(f"- [{c.word}] {c.name} ({c.group}): {' '.join(r.text for r in c.reasons)}")
+        lines.append(f"- [{c.word}] {c.name} ({c.group}): {_reasons(c)}")
     if view.comparison:
         lines += ["", "Under each criteria set:"]
         for row in view.comparison:

@@ -8,10 +8,11 @@ the fragment through the ``_result*.html`` templates, the print view and the not
 
 Every field is a plain string (or a tuple of items), already in the words a clinician
 reads: the templates only lay them out, and escape them. Items that carry a claim (a
-criterion's reason, a caution, a work-up line) have an ``evidence`` field: the evidence tag
-of clinical.md §h when the engine gives one, else None, so a label can be added beside each
-in its own partial (``_result_reason.html``, ``_result_caution.html``,
-``_result_workup_item.html``) without changing the presenter's shape.
+criterion's reason, a caution, a work-up line) carry their evidence tag of clinical.md §h and
+its word, and a reason that applied a content threshold says whether the number is published
+(with its source) or an app default: the label is decided here, once, and each partial
+(``_result_reason.html``, ``_result_caution.html``, ``_result_workup_item.html``) only lays it
+out. A claim the engine sent no tag for reads as unverified, never as unlabelled.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from django.urls import reverse
 from checklist.content.rule_book import Snapshot
 from checklist.engine.diagnosis.result import Level, Verdict
 from checklist.engine.diagnosis.words import (
+    basis_word,
     criterion_word,
     evidence_word,
     group_word,
@@ -53,23 +55,36 @@ def _plural(n: int) -> str:
 # --------------------------------------------------------------------------- items
 
 
+# A tag a reader must not take for a published number: marked in the short note too.
+_WEAK = {"unverified", "app_convention"}
+
+
 @dataclass(slots=True)
 class Reason:
-    """One reason a criterion has its status. ``evidence``: None until the engine tags reasons."""
+    """One reason a criterion has its status, with its evidence tag (clinical.md §h) and, when
+    it applied a content threshold, whether that number is published or an app default
+    (``basis``: "published", "app_default" or "" when no threshold was applied)."""
 
     text: str
-    evidence: str | None = None
+    evidence: str = "unverified"
+    evidence_word: str = "unverified"
+    basis: str = ""
+    basis_word: str = ""  # "published threshold, Dispenzieri 2012, Blood" / "app default"
+    note: str = "unverified"  # the label in the notes' words: "secondary; app default"
+    weak: bool = True  # unverified, an app convention or an app default: the short note marks it
 
 
 @dataclass(slots=True)
 class Caution:
     """A caution; ``lead`` when it stands beside the headline (major), where its detail is not
-    repeated. ``evidence``: None until the engine tags cautions."""
+    repeated; with its evidence tag and its source."""
 
     message: str
     detail: str
     lead: bool = False
-    evidence: str | None = None
+    evidence: str = "unverified"
+    evidence_word: str = "unverified"
+    source: str = ""
 
 
 @dataclass(slots=True)
@@ -91,6 +106,7 @@ class Criterion:
     derived: str  # what its line on the form says when only the details decide it
     group: str  # its group, in words
     reasons: tuple[Reason, ...]
+    flag: str = ""  # "app default" / "unverified" when a reason rests on one (the short note)
 
 
 @dataclass(slots=True)
@@ -257,19 +273,60 @@ def note_url() -> str:
 # --------------------------------------------------------------------------- pieces
 
 
+def reason(text: str, ev: Mapping[str, Any] | None) -> Reason:
+    """A reason with its label: the engine's tag (the weakest of the thresholds it applied) and,
+    if it applied any, "app default" when one of them is, else "published threshold" with the
+    sources (clinical.md §h; issue 19)."""
+    if not ev:
+        return Reason(text)
+    tag = ev.get("evidence") or "unverified"
+    word = evidence_word(tag)
+    thresholds = ev.get("thresholds") or ()
+    basis = label = ""
+    if thresholds:
+        if any(t.get("basis") == "app_default" for t in thresholds):
+            basis = "app_default"
+            label = basis_word(basis)
+        else:
+            basis = "published"
+            sources = ", ".join(dict.fromkeys(t["source"] for t in thresholds if t.get("source")))
+            label = basis_word(basis) + (f", {sources}" if sources else "")
+    note = f"{word}; {label}" if label else word
+    return Reason(text, tag, word, basis, label, note, tag in _WEAK or basis == "app_default")
+
+
+def _flag(reasons: tuple[Reason, ...]) -> str:
+    if any(r.evidence == "unverified" for r in reasons):
+        return "unverified"
+    if any(r.basis == "app_default" for r in reasons):
+        return "app default"
+    if any(r.evidence == "app_convention" for r in reasons):
+        return "app convention"
+    return ""
+
+
+def _reasons(c: Mapping[str, Any]) -> tuple[Reason, ...]:
+    tags = c.get("reason_evidence") or ()
+    return tuple(reason(r, tags[i] if i < len(tags) else None) for i, r in enumerate(c["reasons"]))
+
+
 def criteria(items: Iterable[Mapping[str, Any]]) -> tuple[Criterion, ...]:
-    return tuple(
-        Criterion(
-            c["code"],
-            c["name"],
-            c["status"],
-            criterion_word(c["status"]),
-            derived_word(c["status"]),
-            group_word(c["group"]),
-            tuple(Reason(r) for r in c["reasons"]),
+    out = []
+    for c in items:
+        reasons = _reasons(c)
+        out.append(
+            Criterion(
+                c["code"],
+                c["name"],
+                c["status"],
+                criterion_word(c["status"]),
+                derived_word(c["status"]),
+                group_word(c["group"]),
+                reasons,
+                _flag(reasons),
+            )
         )
-        for c in items
-    )
+    return tuple(out)
 
 
 def chips(items: Iterable[Mapping[str, str]]) -> tuple[Chip, ...]:
@@ -318,7 +375,13 @@ def links(pages: Iterable[Mapping[str, Any]]) -> tuple[Link, ...]:
 
 
 def cautions(items: Iterable[Mapping[str, Any]], lead: bool = False) -> tuple[Caution, ...]:
-    return tuple(Caution(c["message"], c.get("detail") or "", lead) for c in items)
+    out = []
+    for c in items:
+        tag = c.get("evidence") or "unverified"
+        out.append(
+            Caution(c["message"], c.get("detail") or "", lead, tag, evidence_word(tag), c.get("source") or "")
+        )
+    return tuple(out)
 
 
 def _workup(text: str, item: Mapping[str, Any]) -> WorkUpItem:
