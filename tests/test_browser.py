@@ -888,3 +888,35 @@ def test_a_met_case_shows_before_treatment_without_pushing_the_answer_away(site,
         assert results.violations_count == 0, results.generate_report()
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("device", ["laptop", "phone"])
+def test_a_met_case_labels_each_reason_with_its_evidence(site, browser, device):
+    """Issue 19: every criterion reason carries a small evidence label, a published threshold
+    can be told from an app default at a glance, and axe is clean with the reasons open."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    ctx = browser.new_context(viewport=VIEWPORTS[device], reduced_motion="reduce")
+    try:
+        page = ctx.new_page()
+        page.goto(site + "/")
+        fill_case_with_mouse(page, CASE_FINDINGS, CASE_SELECTS, CASE_NUMBERS)
+        expect(page.locator("#result .headline")).to_contain_text("Meets", timeout=LIVE_TIMEOUT_MS)
+        page.wait_for_function("() => !document.querySelector('.htmx-request')")
+        if device == "phone":
+            page.locator(".result-toggle").click()
+            expect(page.locator(".result-col")).to_have_class(re.compile("expanded"))
+        reasons = page.locator("#result summary", has_text="Criteria, with reasons")
+        reasons.click()
+        block = page.locator("#result details:has(> summary:has-text('Criteria, with reasons'))")
+        chips = block.locator(".ev")
+        expect(chips.first).to_be_visible()
+        words = " ".join(chips.all_inner_texts())
+        # The case's VEGF is plasma 450 pg/mL: its threshold is a published one, named as such.
+        assert "published" in words, words
+        reasons.scroll_into_view_if_needed()
+        screenshot(page, f"labels-{device}")
+        results = Axe().run(page, options=AXE_OPTIONS)
+        assert results.violations_count == 0, results.generate_report()
+    finally:
+        ctx.close()
