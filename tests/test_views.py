@@ -306,3 +306,31 @@ def test_report_without_errors_has_no_left_out_line(client, seeded):
     html = client.post("/report", case).content.decode()
     assert "Meets the criteria" in html
     assert "LEFT OUT" not in html
+
+
+@pytest.mark.parametrize(
+    ("vegf", "specimen", "word"),
+    [("450", "plasma", "published threshold"), ("2000", "serum", "app default")],
+    ids=["ev-plasma-vegf-published", "ev-serum-vegf-app-default"],  # tests/golden/evidence_tags.json
+)
+def test_print_view_and_note_tell_a_published_threshold_from_an_app_default(
+    client, seeded, vegf, specimen, word
+):
+    import html as html_lib
+
+    case = {
+        "criteria_set": "mayo-2007",
+        "polyneuropathy": "yes",
+        "m_protein_present": "yes",
+        "vegf_pg_ml": vegf,
+        "vegf_pg_ml__unit": "pg/mL",
+        "vegf_specimen": specimen,
+    }
+    printed = html_lib.unescape(client.post("/report", case).content.decode())
+    note = html_lib.unescape(client.post("/result/note", case).content.decode())
+    full = note.split('id="report-full"', 1)[1].split("</textarea>", 1)[0]
+    vegf_line = next(line for line in full.splitlines() if "VEGF" in line and "cut-off" in line)
+    assert word in vegf_line, vegf_line
+    assert vegf_line.strip() in printed
+    other = "app default" if word == "published threshold" else "published threshold"
+    assert other not in vegf_line, vegf_line
