@@ -98,6 +98,20 @@ def test_every_field_is_translatable_and_not_empty() -> None:
     assert bad == []
 
 
+def test_every_record_and_field_is_translated() -> None:
+    """The task is the whole of the pages group: nothing left to fall back to English."""
+    english, translated = _english(), _translation()
+    missing = [
+        f"{model} {key}.{field}"
+        for model, (_, fields) in FIELDS.items()
+        for key, record in english[model].items()
+        for field in fields
+        if (record.get(field) or "").strip()
+        and not translated.get(model, {}).get(key, {}).get(field, "").strip()
+    ]
+    assert missing == []
+
+
 def test_numbers_are_those_of_the_english() -> None:
     bad = [
         f"{model} {key}.{field}: {mismatch}"
