@@ -41,6 +41,8 @@ FIELDS = {
 LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\S", re.MULTILINE)
 # "[unverified]" and its longer forms such as "[unverified: not checked against a paper]".
 UNVERIFIED = re.compile(r"\[unverified[\]:]")
+# The other bracketed evidence mark of the English, "[secondary]" or "[secondary: ...]".
+SECONDARY = re.compile(r"\[secondary[\]:]")
 
 
 @cache
@@ -101,6 +103,7 @@ def test_numbers_are_the_english_ones(model: str, key: str, field: str, text: st
 def test_unverified_marks_are_kept(model: str, key: str, field: str, text: str) -> None:
     english = load_english()[model][key][field]
     assert len(UNVERIFIED.findall(text)) == len(UNVERIFIED.findall(english))
+    assert len(SECONDARY.findall(text)) == len(SECONDARY.findall(english))
 
 
 @pytest.mark.parametrize(("model", "key", "field", "text"), CASES, ids=IDS)
