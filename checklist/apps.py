@@ -1,3 +1,5 @@
+"""The app configuration: signals and system checks, connected once at start-up."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig

@@ -1,3 +1,5 @@
+"""The page URLs (inside ``i18n_patterns``: each also has a /ja/ and a /zh-hans/ twin)."""
+
 from __future__ import annotations
 
 from django.urls import path
