@@ -234,6 +234,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 262_144
 # CDS_HOOKS_BASE_URL is the public base URL a client's JWT must name in "aud".
 CDS_HOOKS_CLIENTS = os.environ.get("CDS_HOOKS_CLIENTS", "")
 CDS_HOOKS_BASE_URL = os.environ.get("CDS_HOOKS_BASE_URL", "").rstrip("/")
+# Without a shared cache (CACHE_URL) no CDS Hooks token is accepted, since a replayed jti would
+# pass once per process; this allows the per-process cache for one process on purpose
+# (runserver, the in-process tests). On with DEBUG by default, never needed in production.
+CDS_HOOKS_LOCAL_REPLAY_CACHE = env_bool("CDS_HOOKS_LOCAL_REPLAY_CACHE", default=DEBUG)
 CDS_HOOKS_ALLOWED_ORIGINS = env_list("CDS_HOOKS_ALLOWED_ORIGINS")
 CDS_HOOKS_MAX_BODY_BYTES = int(os.environ.get("CDS_HOOKS_MAX_BODY_BYTES", str(4 * 1024 * 1024)))
 SMART_CLIENT_ID = os.environ.get("SMART_CLIENT_ID", "poemsaid")

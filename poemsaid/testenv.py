@@ -13,6 +13,9 @@ os.environ.setdefault("ALLOW_INSECURE_KEY", "1")
 os.environ.setdefault("SECURE", "0")
 os.environ.setdefault("MANIFEST_STATIC", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# The in-process tests are one process with the per-process cache; the gunicorn tests that
+# check replay across workers set this to 0 (tests/test_ehr_replay.py).
+os.environ.setdefault("CDS_HOOKS_LOCAL_REPLAY_CACHE", "1")
 # Each test run gets its own content-version stamp file, and so does each pytest-xdist
 # worker: workers inherit the controller's environment, and a publish in one worker must
 # not look like a content change to another (query-count budgets would see the reload).

@@ -171,9 +171,21 @@ def test_a_replayed_jti_is_refused_across_two_workers_with_the_shared_cache(star
         assert sorted(statuses) == [200] + [401] * (len(statuses) - 1), statuses
 
 
-def test_without_the_shared_cache_each_worker_accepts_the_token_once(start):
-    """The control, and the bug of issue 22: per-process memory lets each worker accept it."""
-    server = start()
+def test_without_the_shared_cache_no_worker_accepts_any_token(start):
+    """Issue 22: per-process memory let each worker accept one token once; now none is accepted."""
+    server = start(CDS_HOOKS_LOCAL_REPLAY_CACHE="0")
+    for statuses in _until_both_workers_answer(server):
+        assert statuses == [503] * len(statuses), statuses
+    url = server.url + "/cds-services/poems-criteria"
+    answer = httpx.post(url, json=body(), headers={"Authorization": f"Bearer {SIGNER.token(url)}"})
+    assert answer.status_code == 503
+    assert "not shared" in answer.text and "CACHE_URL" in answer.text
+
+
+def test_the_single_process_switch_is_what_lets_each_worker_accept_a_token_once(start):
+    """The control: CDS_HOOKS_LOCAL_REPLAY_CACHE=1 (runserver, in-process tests) is one process
+    on purpose; under a multi-worker gunicorn it shows the very replay the default refuses."""
+    server = start(CDS_HOOKS_LOCAL_REPLAY_CACHE="1")
     (statuses,) = _until_both_workers_answer(server)[-1:]
     answered = workers_that_answered(server)
     assert statuses.count(200) == len(answered) >= 2, (statuses, answered)

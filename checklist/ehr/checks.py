@@ -14,17 +14,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import DatabaseError
 
+from checklist.ehr.jwt_auth import UNSHARED_CACHE_BACKENDS
 from checklist.ehr.models import CdsClient
-
-# Backends whose entries another worker process or another server cannot see. The file
-# cache is shared by workers on one machine only, which is not enough behind a load balancer.
-UNSHARED_CACHE_BACKENDS = frozenset(
-    {
-        "django.core.cache.backends.locmem.LocMemCache",
-        "django.core.cache.backends.dummy.DummyCache",
-        "django.core.cache.backends.filebased.FileBasedCache",
-    }
-)
 
 
 def cds_hooks_enabled() -> bool:

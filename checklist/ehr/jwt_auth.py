@@ -63,6 +63,28 @@ class ReplayCacheUnavailable(KeysUnavailable):
     """The shared cache that remembers used jti values cannot be reached (503, never accepted)."""
 
 
+# Backends whose entries another worker process or another server cannot see. The file
+# cache is shared by workers on one machine only, which is not enough behind a load balancer.
+UNSHARED_CACHE_BACKENDS = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+        "django.core.cache.backends.filebased.FileBasedCache",
+    }
+)
+
+
+def replay_cache_is_shared() -> bool:
+    """Whether a jti remembered here is seen by every worker and server (issue 22).
+
+    A per-process cache let a 4-worker gunicorn accept one token 4 times, so without a shared
+    cache no token is accepted at all, unless CDS_HOOKS_LOCAL_REPLAY_CACHE says this is one
+    process on purpose (``runserver``, the in-process tests; on by default with DEBUG only).
+    """
+    backend = str(settings.CACHES.get("default", {}).get("BACKEND", ""))
+    return backend not in UNSHARED_CACHE_BACKENDS or bool(settings.CDS_HOOKS_LOCAL_REPLAY_CACHE)
+
+
 _lock = threading.Lock()
 _clients: dict[str, Any] = {}
 _jwk_clients: dict[str, jwt.PyJWKClient] = {}
@@ -235,6 +257,10 @@ def verify(authorization: str | None, audience: str) -> tuple[Client, dict[str, 
     jti = claims["jti"]
     if not isinstance(jti, str) or not jti:
         raise JWTRejected("jti must be a non-empty string")
+    if not replay_cache_is_shared():
+        raise ReplayCacheUnavailable(
+            "the replay cache is not shared by every worker and server (set CACHE_URL to a Redis server)"
+        )
     # Hashed: cache keys stay short and safe whatever the client puts in jti.
     digest = hashlib.sha256(f"{iss}\x00{jti}".encode()).hexdigest()
     ttl = max(1, int(claims["exp"] - now + LEEWAY_SECONDS))
