@@ -664,13 +664,21 @@ def test_axe_every_page_has_no_violations(site, browser, device):
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone-375", "desktop-1366"])
 def test_layout_notice_visible_and_no_horizontal_scroll(site, browser, viewport):
-    ctx = browser.new_context(viewport=viewport)
+    # Bootstrap scrolls smoothly unless reduced motion is asked for, so a scrollTo(0, 0)
+    # right after a field was filled (Playwright scrolls it into view) could still be
+    # under way when the notice was measured under load. Ask for reduced motion, scroll
+    # instantly and wait until the page is at the top: the check itself is unchanged.
+    ctx = browser.new_context(viewport=viewport, reduced_motion="reduce")
     problems, checked = [], 0
     try:
         page = ctx.new_page()
         for label, shown in visit_every_page(page, site):
             checked += 1
-            shown.evaluate("window.scrollTo(0, 0)")
+            shown.evaluate("window.scrollTo({top: 0, left: 0, behavior: 'instant'})")
+            shown.wait_for_function(
+                "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() =>"
+                " r(window.scrollY === 0 && window.scrollX === 0))))"
+            )
             width = shown.evaluate("document.documentElement.scrollWidth")
             if width > viewport["width"]:
                 problems.append(f"{label}: scrollWidth {width} > {viewport['width']}")
