@@ -234,7 +234,8 @@ def extent_to_settle(t: Treatment, case: Case, rules: WorkupRules) -> str | None
     reasons say why."""
     if t.extent is not Extent.UNKNOWN:
         return None
-    count = "bone_lesion_count" not in case.labs
-    marrow = "marrow_clone" not in case.findings
+    # Read as treatment() reads them: a value left out (None) is not assessed, never recorded.
+    count = case.labs.get("bone_lesion_count") is None
+    marrow = case.findings.get("marrow_clone") is None
     key = "both" if count and marrow else "lesion_count" if count else "marrow" if marrow else ""
     return rules.extent_to_settle.get(key) or None
