@@ -78,3 +78,18 @@ def test_bad_rules_are_refused_naming_each_problem():
     with pytest.raises(RuleBookError) as err:
         build_book(fixture_records(), rules)
     assert "names threshold no_such_threshold, which is not in content" in str(err.value)
+
+
+def test_what_settles_the_extent_is_content_and_bad_content_is_refused():
+    rules = copy.deepcopy(fixture_rules())
+    rules["extent_to_settle"]["both"] = "Edited: both."
+    result = run(rules)  # MET records neither the lesion count nor the marrow biopsy
+    assert result["extent"]["to_settle"] == "Edited: both."
+    rules["extent_to_settle"] = "A PET-CT lesion count and an iliac-crest marrow biopsy."  # the old shape
+    with pytest.raises(RuleBookError) as err:
+        build_book(fixture_records(), rules)
+    assert "extent_to_settle: needs {both, lesion_count, marrow: text}" in str(err.value)
+    rules["extent_to_settle"] = {"both": "x", "lesion_count": "y"}
+    with pytest.raises(RuleBookError) as err:
+        build_book(fixture_records(), rules)
+    assert "extent_to_settle marrow: needs text" in str(err.value)

@@ -134,6 +134,10 @@ def test_openapi_describes_the_new_fields():
     assert {"evidence", "source"} <= set(schemas["Caution"]["properties"])
     assert "basis" in schemas["RiskFactor"]["properties"]
     assert "reason_evidence" in schemas["ExtentOut"]["properties"]
+    assert "reason_evidence" in schemas["Differential"]["properties"]
+    assert schemas["Differential"]["properties"]["reason_evidence"]["items"] == {
+        "$ref": "#/components/schemas/ReasonEvidence"
+    }
     text = json.dumps(schemas)
     for word in (*EVIDENCE_TAGS, *BASES):
         assert f'"{word}"' in text
@@ -158,3 +162,28 @@ def test_criteria_page_tells_a_published_threshold_from_an_app_default(client, s
     serum = next(r for r in rows if "not standardised" in r)
     assert 'class="ev basis-published">published threshold' in plasma and ">read: abstract<" in plasma
     assert 'class="ev basis-app_default">app default' in serum and ">secondary<" in serum
+
+
+def test_a_differential_reason_names_the_imwg_threshold_it_applied(book):
+    """Issue 19: like a criterion's, one entry per reason; IMWG's calcium is published (Rajkumar
+    2014), the eGFR stand-in for clearance is the app's default (clinical.md §f.2 A3)."""
+    case = {
+        "findings": {"polyneuropathy": True, "m_protein_present": True},
+        "labs": {"calcium_mg_dl": 11.5, "egfr_ml_min_1_73m2": 35, "light_chain_type": "lambda"},
+    }
+    flag = next(d for d in run(book, case)["differentials"] if d["code"] == "multiple_myeloma")
+    assert len(flag["reason_evidence"]) == len(flag["reasons"]) == 2
+    calcium, egfr = (r["thresholds"] for r in flag["reason_evidence"])
+    assert calcium == [
+        {
+            "code": "mm_calcium",
+            "limit": "> 11 mg/dL",
+            "basis": "published",
+            "evidence": "read_abstract",
+            "source": "Rajkumar 2014",
+        }
+    ]
+    assert [(t["code"], t["basis"], t["evidence"]) for t in egfr] == [
+        ("mm_egfr", "app_default", "app_convention")
+    ]
+    assert [r["evidence"] for r in flag["reason_evidence"]] == ["read_abstract", "app_convention"]

@@ -147,7 +147,9 @@ def test_every_result_helper_escapes_what_it_is_given():
 def test_differential_links_are_escaped_and_point_at_the_page(seeded):
     out = tags.differential_items([{"code": "cidp", "name": HOSTILE, "reasons": [HOSTILE, "b"]}])
     assert out.startswith('<li><a href="/differentials/cidp">')
-    assert "<script>" not in out and html.escape(HOSTILE + " b", quote=True) in out
+    # Each reason escaped, and each followed by its evidence label (issue 19).
+    assert "<script>" not in out and f'{html.escape(HOSTILE, quote=True)} <span class="ev ev-' in out
+    assert out.count('<span class="ev ev-unverified">') == 2
 
 
 def test_every_lab_accepts_its_own_canonical_unit_from_the_form(client, seeded):

@@ -98,9 +98,28 @@ def test_every_golden_case_shows_its_whole_result_in_order(case, seeded):
             out.index('id="before-treatment"') : out.index("</details>", out.index('id="before-treatment"'))
         ]
         assert section.count('<span class="ev ev-') == n
-    # Issue 19: every reason and every caution has its evidence label, none missing.
+        # Each risk factor read from a threshold says whether its cut-off is published or an
+        # app default; a factor read from a finding has no cut-off and no such label.
+        with_cut_off = sum(1 for r in result["risk_factors_present"] if r["basis"])
+        assert section.count('<span class="ev basis-') == with_cut_off
+    # Issue 19: every criterion reason, differential reason, extent reason (in the treatment
+    # section) and caution has its evidence label, none missing.
     reasons = sum(len(c["reasons"]) for c in result["criteria"])
-    assert out.count('<span class="ev ev-') == reasons + len(result["cautions"]) + (n if sent else 0)
+    flagged = sum(len(d["reasons"]) for d in result["differentials"])
+    extent = len(result["extent"]["reasons"]) if result["extent"] else 0
+    assert all(len(d["reason_evidence"]) == len(d["reasons"]) for d in result["differentials"])
+    expected = reasons + flagged + extent + len(result["cautions"]) + (n if sent else 0)
+    assert out.count('<span class="ev ev-') == expected
+    # A reason that applied a threshold names its basis beside the tag, wherever it stands.
+    extent_rows = [result["extent"]] if extent else []
+    applied = [
+        r
+        for row in (*result["criteria"], *result["differentials"], *extent_rows)
+        for r in row["reason_evidence"]
+        if r["thresholds"]
+    ]
+    cut_offs = sum(1 for r in result["risk_factors_present"] if r["basis"]) if sent else 0
+    assert out.count('<span class="ev basis-') == len(applied) + cut_offs
     assert all(r.evidence_word for c in view.criteria for r in c.reasons)
     # The notes come from the same view: the same headline, set and version as the panel.
     short, full = short_report(view), plain_text_report(view)

@@ -334,3 +334,59 @@ def test_print_view_and_note_tell_a_published_threshold_from_an_app_default(
     assert vegf_line.strip() in printed
     other = "app default" if word == "published threshold" else "published threshold"
     assert other not in vegf_line, vegf_line
+
+
+@pytest.mark.parametrize(
+    ("basis", "word"),
+    [("published", "published threshold"), ("app_default", "app default")],
+    # The published side is the golden case of that name (tests/golden/evidence_tags.json).
+    ids=["ev-risk-factors-cut-off-published", "age-cut-off-edited-to-app-default"],
+)
+def test_print_view_and_note_mark_a_risk_factors_cut_off_as_published_or_app_default(
+    client, seeded, monkeypatch, tmp_path, basis, word
+):
+    """Issue 19: a risk factor's cut-off says where its number comes from, on the page, in the
+    print view and in the notes. The seed's factors are all published (Wang 2017), so the app
+    default side edits the content as an editor would: the rules file, not the code."""
+    import html as html_lib
+    import json
+
+    from checklist.content import diagnosis_rules as rules_module
+    from checklist.content import rule_book
+
+    rules = json.loads(rules_module.RULES_FILE.read_text(encoding="utf-8"))
+    age = next(f for f in rules["risk_factors"] if f["code"] == "age_over_50")
+    age["threshold"]["basis"] = basis
+    edited = tmp_path / "diagnosis_rules.json"
+    edited.write_text(json.dumps(rules), encoding="utf-8")
+    monkeypatch.setattr(rules_module, "RULES_FILE", edited)
+    rules_module.diagnosis_rules.cache_clear()
+    rule_book.invalidate()
+    try:
+        case = {
+            "criteria_set": "mayo-2007",
+            "polyneuropathy": "yes",
+            "m_protein_present": "yes",
+            "lymphadenopathy": "yes",
+            "vegf_pg_ml": "450",
+            "vegf_specimen": "plasma",
+            "age_years": "61",
+        }
+        other = "app default" if word == "published threshold" else "published threshold"
+        page = client.post("/result", case).content.decode()
+        risks = page.split('<ul class="small risks">', 1)[1].split("</ul>", 1)[0]
+        assert f'<span class="ev basis-{basis}">{word}</span>' in risks, risks
+        assert "(cut-off &gt; 50 years)" in risks
+        printed = html_lib.unescape(client.post("/report", case).content.decode())
+        note = html_lib.unescape(client.post("/result/note", case).content.decode())
+        full = note.split('id="report-full"', 1)[1].split("</textarea>", 1)[0]
+        short = note.split('id="report-short"', 1)[1].split("</textarea>", 1)[0]
+        line = next(x for x in full.splitlines() if x.startswith("- Age over 50: 61 years"))
+        assert "(cut-off > 50 years)" in line and f"[read: abstract; {word}]" in line, line
+        assert other not in line, line
+        assert line in printed
+        factors = next(x for x in short.splitlines() if x.startswith("Factors associated"))
+        assert ("Age over 50 [app default]" in factors) == (basis == "app_default"), factors
+    finally:
+        rules_module.diagnosis_rules.cache_clear()
+        rule_book.invalidate()

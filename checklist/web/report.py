@@ -17,6 +17,7 @@ from checklist.web.presenters.diagnosis import (
     RISKS_HEADING,
     Caution,
     Criterion,
+    Reason,
     ResultView,
     WorkUpItem,
 )
@@ -40,8 +41,13 @@ def _caution(c: Caution) -> str:
     return c.message + (f" {c.detail}" if c.detail else "") + f" [{c.evidence_word}]{source}"
 
 
+def _tagged(reasons: tuple[Reason, ...]) -> str:
+    """Reasons with their labels in brackets, as the page shows them beside each."""
+    return " ".join(f"{r.text} [{r.note}]" for r in reasons)
+
+
 def _reasons(c: Criterion) -> str:
-    return " ".join(f"{r.text} [{r.note}]" for r in c.reasons)
+    return _tagged(c.reasons)
 
 
 def _marked(c: Criterion) -> str:
@@ -53,7 +59,7 @@ def _marked(c: Criterion) -> str:
 def _lines(heading: str, rows: tuple[WorkUpItem, ...], after: str = "") -> list[str]:
     if not rows:
         return []
-    lines = [f"{heading}:"] + [f"- {r.text} [{r.evidence_word}] ({r.source})" for r in rows]
+    lines = [f"{heading}:"] + [f"- {r.text} [{r.note or r.evidence_word}] ({r.source})" for r in rows]
     return [*lines, after] if after else lines
 
 
@@ -72,7 +78,7 @@ def before_treatment_lines(view: ResultView, short: bool = False) -> list[str]:
         if bt.factors:
             lines.append(f"{RISKS_HEADING}: " + ", ".join(bt.factors) + ".")
         return lines
-    reasons = f" {bt.extent_reasons}" if bt.extent_reasons else ""
+    reasons = f" {_tagged(bt.extent_reasons)}" if bt.extent_reasons else ""
     lines = ["", f"{BEFORE_TREATMENT}:", f"Extent: {bt.extent}.{reasons}{settle}"]
     lines += _lines(MISSING_HEADING, bt.missing)
     lines += _lines(RISKS_HEADING, bt.risks, after=NO_SCORE)
@@ -114,7 +120,9 @@ def plain_text_report(view: ResultView) -> str:
     if view.still_needed:
         lines.append("Still needed: " + ", ".join(view.still_needed) + ".")
     lines += ["", "Differentials to consider or exclude:"]
-    lines += [f"- {d.name}: {d.reasons}" for d in view.differentials] or ["- none flagged"]
+    lines += [f"- {d.name}: {_tagged(d.items) if d.items else d.reasons}" for d in view.differentials] or [
+        "- none flagged"
+    ]
     if view.minor:
         lines += ["", "Cautions:"]
         lines += [f"- {_caution(c)}" for c in view.minor]

@@ -29,7 +29,7 @@ class CriterionResult:
     # criterion's investigations in content (e.g. "the VEGF specimen").
     to_settle: str = ""
     # The content thresholds each reason applied, by the reason's index (None: none did).
-    # Their evidence tags and bases become the reason's (evaluate.reason_evidence).
+    # Their evidence tags and bases become the reason's (tagging.reason_evidence).
     applied: dict[int, tuple[Threshold, ...]] | None = None
 
 

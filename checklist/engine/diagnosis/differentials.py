@@ -2,7 +2,9 @@
 
 A flag means "consider / exclude"; it is never a diagnosis. Each trigger
 returns the reasons it fired (empty: it did not), so the clinician can see
-which value or finding raised it. Names and pages are content; triggers are
+which value or finding raised it, each with the content thresholds it applied
+(IMWG's numbers for the myeloma flag), which become the reason's evidence entry
+as for a criterion (issue 19). Names and pages are content; triggers are
 here (clinical.md §f, with §f.2 A4 and A5).
 """
 
@@ -17,10 +19,11 @@ from checklist.engine.diagnosis.imwg import (
     DEFINING_EVENT_LABS,
     FLAG_ONLY_LABS,
     flc_finding,
-    lab_hits,
+    lab_said,
     lytic_event,
 )
-from checklist.engine.diagnosis.result import Differential, Verdict
+from checklist.engine.diagnosis.result import Differential, Evidence, Verdict
+from checklist.engine.diagnosis.tagging import Said, said_evidence
 from checklist.engine.vocabulary import FINDING_GROUPS
 
 # Findings that raise the AL amyloidosis flag with a clone (§f). Not criterion
@@ -41,7 +44,16 @@ _MYELOMA_FLAG_LABS = (
     *FLAG_ONLY_LABS,
 )
 
-Trigger = Callable[[Context, Mapping[str, list[str]]], list[str]]
+Trigger = Callable[[Context, Mapping[str, list[Said]]], list[Said]]
+
+# Content gives the flags no evidence tag of their own (only their thresholds have one), so a
+# reason that applies no threshold reads as unverified, never as unlabelled.
+_TRIGGER_EVIDENCE = Evidence.UNVERIFIED
+
+
+def _says(*texts: str) -> list[Said]:
+    """Reasons that apply no content threshold."""
+    return [(t, ()) for t in texts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,42 +67,42 @@ def _present(ctx: Context, codes: tuple[str, ...]) -> list[str]:
     return [c for c in codes if ctx.case.findings.get(c) is True]
 
 
-def _cidp(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+def _cidp(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     if ctx.neuropathy and ctx.case.findings.get("neuropathy_demyelinating") is True:
-        return ["Polyneuropathy with demyelinating features."]
+        return _says("Polyneuropathy with demyelinating features.")
     return []
 
 
-def _gbs(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+def _gbs(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     return (
-        ["Acute onset (nadir within 4 weeks)."]
+        _says("Acute onset (nadir within 4 weeks).")
         if ctx.case.findings.get("neuropathy_acute_onset") is True
         else []
     )
 
 
-def _myeloma(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+def _myeloma(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     """A clone and any CRAB/SLiM item; the FLC ratio per IMWG (§f.2 A4)."""
     if not ctx.clone:
         return []
-    reasons = lab_hits(ctx.case, ctx.book, _MYELOMA_FLAG_LABS)
+    reasons = lab_said(ctx.case, ctx.book, _MYELOMA_FLAG_LABS)
     lytic = lytic_event(ctx.case)
     if lytic is not None:
-        reasons.append(lytic)
+        reasons.append((lytic, ()))
     flc = flc_finding(ctx.case, ctx.book, ctx.derived.flc_ratio)
     if flc is not None:
-        reasons.append(flc.reason)
+        reasons.append((flc.reason, flc.used))
     return reasons
 
 
-def _al(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+def _al(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     if not ctx.clone:
         return []
-    reasons = [f"{ctx.book.label(c)}." for c in _present(ctx, _AL_FINDINGS)]
-    return reasons + lab_hits(ctx.case, ctx.book, (("al_proteinuria", "proteinuria_g_24h", "Proteinuria"),))
+    reasons = _says(*(f"{ctx.book.label(c)}." for c in _present(ctx, _AL_FINDINGS)))
+    return reasons + lab_said(ctx.case, ctx.book, (("al_proteinuria", "proteinuria_g_24h", "Proteinuria"),))
 
 
-def _mgus(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+def _mgus(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     """§f.2 A5: only when neither the chosen nor the current set is met, and no amyloid on biopsy."""
     if (
         not (ctx.neuropathy and ctx.clone)
@@ -103,29 +115,29 @@ def _mgus(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
     # case may yet be POEMS, and a haematologist must not read the flag as an exclusion.
     settled = ctx.chosen.status is Verdict.NOT_MET and ctx.default.status is Verdict.NOT_MET
     state = "are not met" if settled else "are not (yet) met: criteria are still unknown"
-    return [f"Polyneuropathy with a monoclonal protein, and the POEMS criteria {state}."]
+    return _says(f"Polyneuropathy with a monoclonal protein, and the POEMS criteria {state}.")
 
 
-def _igm_mag(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+def _igm_mag(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     reasons = []
     if ctx.case.labs.get("heavy_chain_type") == "IgM":
         reasons.append("IgM paraprotein.")
     if ctx.case.findings.get("anti_mag_positive") is True:
         reasons.append("Anti-MAG antibodies positive.")
-    return reasons
+    return _says(*reasons)
 
 
-def _waldenstrom(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
-    return ["IgM paraprotein."] if ctx.case.labs.get("heavy_chain_type") == "IgM" else []
+def _waldenstrom(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
+    return _says("IgM paraprotein.") if ctx.case.labs.get("heavy_chain_type") == "IgM" else []
 
 
-def _castleman_variant(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+def _castleman_variant(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     if ctx.derived.criteria["castleman_disease"].status is S_MET and not ctx.clone:
-        return ["Castleman disease without a documented clonal plasma-cell disorder."]
+        return _says("Castleman disease without a documented clonal plasma-cell disorder.")
     return []
 
 
-def _mpn(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+def _mpn(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     if ctx.derived.criteria["thrombocytosis_polycythemia"].status is not S_MET:
         return []
     reasons = []
@@ -133,10 +145,10 @@ def _mpn(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
         reasons.append("Thrombocytosis/polycythaemia without a documented clone.")
     if ctx.case.findings.get("jak2_positive") is True:
         reasons.append("JAK2 or another MPN driver mutation positive.")
-    return reasons
+    return _says(*reasons)
 
 
-def _other_vegf(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
+def _other_vegf(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     if ctx.derived.criteria["vegf_elevated"].status is not S_MET:
         return []
     reasons = []
@@ -145,7 +157,7 @@ def _other_vegf(ctx: Context, fired: Mapping[str, list[str]]) -> list[str]:
     confounders = _present(ctx, _VEGF_CONFOUNDERS)
     if confounders:
         reasons.append("VEGF confounder: " + ", ".join(ctx.book.label(c) for c in confounders) + ".")
-    return reasons
+    return _says(*reasons)
 
 
 # Registry order is evaluation order: mgus_neuropathy reads whether the myeloma flag fired.
@@ -166,11 +178,15 @@ DIFFERENTIALS: tuple[str, ...] = tuple(r.code for r in RULES)
 
 
 def differentials(ctx: Context) -> tuple[Differential, ...]:
-    """The flags that fire, in content order, each with its reasons."""
-    fired: dict[str, list[str]] = {}
+    """The flags that fire, in content order, each with its reasons and their evidence entries."""
+    fired: dict[str, list[Said]] = {}
     for rule in RULES:
         reasons = rule.trigger(ctx, fired)
         if reasons:
             fired[rule.code] = reasons
     names = ctx.book.differential_names
-    return tuple(Differential(code, names[code], tuple(fired[code])) for code in names if code in fired)
+    return tuple(
+        Differential(code, names[code], *said_evidence(fired[code], _TRIGGER_EVIDENCE))
+        for code in names
+        if code in fired
+    )

@@ -28,9 +28,9 @@ from checklist.engine.diagnosis.result import (
 )
 from checklist.engine.diagnosis.rulebook import CriteriaSetRule, RuleBook, Threshold
 from checklist.engine.diagnosis.sets import SetOutcome, apply_rule
+from checklist.engine.diagnosis.tagging import reason_evidence
 from checklist.engine.diagnosis.treatment import treatment
 from checklist.engine.diagnosis.workup import extent_to_settle, risk_factors_present, staging_missing
-from checklist.engine.evidence import weakest
 from checklist.engine.inputs import Case
 
 
@@ -53,25 +53,6 @@ def _notes(notes: list[tuple[str, str]]) -> dict[str, str]:
         if detail:
             by_code[code].append(detail)
     return {code: " ".join(details) for code, details in by_code.items()}
-
-
-def reason_evidence(
-    count: int, applied: dict[int, tuple[Threshold, ...]] | None, rule: Evidence
-) -> tuple[ReasonEvidence, ...]:
-    """One tag per reason: the weakest of the thresholds it applied, else its rule's own (content)."""
-    plain = ReasonEvidence(rule)
-    if not applied:
-        return (plain,) * count
-    out = []
-    for i in range(count):
-        used = applied.get(i)
-        if used:
-            out.append(
-                ReasonEvidence(weakest(t.evidence for t in used) or rule, tuple(t.use() for t in used))
-            )
-        else:
-            out.append(plain)
-    return tuple(out)
 
 
 def _may_be_met(rule: CriteriaSetRule, criteria: dict[str, CriterionResult], book: RuleBook) -> bool:
@@ -170,7 +151,7 @@ def evaluate_case(case: Case, book: RuleBook) -> Evaluation:
         extent=None
         if cure is None
         else ExtentOut(
-            cure.extent, cure.reasons, extent_to_settle(cure, book.workup), _extent_evidence(cure, book)
+            cure.extent, cure.reasons, extent_to_settle(cure, case, book.workup), _extent_evidence(cure, book)
         ),
         risk_factors_present=risk_factors_present(case, book.workup) if chosen.met else (),
         drug_cautions=book.workup.drug_cautions if chosen.met else (),

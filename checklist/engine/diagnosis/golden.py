@@ -32,7 +32,7 @@ EXPECT_KEYS = (
     "not_staging_missing",  # [item code, ...] that must not be
     "risk_factors",  # [factor code, ...] exactly, in order ([] when none or not met)
     "risk_factor_values",  # {factor code: value as entered}
-    "extent",  # null, or {"extent": ..., "to_settle_contains": text}
+    "extent",  # null, or {"extent": ..., "to_settle_contains": text, "to_settle_exclude": [text, ...]}
     "drug_cautions",  # {code: level}; {} expects none
     # Added with clinical.md §j.5: a graded set (mhlw-jp).
     "mhlw_category",  # definite | probable | possible | not_met | unknown
@@ -42,6 +42,9 @@ EXPECT_KEYS = (
     "reason_evidence",  # {criterion code: [evidence tag, ...]} each tag beside one of its reasons
     "threshold_basis",  # {threshold code: "published" | "app_default"} as a reason applied it
     "caution_evidence",  # {caution code: evidence tag}
+    "risk_factor_basis",  # {factor code: {"limit": text, "basis": "published" | "app_default" | null}}
+    "extent_reason_evidence",  # [evidence tag, ...] each tag beside one of the extent's reasons
+    "differential_reason_evidence",  # {differential code: [evidence tag, ...]}
 )
 
 
@@ -175,6 +178,11 @@ def _workup_differences(expected: Mapping[str, Any], result: Mapping[str, Any]) 
             text = want.get("to_settle_contains")
             if text and text not in (got.get("to_settle") or ""):
                 out.append(f"extent to_settle: expected to contain {text!r}, got {got.get('to_settle')!r}")
+            for text in want.get("to_settle_exclude", []):
+                if text in (got.get("to_settle") or ""):
+                    out.append(
+                        f"extent to_settle: expected not to contain {text!r}, got {got['to_settle']!r}"
+                    )
     if "drug_cautions" in expected:
         got_levels = {d["code"]: d["level"] for d in result.get("drug_cautions", [])}
         want_levels = dict(expected["drug_cautions"])
@@ -195,7 +203,11 @@ def _evidence_differences(expected: Mapping[str, Any], result: Mapping[str, Any]
             if tag not in tags.get(code, []):
                 out.append(f"reasons of {code}: expected a reason tagged {tag}, got {tags.get(code, [])}")
     applied: dict[str, set[str]] = {}
-    rows = [*result["criteria"], *([result["extent"]] if result.get("extent") else [])]
+    rows = [
+        *result["criteria"],
+        *([result["extent"]] if result.get("extent") else []),
+        *result["differentials"],
+    ]
     for row in rows:
         for r in row.get("reason_evidence", []):
             for t in r["thresholds"]:
@@ -208,4 +220,24 @@ def _evidence_differences(expected: Mapping[str, Any], result: Mapping[str, Any]
     for code, tag in expected.get("caution_evidence", {}).items():
         if shown.get(code) != tag:
             out.append(f"caution {code}: expected evidence {tag}, got {shown.get(code, '(not shown)')}")
+    factors = {f["code"]: f for f in result.get("risk_factors_present", [])}
+    for code, want in expected.get("risk_factor_basis", {}).items():
+        factor = factors.get(code)
+        cut_off = None if factor is None else {"limit": factor.get("limit"), "basis": factor.get("basis")}
+        if cut_off != want:
+            out.append(f"risk factor {code}: expected cut-off {want}, got {cut_off or '(not present)'}")
+    extent = result.get("extent") or {}
+    extent_tags = [r["evidence"] for r in extent.get("reason_evidence", [])]
+    for tag in expected.get("extent_reason_evidence", []):
+        if tag not in extent_tags:
+            out.append(f"extent reasons: expected a reason tagged {tag}, got {extent_tags}")
+    flagged = {
+        d["code"]: [r["evidence"] for r in d.get("reason_evidence", [])] for d in result["differentials"]
+    }
+    for code, wanted in expected.get("differential_reason_evidence", {}).items():
+        for tag in wanted:
+            if tag not in flagged.get(code, []):
+                out.append(
+                    f"differential {code}: expected a reason tagged {tag}, got {flagged.get(code, [])}"
+                )
     return out

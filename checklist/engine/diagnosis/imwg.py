@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from checklist.engine.diagnosis.compare import crosses, ratio_crosses
-from checklist.engine.diagnosis.rulebook import RuleBook
+from checklist.engine.diagnosis.rulebook import RuleBook, Threshold
+from checklist.engine.diagnosis.tagging import Said
 from checklist.engine.inputs import Case
 
 # (threshold code, lab code, name): myeloma-defining events read from one lab (A3).
@@ -45,9 +46,9 @@ FLAG_ONLY_LABS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def lab_hits(case: Case, book: RuleBook, items: tuple[tuple[str, str, str], ...]) -> list[str]:
-    """One reason per lab over its threshold, with the value as entered."""
-    hits = []
+def lab_said(case: Case, book: RuleBook, items: tuple[tuple[str, str, str], ...]) -> list[Said]:
+    """One reason per lab over its threshold, with the value as entered and the threshold applied."""
+    hits: list[Said] = []
     labs = case.labs
     for threshold_code, lab, name in items:
         value = labs.get(lab)
@@ -55,8 +56,13 @@ def lab_hits(case: Case, book: RuleBook, items: tuple[tuple[str, str, str], ...]
             continue
         threshold = book.thresholds[threshold_code]
         if crosses(threshold, case, lab):
-            hits.append(f"{name} {case.show(lab)} {threshold.describe()}.")
+            hits.append((f"{name} {case.show(lab)} {threshold.describe()}.", (threshold,)))
     return hits
+
+
+def lab_hits(case: Case, book: RuleBook, items: tuple[tuple[str, str, str], ...]) -> list[str]:
+    """One reason per lab over its threshold, with the value as entered."""
+    return [text for text, _used in lab_said(case, book, items)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,8 @@ class FlcFinding:
     is_event: bool  # ratio extreme and involved chain >= its threshold
     needs_level: bool  # ratio extreme, involved chain not given
     reason: str
+    # The content thresholds the reason quotes: the ratio's, and the involved chain's.
+    used: tuple[Threshold, ...] = ()
 
 
 def _shown(ratio: Fraction) -> str:
@@ -100,10 +108,16 @@ def flc_finding(case: Case, book: RuleBook, ratio: Fraction | None) -> FlcFindin
             True,
             f"{ratio_text}; the involved ({chain}) chain level is needed to make it a "
             f"myeloma-defining event ({chain} {involved.describe()}).",
+            (ratio_threshold, involved),
         )
     if not crosses(involved, case, lab):
         return None
-    return FlcFinding(True, False, f"{ratio_text}, involved {chain} {case.show(lab)} {involved.describe()}.")
+    return FlcFinding(
+        True,
+        False,
+        f"{ratio_text}, involved {chain} {case.show(lab)} {involved.describe()}.",
+        (ratio_threshold, involved),
+    )
 
 
 def lytic_event(case: Case) -> str | None:

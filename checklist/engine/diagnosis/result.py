@@ -115,6 +115,9 @@ class Differential:
     code: str
     name: str
     reasons: tuple[str, ...]
+    # One entry per reason, as for a criterion: the thresholds a reason applied (IMWG's, for
+    # the myeloma flag), else the flag's tag (content gives flags none yet: unverified).
+    reason_evidence: tuple[ReasonEvidence, ...] = ()
 
 
 @slot_init
@@ -276,7 +279,13 @@ class Evaluation:
             "criteria": criteria,
             "missing": list(self.missing),
             "differentials": [
-                {"code": d.code, "name": d.name, "reasons": list(d.reasons)} for d in self.differentials
+                {
+                    "code": d.code,
+                    "name": d.name,
+                    "reasons": list(d.reasons),
+                    "reason_evidence": [_reason_evidence(r) for r in d.reason_evidence],
+                }
+                for d in self.differentials
             ],
             "cautions": cautions,
             "treatment": None

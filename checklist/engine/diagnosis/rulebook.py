@@ -131,7 +131,9 @@ class WorkupRules:
     risk_factors: tuple[RiskFactorRule, ...] = ()
     risk_factor_wording: str = ""
     drug_cautions: tuple[DrugCaution, ...] = ()
-    extent_to_settle: str = ""
+    # J-E4: what would settle an unknown extent, by what is still missing ("both", "lesion_count",
+    # "marrow"): only what is not yet recorded is asked for.
+    extent_to_settle: Mapping[str, str] = field(default_factory=dict)
     caution_details: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -137,6 +137,18 @@ def _drug(i: int, f: Mapping[str, Any], problems: list[str]) -> DrugCaution:
     )
 
 
+# J-E4: the extent needs the lesion count and the marrow biopsy; one text for each case of
+# what is still missing.
+_TO_SETTLE_KEYS = ("both", "lesion_count", "marrow")
+
+
+def _to_settle(value: object, problems: list[str]) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        problems.append(f"extent_to_settle: needs {{{', '.join(_TO_SETTLE_KEYS)}: text}}")
+        return {}
+    return {key: _text(f"extent_to_settle {key}", value.get(key), problems) for key in _TO_SETTLE_KEYS}
+
+
 def rules_from_dict(data: Mapping[str, Any]) -> tuple[WorkupRules, dict[str, tuple[tuple[str, float], ...]]]:
     """The work-up rules and the per-unit published thresholds; RulesError lists every problem."""
     problems: list[str] = []
@@ -166,7 +178,7 @@ def rules_from_dict(data: Mapping[str, Any]) -> tuple[WorkupRules, dict[str, tup
         risk_factors=factors,
         risk_factor_wording=_text("risk_factor_wording", data.get("risk_factor_wording"), problems),
         drug_cautions=drugs,
-        extent_to_settle=_text("extent_to_settle", data.get("extent_to_settle"), problems),
+        extent_to_settle=_to_settle(data.get("extent_to_settle"), problems),
         caution_details=dict(details),
     )
     if problems:
@@ -215,8 +227,15 @@ def risk_factors_present(case: Case, rules: WorkupRules) -> tuple[RiskFactor, ..
     return tuple(out)
 
 
-def extent_to_settle(t: Treatment, rules: WorkupRules) -> str | None:
-    """J-E4: what would settle an unknown extent."""
+def extent_to_settle(t: Treatment, case: Case, rules: WorkupRules) -> str | None:
+    """J-E4: what would settle an unknown extent, asking only for what is not yet recorded:
+    the lesion count (PET-CT) and the iliac-crest marrow biopsy (A8). With both recorded and
+    the extent still unknown (no sclerotic lesion), no test is left to ask for; the extent's
+    reasons say why."""
     if t.extent is not Extent.UNKNOWN:
         return None
-    return rules.extent_to_settle
+    # Read as treatment() reads them: a value left out (None) is not assessed, never recorded.
+    count = case.labs.get("bone_lesion_count") is None
+    marrow = case.findings.get("marrow_clone") is None
+    key = "both" if count and marrow else "lesion_count" if count else "marrow" if marrow else ""
+    return rules.extent_to_settle.get(key) or None

@@ -12,7 +12,10 @@ criterion's reason, a caution, a work-up line) carry their evidence tag of clini
 its word, and a reason that applied a content threshold says whether the number is published
 (with its source) or an app default: the label is decided here, once, and each partial
 (``_result_reason.html``, ``_result_caution.html``, ``_result_workup_item.html``) only lays it
-out. A claim the engine sent no tag for reads as unverified, never as unlabelled.
+out, the reasons and work-up lines through one chip partial (``_result_ev.html``). The same
+label stands beside a differential's reasons (IMWG's thresholds), the extent's reasons and
+each risk factor's cut-off. A claim the engine sent no tag for reads as unverified, never as
+unlabelled.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def _plural(n: int) -> str:
 
 # A tag a reader must not take for a published number: marked in the short note too.
 _WEAK = {"unverified", "app_convention"}
+APP_DEFAULT = "app_default"
 
 
 @dataclass(slots=True)
@@ -89,12 +93,17 @@ class Caution:
 
 @dataclass(slots=True)
 class WorkUpItem:
-    """One line of the before-treatment section (clinical.md §j), with its evidence tag."""
+    """One line of the before-treatment section (clinical.md §j), with its evidence tag; a risk
+    factor read from a threshold also says whether its cut-off is published or an app default
+    (``basis`` as for a reason: "published", "app_default", or "" for a finding)."""
 
     text: str
     evidence: str | None
     evidence_word: str
     source: str
+    basis: str = ""
+    basis_word: str = ""  # "published threshold" / "app default" (the source stands beside it)
+    note: str = ""  # the label in the notes' words: "read: abstract; published threshold"
 
 
 @dataclass(slots=True)
@@ -138,6 +147,7 @@ class Differential:
     name: str
     href: str
     reasons: str
+    items: tuple[Reason, ...] = ()  # each reason with its label (IMWG's thresholds: issue 19)
 
 
 @dataclass(slots=True)
@@ -179,13 +189,14 @@ class BeforeTreatment:
     """clinical.md §j as the page and the notes show it, read off the engine's answer."""
 
     extent: str
-    extent_reasons: str
+    extent_reasons: tuple[Reason, ...]  # shown, with their labels, in the treatment section
     to_settle: str
     summary: str  # "Before treatment: 2 work-up items missing, extent unknown"
     missing: tuple[WorkUpItem, ...]
     tests: tuple[str, ...]  # the missing investigations by name, for the short note
     risks: tuple[WorkUpItem, ...]
-    factors: tuple[str, ...]  # the risk factors present by name, for the short note
+    factors: tuple[str, ...]  # the risk factors present by name, for the short note (an app
+    # default cut-off marked, as a criterion resting on one is)
     drugs: tuple[WorkUpItem, ...]
     missing_heading: str = MISSING_HEADING
     risks_heading: str = RISKS_HEADING
@@ -284,15 +295,15 @@ def reason(text: str, ev: Mapping[str, Any] | None) -> Reason:
     thresholds = ev.get("thresholds") or ()
     basis = label = ""
     if thresholds:
-        if any(t.get("basis") == "app_default" for t in thresholds):
-            basis = "app_default"
+        if any(t.get("basis") == APP_DEFAULT for t in thresholds):
+            basis = APP_DEFAULT
             label = basis_word(basis)
         else:
             basis = "published"
             sources = ", ".join(dict.fromkeys(t["source"] for t in thresholds if t.get("source")))
             label = basis_word(basis) + (f", {sources}" if sources else "")
     note = f"{word}; {label}" if label else word
-    return Reason(text, tag, word, basis, label, note, tag in _WEAK or basis == "app_default")
+    return Reason(text, tag, word, basis, label, note, tag in _WEAK or basis == APP_DEFAULT)
 
 
 def _flag(reasons: tuple[Reason, ...]) -> str:
@@ -306,8 +317,9 @@ def _flag(reasons: tuple[Reason, ...]) -> str:
 
 
 def _reasons(c: Mapping[str, Any]) -> tuple[Reason, ...]:
+    """The reasons of a criterion, a differential or the extent, each with its label."""
     tags = c.get("reason_evidence") or ()
-    return tuple(reason(r, tags[i] if i < len(tags) else None) for i, r in enumerate(c["reasons"]))
+    return tuple(reason(r, tags[i] if i < len(tags) else None) for i, r in enumerate(c.get("reasons") or ()))
 
 
 def criteria(items: Iterable[Mapping[str, Any]]) -> tuple[Criterion, ...]:
@@ -339,7 +351,7 @@ def entered(items: Iterable[Mapping[str, str]]) -> tuple[Entered, ...]:
 
 def differentials(items: Iterable[Mapping[str, Any]]) -> tuple[Differential, ...]:
     return tuple(
-        Differential(d["code"], d["name"], _differential_url(d["code"]), " ".join(d["reasons"]))
+        Differential(d["code"], d["name"], _differential_url(d["code"]), " ".join(d["reasons"]), _reasons(d))
         for d in items
     )
 
@@ -385,7 +397,21 @@ def cautions(items: Iterable[Mapping[str, Any]], lead: bool = False) -> tuple[Ca
 
 
 def _workup(text: str, item: Mapping[str, Any]) -> WorkUpItem:
-    return WorkUpItem(text, item["evidence"], evidence_word(item["evidence"]), item["source"])
+    word = evidence_word(item["evidence"])
+    return WorkUpItem(text, item["evidence"], word, item["source"], note=word)
+
+
+def _risk(r: Mapping[str, Any]) -> WorkUpItem:
+    """A risk factor with its cut-off, and whether that number is published or the app's default
+    (issue 19: told apart at a glance); a factor read from a finding has no cut-off."""
+    limit = r.get("limit") or ""
+    cut = f" (cut-off {limit})" if limit else ""
+    item = _workup(f"{r['factor']}: {r['value']}{cut}; {r['hr']}", r)
+    basis = r.get("basis") or ""
+    if basis:
+        item.basis, item.basis_word = basis, basis_word(basis)
+        item.note = f"{item.evidence_word}; {item.basis_word}"
+    return item
 
 
 def before_treatment(result: Mapping[str, Any]) -> BeforeTreatment | None:
@@ -401,13 +427,16 @@ def before_treatment(result: Mapping[str, Any]) -> BeforeTreatment | None:
     n = len(missing)
     return BeforeTreatment(
         extent=word,
-        extent_reasons=" ".join(extent.get("reasons") or []),
+        extent_reasons=_reasons(extent),
         to_settle=extent.get("to_settle") or "",
         summary=f"Before treatment: {n} work-up item{_plural(n)} missing, extent {word}",
         missing=tuple(_workup(f"{m['why']} Settles: {m['settles']}", m) for m in missing),
         tests=tuple(m["test"] for m in missing),
-        risks=tuple(_workup(f"{r['factor']}: {r['value']}; {r['hr']}", r) for r in risks),
-        factors=tuple(r["factor"] for r in risks),
+        risks=tuple(_risk(r) for r in risks),
+        factors=tuple(
+            r["factor"] + (f" [{basis_word(APP_DEFAULT)}]" if r.get("basis") == APP_DEFAULT else "")
+            for r in risks
+        ),
         drugs=tuple(
             _workup(("Major: " if d["level"] == Level.MAJOR else "") + d["message"], d) for d in drugs
         ),
