@@ -92,10 +92,11 @@ def test_poems_like_patient_gets_one_warning_card(client, cds):
     assert "What labs cannot tell" in detail and "not from the problem list" in detail
     assert card["source"] == {"label": "POEMSaid criteria checklist", "url": BASE_URL + "/criteria"}
     links = {link["type"]: link for link in card["links"]}
-    assert links["smart"]["url"] == BASE_URL + "/smart/launch"
+    assert links["smart"]["url"] == BASE_URL + "/smart/launch?target=checklist"
     assert links["absolute"]["url"] == BASE_URL + "/criteria"
     for link in card["links"]:
-        assert "poems-1" not in link["url"] and "?" not in link["url"]  # no patient data in URLs
+        # No patient data in URLs: at most the page to open.
+        assert "poems-1" not in link["url"] and link["url"].split("?")[1:] in ([], ["target=checklist"])
     assert card["uuid"]
 
 

@@ -490,10 +490,12 @@ def http_client():
         client.close()
 
 
-def launch(ehr, app, http_client, patient=None):
+def launch(ehr, app, http_client, patient=None, target="checklist"):
     """A clinician opens the app from the EHR (or standalone): follow every redirect like a browser."""
     browser = http_client(follow_redirects=True, timeout=20)
     params = {"iss": ehr["fhir"]}
+    if target:
+        params["target"] = target
     if patient:
         params["launch"] = httpx.post(ehr["admin"] + "/launch", json={"patient": patient}).json()["launch"]
     response = browser.get(f"{app}/smart/launch", params=params)

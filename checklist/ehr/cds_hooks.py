@@ -390,7 +390,7 @@ def build_card(
         "links": [
             {
                 "label": "Open the POEMS checklist, pre-filled from the record",
-                "url": base + reverse("smart_launch"),
+                "url": base + reverse("smart_launch") + "?target=checklist",
                 "type": "smart",
             },
             {
