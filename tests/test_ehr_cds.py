@@ -56,8 +56,9 @@ def poems_call(client, signer=ES, **claims):
 def test_discovery_lists_the_patient_view_service_first_without_version(client, cds):
     response = client.get("/cds-services")
     assert response.status_code == 200
-    service, *orders = response.json()["services"]  # the order hooks: tests/test_ehr_orders.py
-    assert {s["id"] for s in orders} == {"poems-cidp-orders"}
+    service, *orders = response.json()["services"]
+    # The order hooks (tests/test_ehr_orders.py) and the follow-up (tests/test_ehr_follow_up_card.py).
+    assert {s["id"] for s in orders} == {"poems-cidp-orders", "poems-follow-up"}
     assert all("version" not in s for s in orders)
     assert service["id"] == "poems-criteria"
     assert service["hook"] == "patient-view"
