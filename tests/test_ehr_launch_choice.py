@@ -7,7 +7,7 @@ record read at the callback: no second authorisation, no second read.
 """
 
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.core import signing
@@ -17,6 +17,11 @@ from checklist.ehr import smart
 from tests.test_ehr_follow_up import SECRET, VISITS, _launch, _selected, _value, ehr  # noqa: F401
 
 pytestmark = pytest.mark.django_db
+
+
+def _post(client, data):
+    """As a browser posts a form: urlencoded (the pages split such a body themselves)."""
+    return client.post("/smart/open", urlencode(data), content_type="application/x-www-form-urlencoded")
 
 
 def _choice(client, ehr):  # noqa: F811
@@ -52,7 +57,7 @@ def test_no_target_shows_the_choice_after_reading_the_record_once(client, seeded
 def test_choosing_follow_up_opens_the_filled_flowsheet_without_a_second_read(client, seeded, ehr):  # noqa: F811
     _html, form = _choice(client, ehr)
     reads = len(ehr.searches)
-    page = client.post("/smart/open", {**form, "open": "follow_up"})
+    page = _post(client, {**form, "open": "follow_up"})
     assert page.status_code == 200
     assert page["Cache-Control"].startswith("max-age=0") or "no-store" in page["Cache-Control"]
     html = page.content.decode()
@@ -67,7 +72,7 @@ def test_choosing_follow_up_opens_the_filled_flowsheet_without_a_second_read(cli
 def test_choosing_the_checklist_opens_it_filled_with_the_newest_values(client, seeded, ehr):  # noqa: F811
     _html, form = _choice(client, ehr)
     reads = len(ehr.searches)
-    page = client.post("/smart/open", {**form, "open": "checklist"})
+    page = _post(client, {**form, "open": "checklist"})
     assert page.status_code == 200
     html = page.content.decode()
     assert "Pre-filled from the record" in html
@@ -78,13 +83,13 @@ def test_choosing_the_checklist_opens_it_filled_with_the_newest_values(client, s
 
 def test_the_language_switch_keeps_the_choice_and_the_page_opens_in_that_language(client, seeded, ehr):  # noqa: F811
     _html, form = _choice(client, ehr)
-    japanese = client.post("/smart/open", {**form, "switch_lang": "ja"})
+    japanese = _post(client, {**form, "switch_lang": "ja"})
     assert japanese.status_code == 200
     jhtml = japanese.content.decode()
     assert '<html lang="ja">' in jhtml and 'name="open" value="follow_up"' in jhtml
     assert 'name="lang" value="ja"' in jhtml
     again = re.search(r'name="record" value="([^"]+)"', jhtml).group(1)
-    page = client.post("/smart/open", {**form, "record": again, "lang": "ja", "open": "follow_up"})
+    page = _post(client, {**form, "record": again, "lang": "ja", "open": "follow_up"})
     assert page.status_code == 200
     html = page.content.decode()
     assert '<html lang="ja">' in html and _value(html, "visits") == str(VISITS)
@@ -93,14 +98,14 @@ def test_the_language_switch_keeps_the_choice_and_the_page_opens_in_that_languag
 def test_a_forged_expired_or_unknown_choice_is_refused_with_a_message(client, seeded, ehr, monkeypatch):  # noqa: F811
     _html, form = _choice(client, ehr)
     forged = signing.dumps({"checklist": {"post": {"vegf_pg_ml": "9999"}, "record": []}}, salt="other")
-    page = client.post("/smart/open", {**form, "record": forged, "open": "checklist"})
+    page = _post(client, {**form, "record": forged, "open": "checklist"})
     assert page.status_code == 400 and "Launch the app again" in page.content.decode()
-    page = client.post("/smart/open", {**form, "open": "elsewhere"})
+    page = _post(client, {**form, "open": "elsewhere"})
     assert page.status_code == 400 and "checklist, follow_up" in page.content.decode()
-    page = client.post("/smart/open", {**form, "switch_lang": "xx"})
+    page = _post(client, {**form, "switch_lang": "xx"})
     assert page.status_code == 400 and "ja" in page.content.decode()
     monkeypatch.setattr(smart, "LAUNCH_MAX_AGE_SECONDS", -1)
-    page = client.post("/smart/open", {**form, "open": "checklist"})
+    page = _post(client, {**form, "open": "checklist"})
     assert page.status_code == 400 and "expired" in page.content.decode()
     assert client.get("/smart/open").status_code == 405
 
@@ -110,9 +115,9 @@ def test_the_choice_is_csrf_protected(seeded, ehr):  # noqa: F811
     browser = Client(enforce_csrf_checks=True)
     _html, form = _choice(browser, ehr)
     assert form["csrfmiddlewaretoken"]
-    assert browser.post("/smart/open", {**form, "open": "checklist"}).status_code == 200
+    assert _post(browser, {**form, "open": "checklist"}).status_code == 200
     stranger = Client(enforce_csrf_checks=True)
-    assert stranger.post("/smart/open", {"record": form["record"], "open": "checklist"}).status_code == 403
+    assert _post(stranger, {"record": form["record"], "open": "checklist"}).status_code == 403
 
 
 def test_target_and_app_context_stay_direct_routes(client, seeded, ehr):  # noqa: F811

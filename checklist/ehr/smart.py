@@ -366,9 +366,7 @@ def callback(request: HttpRequest) -> HttpResponse:
 
 def _checklist_page(request: HttpRequest, post: QueryDict, annotations: list[dict[str, Any]]) -> HttpResponse:
     """The checklist view renders the page from the posted form, exactly as when a clinician posts it."""
-    request.method = "POST"
-    # Django types request.POST as immutable; the view only reads it.
-    request.POST = post  # type: ignore[assignment]
+    _as_posted(request, post)
     request.ehr_record = annotations  # type: ignore[attr-defined]
     request.ehr_stale_days = fhir_map.STALE_AFTER_DAYS  # type: ignore[attr-defined]
     # The page is the web room's; it is found through the URL conf, the contract between
@@ -491,13 +489,22 @@ def _follow_up_page(request: HttpRequest, observations: list[Any], specimens: li
 
 
 def _serial_page(request: HttpRequest, record: follow_up_read.SerialRecord) -> HttpResponse:
-    request.method = "POST"
     post = QueryDict(mutable=True)
     post.update(record.fields)
-    request.POST = post  # type: ignore[assignment]
+    _as_posted(request, post)
     request.ehr_serial = record  # type: ignore[attr-defined]
     follow_up_view: Callable[[HttpRequest], HttpResponse] = resolve(reverse("checklist:follow_up")).func
     return follow_up_view(request)
+
+
+def _as_posted(request: HttpRequest, post: QueryDict) -> None:
+    """Make ``post`` the form the page's view reads, as if the clinician had posted it."""
+    request.method = "POST"
+    # Django types request.POST as immutable; the view only reads it.
+    request.POST = post  # type: ignore[assignment]
+    # The pages split an urlencoded body themselves (web/forms.read_posted); the body here is
+    # the choice page's own form (POST /smart/open), so they must read ``post`` instead.
+    request.content_type = ""
 
 
 def _about(resource: dict[str, Any], patient_id: str) -> bool:
