@@ -958,3 +958,74 @@ def test_the_vegf_rise_cards_link_opens_the_filled_follow_up(ehr, follow_up_app,
     fields = FormFields()
     fields.feed(page.text)
     assert fields.values["visits"] == "5" and "Possible progression: review." in page.text
+
+
+def follow_up_fetch_call(ehr, app, patient):
+    """poems-follow-up with no prefetch: the app reads the problem list, then the VEGF series."""
+    token = system_token(ehr, patient=patient)
+    body = {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/dr-e2e", "patientId": patient},
+        "fhirServer": ehr["fhir"],
+        "fhirAuthorization": {
+            "access_token": token["access_token"],
+            "token_type": "Bearer",
+            "expires_in": token["expires_in"],
+            "scope": token["scope"],
+            "subject": "poemsaid",
+            "patient": patient,
+        },
+    }
+    url = f"{app}/cds-services/poems-follow-up"
+    started = time.perf_counter()
+    response = httpx.post(
+        url, json=body, headers={"Authorization": f"Bearer {SIGNER.token(url)}"}, timeout=30
+    )
+    return response, (time.perf_counter() - started) * 1000
+
+
+def test_follow_up_card_latency_p50_p99_with_prefetch_and_with_a_fhir_fetch(ehr, follow_up_app, monkeypatch):
+    app = follow_up_app
+    discovery = httpx.get(f"{app}/cds-services").json()
+    (service,) = [s for s in discovery["services"] if s["id"] == "poems-follow-up"]
+    client = sandbox_client(app, monkeypatch, service="poems-follow-up")
+    prefetch = fill_prefetch(ehr, service["prefetch"], "fu-rise-1")
+    for _ in range(LATENCY_SAMPLES):
+        queue(client, ehr, service["prefetch"], "fu-rise-1", prefetch=copy.deepcopy(prefetch))
+    answers = client.send_requests()
+    assert all(len(a["cards"]) == 1 for a in answers)
+    times = [e["ms"] for e in JwtSigningClient.exchanges]
+    server = [float(e["received"]["server_timing"].split("dur=")[1]) for e in JwtSigningClient.exchanges]
+    monkeypatch.undo()  # the sandbox's client class replaced httpx.Client for the app's own reads too
+    fetched, fetched_server, own = [], [], []
+    for _ in range(LATENCY_SAMPLES):
+        response, ms = follow_up_fetch_call(ehr, app, "fu-rise-1")
+        assert response.status_code == 200 and len(response.json()["cards"]) == 1, response.text
+        fetched.append(ms)
+        timing = {
+            part.split(";dur=")[0].strip(): float(part.split(";dur=")[1])
+            for part in response.headers["Server-Timing"].split(",")
+        }
+        fetched_server.append(timing["app"])
+        own.append(timing["app"] - timing["fhir"])
+    figures = {
+        "samples": len(times),
+        "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+        "prefetch": {**_percentiles(times), "server": _percentiles(server)},
+        "fhir_fetch": {
+            **_percentiles(fetched),
+            "server": _percentiles(fetched_server),
+            "server_without_fhir_wait": _percentiles(own),
+        },
+        "note": (
+            "patient-view to poems-follow-up for the POEMS patient with five plasma VEGF (a card each "
+            "time). prefetch: the EHR sent Conditions, the VEGF Observations and Specimens; fhir_fetch: "
+            "the app read the problem list, then the VEGF and Specimens, from the test EHR (the token "
+            "request is outside the timing). Django live_server (single thread) on the shared 2-core "
+            "machine; includes JWT verification, the follow-up engine and the audit row."
+        ),
+    }
+    _report("cds-follow-up-latency", figures)
+    assert figures["prefetch"]["p50_ms"] < 2000  # loose bounds: the figures go in the report
+    assert figures["fhir_fetch"]["p50_ms"] < 3000
