@@ -87,6 +87,7 @@ def test_the_language_switch_keeps_the_choice_and_the_page_opens_in_that_languag
     assert japanese.status_code == 200
     jhtml = japanese.content.decode()
     assert '<html lang="ja">' in jhtml and 'name="open" value="follow_up"' in jhtml
+    assert "カルテから開く" in jhtml and "経過観察" in jhtml  # the page's words, translated
     assert 'name="lang" value="ja"' in jhtml
     again = re.search(r'name="record" value="([^"]+)"', jhtml).group(1)
     page = _post(client, {**form, "record": again, "lang": "ja", "open": "follow_up"})
@@ -107,7 +108,12 @@ def test_a_forged_expired_or_unknown_choice_is_refused_with_a_message(client, se
     monkeypatch.setattr(smart, "LAUNCH_MAX_AGE_SECONDS", -1)
     page = _post(client, {**form, "open": "checklist"})
     assert page.status_code == 400 and "expired" in page.content.decode()
-    assert client.get("/smart/open").status_code == 405
+    again = client.get("/smart/open")
+    assert (
+        again.status_code == 405
+        and again["Allow"] == "POST"
+        and "launch the app again" in again.content.decode()
+    )
 
 
 def test_the_choice_is_csrf_protected(seeded, ehr):  # noqa: F811

@@ -51,7 +51,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from checklist.content.care_rules import order_hook_rules
 from checklist.content.rule_book import snapshot
@@ -412,9 +412,15 @@ def _choice_page(request: HttpRequest, payload: dict[str, Any]) -> HttpResponse:
 
 
 @never_cache
-@require_POST
 def open_page(request: HttpRequest) -> HttpResponse:
     """The page chosen on the launch-choice page, filled from the record read at the callback."""
+    if request.method != "POST":
+        # A reload or a copied link: the record travels only in the choice page's form.
+        response = _error(
+            request, LaunchError("Choose on the launch page, or launch the app again from the EHR.", 405)
+        )
+        response["Allow"] = "POST"
+        return response
     try:
         payload = signing.loads(
             request.POST.get("record", ""), salt=OPEN_SALT, max_age=LAUNCH_MAX_AGE_SECONDS
