@@ -508,8 +508,11 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     return _audited("service", service_id, handler, request)
 
 
-def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
-    client, refused = _authenticate(request, reverse("cds_service", args=[SERVICE_ID]), audit)
+def _call_body(
+    request: HttpRequest, audit: CallAudit, service_id: str, hooks: tuple[str, ...]
+) -> tuple[Client, dict[str, Any], str] | HttpResponse:
+    """The checks every service call starts with: JWT, body size, JSON, hook, patient."""
+    client, refused = _authenticate(request, reverse("cds_service", args=[service_id]), audit)
     if refused:
         return _cors(request, refused)
     assert client is not None
@@ -524,9 +527,10 @@ def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
         message = exc.errors[0].message if exc.errors else "send the request as a JSON object"
         return _cors(request, operation_outcome(400, "invalid", message))
     audit.read_body(body)
-    if not isinstance(body, dict) or body.get("hook") != HOOK:
+    if not isinstance(body, dict) or body.get("hook") not in hooks:
         audit.error = "bad_request"
-        return _cors(request, operation_outcome(400, "invalid", f"hook must be {HOOK}"))
+        allowed = hooks[0] if len(hooks) == 1 else f"one of {', '.join(hooks)}"
+        return _cors(request, operation_outcome(400, "invalid", f"hook must be {allowed}"))
     context = body.get("context")
     patient_id = context.get("patientId") if isinstance(context, dict) else None
     if not isinstance(body.get("hookInstance"), str) or not isinstance(patient_id, str) or not patient_id:
@@ -534,6 +538,14 @@ def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
         return _cors(
             request, operation_outcome(400, "invalid", "hookInstance and context.patientId are required")
         )
+    return client, body, patient_id
+
+
+def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
+    checked = _call_body(request, audit, SERVICE_ID, (HOOK,))
+    if isinstance(checked, HttpResponse):
+        return checked
+    client, body, patient_id = checked
     try:
         prefetch, notes = gather(body, client, patient_id)
     except PrefetchMissing as exc:
@@ -614,34 +626,11 @@ def feedback_problems(items: list[Any]) -> list[str]:
 
 
 def _orders_service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
-    client, refused = _authenticate(request, reverse("cds_service", args=[orders.SERVICE_ID]), audit)
-    if refused:
-        return _cors(request, refused)
-    assert client is not None
-    try:
-        body = _read_body(request)
-    except BodyTooLarge:
-        audit.error = "body_too_large"
-        limit = settings.CDS_HOOKS_MAX_BODY_BYTES
-        return _cors(request, operation_outcome(413, "too-costly", f"the body must be at most {limit} bytes"))
-    except InputError as exc:
-        audit.error = "bad_request"
-        message = exc.errors[0].message if exc.errors else "send the request as a JSON object"
-        return _cors(request, operation_outcome(400, "invalid", message))
-    audit.read_body(body)
-    if not isinstance(body, dict) or body.get("hook") not in orders.HOOKS:
-        audit.error = "bad_request"
-        return _cors(
-            request, operation_outcome(400, "invalid", f"hook must be one of {', '.join(orders.HOOKS)}")
-        )
-    context = body.get("context")
-    patient_id = context.get("patientId") if isinstance(context, dict) else None
-    if not isinstance(body.get("hookInstance"), str) or not isinstance(patient_id, str) or not patient_id:
-        audit.error = "bad_request"
-        return _cors(
-            request, operation_outcome(400, "invalid", "hookInstance and context.patientId are required")
-        )
-    assert isinstance(context, dict)
+    checked = _call_body(request, audit, orders.SERVICE_ID, orders.HOOKS)
+    if isinstance(checked, HttpResponse):
+        return checked
+    client, body, patient_id = checked
+    context = body["context"]
     draft = context.get("draftOrders")
     if not isinstance(draft, dict) or draft.get("resourceType") != "Bundle":
         audit.error = "bad_request"
@@ -718,38 +707,6 @@ def _timed(
 
 
 # ---------------------------------------------------------------------------- follow-up (§h.4)
-
-
-def _call_body(
-    request: HttpRequest, audit: CallAudit, service_id: str, hooks: tuple[str, ...]
-) -> tuple[Client, dict[str, Any], str] | HttpResponse:
-    """The checks every service call starts with: JWT, body size, JSON, hook, patient."""
-    client, refused = _authenticate(request, reverse("cds_service", args=[service_id]), audit)
-    if refused:
-        return _cors(request, refused)
-    assert client is not None
-    try:
-        body = _read_body(request)
-    except BodyTooLarge:
-        audit.error = "body_too_large"
-        limit = settings.CDS_HOOKS_MAX_BODY_BYTES
-        return _cors(request, operation_outcome(413, "too-costly", f"the body must be at most {limit} bytes"))
-    except InputError as exc:
-        audit.error = "bad_request"
-        message = exc.errors[0].message if exc.errors else "send the request as a JSON object"
-        return _cors(request, operation_outcome(400, "invalid", message))
-    audit.read_body(body)
-    if not isinstance(body, dict) or body.get("hook") not in hooks:
-        audit.error = "bad_request"
-        return _cors(request, operation_outcome(400, "invalid", f"hook must be {' or '.join(hooks)}"))
-    context = body.get("context")
-    patient_id = context.get("patientId") if isinstance(context, dict) else None
-    if not isinstance(body.get("hookInstance"), str) or not isinstance(patient_id, str) or not patient_id:
-        audit.error = "bad_request"
-        return _cors(
-            request, operation_outcome(400, "invalid", "hookInstance and context.patientId are required")
-        )
-    return client, body, patient_id
 
 
 def _follow_up_service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
