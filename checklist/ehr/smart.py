@@ -62,8 +62,9 @@ COOKIE_SALT = "poemsaid.smart.launch"
 LAUNCH_MAX_AGE_SECONDS = 600
 HTTP_TIMEOUT_SECONDS = 5.0
 MAX_PENDING = 4  # launches open at once in one browser (tabs)
-# Where a launch may land besides the checklist: the screen reads the problem list too.
-# The follow-up reads the same resources as the checklist (every date, not only the newest).
+# Where a launch may land (no target: the choice of checklist and follow-up). The screen
+# reads the problem list too; the follow-up reads the same resources as the checklist (every
+# date, not only the newest).
 TARGETS = {"checklist": "", "screen": "patient/Condition.rs", "follow_up": ""}
 # What the launch-choice page offers (no target given): the pages that read only Observations.
 CHOICES = ("checklist", "follow_up")
@@ -404,7 +405,6 @@ def _choice_page(request: HttpRequest, payload: dict[str, Any]) -> HttpResponse:
         "record": signing.dumps(payload, salt=OPEN_SALT, compress=True),
         "checklist_values": len(payload["checklist"]["record"]),
         "follow_up_visits": len(serial["dates"]),
-        "follow_up_values": len(serial["shown"]),
     }
     response = render(request, "checklist/smart_choice.html", context)
     response["Cache-Control"] = "no-store"
