@@ -1,13 +1,15 @@
 """CDS Hooks latency, p50 and p99, with prefetch and with a FHIR fetch, against the test EHR.
 
-    .venv/bin/python bench/cds_latency.py            # patient-view and order-select
+    .venv/bin/python bench/cds_latency.py            # patient-view (both services) and order-select
     .venv/bin/python bench/cds_latency.py orders     # order-select only
+    .venv/bin/python bench/cds_latency.py follow-up  # patient-view to poems-follow-up only
 
 Runs the end-to-end latency tests (tests/test_ehr_e2e.py: the test EHR under node, the app in
 Django's live server, healthchain as the CDS client) and prints the figures they wrote to
 var/ehr-e2e/, with the machine's load (`uptime`): the machine is shared, so read the figures
 with it. "server" is the service's own Server-Timing; for order-select with a FHIR fetch,
-"own" is that time less the wait on the test EHR's FHIR reads. Needs node and
+"own" is that time less the wait on the test EHR's FHIR reads (for order-select and the
+follow-up card, poems-follow-up, which reads the problem list and then the VEGF series). Needs node and
 tests/ehr/node_modules (make setup).
 """
 
@@ -28,6 +30,10 @@ TESTS = {
     "orders": (
         "tests/test_ehr_e2e.py::test_order_select_latency_p50_p99_with_prefetch_and_with_a_fhir_fetch",
         "cds-orders-latency.json",
+    ),
+    "follow-up": (
+        "tests/test_ehr_e2e.py::test_follow_up_card_latency_p50_p99_with_prefetch_and_with_a_fhir_fetch",
+        "cds-follow-up-latency.json",
     ),
 }
 

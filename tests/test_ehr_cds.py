@@ -56,8 +56,9 @@ def poems_call(client, signer=ES, **claims):
 def test_discovery_lists_the_patient_view_service_first_without_version(client, cds):
     response = client.get("/cds-services")
     assert response.status_code == 200
-    service, *orders = response.json()["services"]  # the order hooks: tests/test_ehr_orders.py
-    assert {s["id"] for s in orders} == {"poems-cidp-orders"}
+    service, *orders = response.json()["services"]
+    # The order hooks (tests/test_ehr_orders.py) and the follow-up (tests/test_ehr_follow_up_card.py).
+    assert {s["id"] for s in orders} == {"poems-cidp-orders", "poems-follow-up"}
     assert all("version" not in s for s in orders)
     assert service["id"] == "poems-criteria"
     assert service["hook"] == "patient-view"
@@ -92,10 +93,11 @@ def test_poems_like_patient_gets_one_warning_card(client, cds):
     assert "What labs cannot tell" in detail and "not from the problem list" in detail
     assert card["source"] == {"label": "POEMSaid criteria checklist", "url": BASE_URL + "/criteria"}
     links = {link["type"]: link for link in card["links"]}
-    assert links["smart"]["url"] == BASE_URL + "/smart/launch"
+    assert links["smart"]["url"] == BASE_URL + "/smart/launch?target=checklist"
     assert links["absolute"]["url"] == BASE_URL + "/criteria"
     for link in card["links"]:
-        assert "poems-1" not in link["url"] and "?" not in link["url"]  # no patient data in URLs
+        # No patient data in URLs: at most the page to open.
+        assert "poems-1" not in link["url"] and link["url"].split("?")[1:] in ([], ["target=checklist"])
     assert card["uuid"]
 
 

@@ -139,7 +139,12 @@ def post(client, body, path=ORDERS_PATH, token="sign"):
 
 def test_discovery_lists_the_order_service_for_both_hooks(client, cds):
     services = client.get("/cds-services").json()["services"]
-    assert [s["id"] for s in services] == ["poems-criteria", "poems-cidp-orders", "poems-cidp-orders"]
+    assert [s["id"] for s in services] == [
+        "poems-criteria",
+        "poems-cidp-orders",
+        "poems-cidp-orders",
+        "poems-follow-up",  # tests/test_ehr_follow_up_card.py
+    ]
     orders = [s for s in services if s["id"] == "poems-cidp-orders"]
     assert [s["hook"] for s in orders] == ["order-select", "order-sign"]
     for service in orders:

@@ -60,7 +60,9 @@ class TerminologyCodeAdmin(ContentAdmin):
                 "if it sends those. A corticosteroid triggers only with a CIDP reason or CIDP on the "
                 "problem list. No IVIG (RxNorm) or plasma exchange (SNOMED CT) code is seeded: none was "
                 "found in a source we could check, so those orders trigger nothing until you add yours. "
-                "Changes reach the service when the content is published.",
+                "The POEMS condition codes also tell the follow-up card (poems-follow-up, patient-view) "
+                "who has a POEMS history: none is seeded, so that card fires only once you add yours. "
+                "Changes reach the services when the content is published.",
             },
         ),
         (

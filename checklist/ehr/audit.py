@@ -62,7 +62,7 @@ class CallAudit:
     hook: str | None = None
     hook_instance: str | None = None
     cards: int | None = None
-    card_kind: str | None = None  # our own constant: "labs", "red_flag", "tests_missing"
+    card_kind: str | None = None  # our own constant: "labs", "red_flag", "tests_missing", "vegf_rise"
     error: str | None = None  # a fixed kind, e.g. "jwt_rejected", "prefetch_missing"
 
     def read_body(self, body: Any) -> None:

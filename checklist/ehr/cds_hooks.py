@@ -24,10 +24,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from checklist.content.care_rules import order_hook_rules
+from checklist.content.care_rules import follow_up_rules, follow_up_today, order_hook_rules
 from checklist.content.evaluation import decode_json, evaluate_data
 from checklist.content.rule_book import snapshot
-from checklist.ehr import fhir_map, fhir_read, orders
+from checklist.ehr import fhir_map, fhir_read, follow_up_card, orders
 from checklist.ehr.audit import CallAudit
 from checklist.ehr.audit_rows import count_feedback, remember_card, store
 from checklist.ehr.jwt_auth import (
@@ -42,7 +42,7 @@ from checklist.engine.inputs import InputError
 
 SERVICE_ID = "poems-criteria"
 HOOK = "patient-view"
-SERVICES = (SERVICE_ID, orders.SERVICE_ID)
+SERVICES = (SERVICE_ID, orders.SERVICE_ID, follow_up_card.SERVICE_ID)
 SUMMARY_LIMIT = 140
 
 # What a criterion derived from labs is called in the card's summary.
@@ -180,7 +180,13 @@ def discovery(request: HttpRequest) -> HttpResponse:
         return _preflight(request, "GET, OPTIONS")
     if request.method not in ("GET", "HEAD"):
         return _cors(request, operation_outcome(405, "not-supported", "use GET", Allow="GET"))
-    services = [service_description(), *orders.service_descriptions(snapshot().loinc)]
+    loinc = snapshot().loinc
+    poems = follow_up_card.poems_codes(order_hook_rules().codes)
+    services = [
+        service_description(),
+        *orders.service_descriptions(loinc),
+        follow_up_card.service_description(loinc, poems),
+    ]
     return _cors(request, _json(200, {"services": services}))
 
 
@@ -258,7 +264,7 @@ def gather(
         except fhir_read.FetchFailed:
             reader.notes.append("The prefetched results had more pages, which could not be read.")
     if timing is not None:
-        timing["fhir"] = reader.waited
+        timing["fhir"] = timing.get("fhir", 0.0) + reader.waited
     return filled, reader.notes
 
 
@@ -390,7 +396,7 @@ def build_card(
         "links": [
             {
                 "label": "Open the POEMS checklist, pre-filled from the record",
-                "url": base + reverse("smart_launch"),
+                "url": base + reverse("smart_launch") + "?target=checklist",
                 "type": "smart",
             },
             {
@@ -493,12 +499,20 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
         return _cors(request, operation_outcome(404, "not-found", "no such CDS service"))
     if request.method != "POST":
         return _cors(request, operation_outcome(405, "not-supported", "use POST", Allow="POST"))
-    handler = _service if service_id == SERVICE_ID else _orders_service
+    handlers = {
+        SERVICE_ID: _service,
+        orders.SERVICE_ID: _orders_service,
+        follow_up_card.SERVICE_ID: _follow_up_service,
+    }
+    handler = handlers[service_id]
     return _audited("service", service_id, handler, request)
 
 
-def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
-    client, refused = _authenticate(request, reverse("cds_service", args=[SERVICE_ID]), audit)
+def _call_body(
+    request: HttpRequest, audit: CallAudit, service_id: str, hooks: tuple[str, ...]
+) -> tuple[Client, dict[str, Any], str] | HttpResponse:
+    """The checks every service call starts with: JWT, body size, JSON, hook, patient."""
+    client, refused = _authenticate(request, reverse("cds_service", args=[service_id]), audit)
     if refused:
         return _cors(request, refused)
     assert client is not None
@@ -513,9 +527,10 @@ def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
         message = exc.errors[0].message if exc.errors else "send the request as a JSON object"
         return _cors(request, operation_outcome(400, "invalid", message))
     audit.read_body(body)
-    if not isinstance(body, dict) or body.get("hook") != HOOK:
+    if not isinstance(body, dict) or body.get("hook") not in hooks:
         audit.error = "bad_request"
-        return _cors(request, operation_outcome(400, "invalid", f"hook must be {HOOK}"))
+        allowed = hooks[0] if len(hooks) == 1 else f"one of {', '.join(hooks)}"
+        return _cors(request, operation_outcome(400, "invalid", f"hook must be {allowed}"))
     context = body.get("context")
     patient_id = context.get("patientId") if isinstance(context, dict) else None
     if not isinstance(body.get("hookInstance"), str) or not isinstance(patient_id, str) or not patient_id:
@@ -523,6 +538,14 @@ def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
         return _cors(
             request, operation_outcome(400, "invalid", "hookInstance and context.patientId are required")
         )
+    return client, body, patient_id
+
+
+def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
+    checked = _call_body(request, audit, SERVICE_ID, (HOOK,))
+    if isinstance(checked, HttpResponse):
+        return checked
+    client, body, patient_id = checked
     try:
         prefetch, notes = gather(body, client, patient_id)
     except PrefetchMissing as exc:
@@ -603,34 +626,11 @@ def feedback_problems(items: list[Any]) -> list[str]:
 
 
 def _orders_service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
-    client, refused = _authenticate(request, reverse("cds_service", args=[orders.SERVICE_ID]), audit)
-    if refused:
-        return _cors(request, refused)
-    assert client is not None
-    try:
-        body = _read_body(request)
-    except BodyTooLarge:
-        audit.error = "body_too_large"
-        limit = settings.CDS_HOOKS_MAX_BODY_BYTES
-        return _cors(request, operation_outcome(413, "too-costly", f"the body must be at most {limit} bytes"))
-    except InputError as exc:
-        audit.error = "bad_request"
-        message = exc.errors[0].message if exc.errors else "send the request as a JSON object"
-        return _cors(request, operation_outcome(400, "invalid", message))
-    audit.read_body(body)
-    if not isinstance(body, dict) or body.get("hook") not in orders.HOOKS:
-        audit.error = "bad_request"
-        return _cors(
-            request, operation_outcome(400, "invalid", f"hook must be one of {', '.join(orders.HOOKS)}")
-        )
-    context = body.get("context")
-    patient_id = context.get("patientId") if isinstance(context, dict) else None
-    if not isinstance(body.get("hookInstance"), str) or not isinstance(patient_id, str) or not patient_id:
-        audit.error = "bad_request"
-        return _cors(
-            request, operation_outcome(400, "invalid", "hookInstance and context.patientId are required")
-        )
-    assert isinstance(context, dict)
+    checked = _call_body(request, audit, orders.SERVICE_ID, orders.HOOKS)
+    if isinstance(checked, HttpResponse):
+        return checked
+    client, body, patient_id = checked
+    context = body["context"]
     draft = context.get("draftOrders")
     if not isinstance(draft, dict) or draft.get("resourceType") != "Bundle":
         audit.error = "bad_request"
@@ -704,3 +704,77 @@ def _timed(
         f", fhir;dur={timing['fhir'] * 1000:.1f}" if "fhir" in timing else ""
     )
     return _cors(request, response)
+
+
+# ---------------------------------------------------------------------------- follow-up (§h.4)
+
+
+def _follow_up_service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
+    """A card when a POEMS patient's VEGF has risen past the follow-up's progression rule."""
+    checked = _call_body(request, audit, follow_up_card.SERVICE_ID, (follow_up_card.HOOK,))
+    if isinstance(checked, HttpResponse):
+        return checked
+    client, body, patient_id = checked
+    loinc = snapshot().loinc
+    code_rows = order_hook_rules().codes
+    poems = follow_up_card.poems_codes(code_rows)
+    templates = follow_up_card.prefetch_templates(loinc, poems)
+    timing: dict[str, float] = {}
+    cards: list[dict[str, Any]] = []
+    if not poems:
+        # No POEMS code in the content: no patient can have the history, so nothing is read.
+        audit.cards = 0
+        return _timed(request, audit, cards, timing)
+    raw = body.get("prefetch") or {}
+    if not isinstance(raw, dict):
+        audit.error = "prefetch_missing"
+        return _cors(request, operation_outcome(412, "required", "prefetch must be an object"))
+    # The problem list decides first: most charts have no POEMS on it, and then no VEGF is read.
+    first = {**body, "prefetch": {k: v for k, v in raw.items() if k == "conditions"}}
+    try:
+        found, notes = gather(first, client, patient_id, templates, ("conditions",), (), timing)
+        history = follow_up_card.poems_history(
+            fhir_map.resources(found.get("conditions"), "Condition"), patient_id, poems
+        )
+        if history:
+            rest, more = gather(
+                body,
+                client,
+                patient_id,
+                templates,
+                ("observations",),
+                follow_up_card.OPTIONAL_PREFETCH,
+                timing,
+            )
+            notes += more
+    except PrefetchMissing as exc:
+        audit.error = "prefetch_missing"
+        return _cors(request, operation_outcome(412, "required", str(exc)))
+    if history:
+        observations = [
+            o
+            for o in fhir_map.resources(rest.get("observations"), "Observation")
+            if _subject_is(o, patient_id)
+        ]
+        series = follow_up_card.vegf_series(
+            observations, fhir_map.resources(rest.get("specimens"), "Specimen"), loinc
+        )
+        rules = follow_up_rules()
+        result = follow_up_card.latest_vegf(series, rules, follow_up_today())
+        if result is not None and result.category in ("progression", "progression_confounded"):
+            base = base_url()
+            card = follow_up_card.build_card(
+                result,
+                series,
+                rules,
+                history,
+                code_rows,
+                base + reverse("smart_launch") + "?target=follow_up",
+                base + reverse("checklist:follow_up"),
+                notes,
+            )
+            cards.append(card)
+            audit.card_kind = follow_up_card.CARD_KIND
+            remember_card(card["uuid"], follow_up_card.SERVICE_ID, follow_up_card.CARD_KIND)
+    audit.cards = len(cards)
+    return _timed(request, audit, cards, timing)

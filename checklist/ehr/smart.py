@@ -11,7 +11,15 @@ CIDP clinic screen instead, filled from the record the same way (the screen's ow
 found through the URL conf, answers the callback; the target is kept in the signed launch
 cookie with the verifier, and nothing read is stored). ``target=follow_up`` (or appContext
 "follow_up") opens the follow-up flowsheet instead, one visit per sampling date of every
-VEGF, M-protein, immunofixation and FLC result (``follow_up_read``).
+VEGF, M-protein, immunofixation and FLC result (``follow_up_read``). ``target=checklist``
+opens the checklist directly.
+
+With no target and no appContext, the callback reads what both pages need (the checklist's
+newest value of each test and every dated follow-up result, in two searches so that years of
+blood counts cannot use up the follow-up's pages) and answers with a small page offering
+"Checklist" and "Follow-up". Its form carries the two pages' filled fields, signed and
+time-limited (``POST /smart/open``, CSRF-protected), in the page itself: choosing needs no
+second authorisation and no second read, and nothing read is kept on the server.
 
 ``GET /smart/callback?code=...&state=...`` checks the state, swaps the code
 (with the verifier) for an access token, uses the token once to read the
@@ -41,6 +49,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -53,9 +62,13 @@ COOKIE_SALT = "poemsaid.smart.launch"
 LAUNCH_MAX_AGE_SECONDS = 600
 HTTP_TIMEOUT_SECONDS = 5.0
 MAX_PENDING = 4  # launches open at once in one browser (tabs)
-# Where a launch may land besides the checklist: the screen reads the problem list too.
-# The follow-up reads the same resources as the checklist (every date, not only the newest).
-TARGETS = {"screen": "patient/Condition.rs", "follow_up": ""}
+# Where a launch may land (no target: the choice of checklist and follow-up). The screen
+# reads the problem list too; the follow-up reads the same resources as the checklist (every
+# date, not only the newest).
+TARGETS = {"checklist": "", "screen": "patient/Condition.rs", "follow_up": ""}
+# What the launch-choice page offers (no target given): the pages that read only Observations.
+CHOICES = ("checklist", "follow_up")
+OPEN_SALT = "poemsaid.smart.open"
 
 
 class LaunchError(Exception):
@@ -187,19 +200,34 @@ def launch(request: HttpRequest) -> HttpResponse:
 
 
 def read_record(
-    iss: str, token: str, patient_id: str, conditions: bool = False, loinc_codes: list[str] | None = None
+    iss: str,
+    token: str,
+    patient_id: str,
+    conditions: bool = False,
+    loinc_codes: list[str] | None = None,
+    serial_codes: list[str] | None = None,
 ) -> tuple[Any, list[Any], list[Any], list[Any]]:
     """Patient, Observations (the mapped LOINC codes, or those given; newest first, paged),
-    Specimens and, when asked, Conditions."""
-    wanted = snapshot().loinc if loinc_codes is None else loinc_codes
-    codes = ",".join(quote(f"{fhir_map.LOINC}|{c}", safe="") for c in wanted)
+    Specimens and, when asked, Conditions.
+
+    ``serial_codes`` are searched on their own (their every page), the other codes in a
+    second search: the page bound of one search then cannot fall on the follow-up's results.
+    """
+    wanted = list(snapshot().loinc) if loinc_codes is None else loinc_codes
+    searches = [wanted]
+    if serial_codes:
+        searches = [c for c in (serial_codes, [c for c in wanted if c not in serial_codes]) if c]
     pid = quote(patient_id, safe="")
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
     try:
         with httpx.Client(headers=headers, follow_redirects=False) as http:
             reader = fhir_read.Reader(http, iss.rstrip("/"))
             patient = reader.read(f"{iss}/Patient/{pid}")
-            observations = reader.read(f"{iss}/Observation?patient={pid}&code={codes}&_sort=-date&_count=200")
+            observations: list[Any] = []
+            for search in searches:
+                codes = ",".join(quote(f"{fhir_map.LOINC}|{c}", safe="") for c in search)
+                found = reader.read(f"{iss}/Observation?patient={pid}&code={codes}&_sort=-date&_count=200")
+                observations += fhir_map.resources(found, "Observation")
             specimens = reader.read(f"{iss}/Specimen?patient={pid}&_count=200")
             problems = reader.read(f"{iss}/Condition?patient={pid}&_count=200") if conditions else None
     except fhir_read.FetchFailed as exc:
@@ -208,7 +236,7 @@ def read_record(
         raise LaunchError("The record could not be read from the EHR.", 502) from exc
     return (
         patient,
-        fhir_map.resources(observations, "Observation"),
+        observations,
         fhir_map.resources(specimens, "Specimen"),
         fhir_map.resources(problems, "Condition"),
     )
@@ -296,12 +324,14 @@ def callback(request: HttpRequest) -> HttpResponse:
             raise LaunchError("The EHR gave no patient in context.", 502)
         context = token.get("appContext")
         target = entry.get("target") or (context if context in TARGETS else "")
+        serial_codes = follow_up_read.loinc_codes(snapshot().loinc)
         patient, observations, specimens, conditions = read_record(
             entry["iss"],
             token["access_token"],
             patient_id,
             conditions=target == "screen",
-            loinc_codes=follow_up_read.loinc_codes(snapshot().loinc) if target == "follow_up" else None,
+            loinc_codes=serial_codes if target == "follow_up" else None,
+            serial_codes=serial_codes if not target else None,
         )
     except LaunchError as exc:
         response = _error(request, exc)
@@ -318,25 +348,113 @@ def callback(request: HttpRequest) -> HttpResponse:
         pending.pop(state, None)
         _write_pending(response, pending)
         return response
+    if not target:
+        response = _choice_page(request, _choice_payload(patient, observations, specimens, today))
+        pending.pop(state, None)
+        _write_pending(response, pending)
+        return response
     if target == "screen":
         response = _screen_page(request, observations, specimens, conditions, patient_id, today)
         pending.pop(state, None)
         _write_pending(response, pending)
         return response
     extract = fhir_map.extract(patient, observations, specimens, snapshot().loinc, today)
-    # The checklist view renders the page from the posted form, exactly as when a clinician posts it.
-    request.method = "POST"
-    # Django types request.POST as immutable; the view only reads it.
-    request.POST = form_data(extract)  # type: ignore[assignment]
-    request.ehr_record = record_annotations(extract, today)  # type: ignore[attr-defined]
+    response = _checklist_page(request, form_data(extract), record_annotations(extract, today))
+    pending.pop(state, None)
+    _write_pending(response, pending)  # the state is used once
+    return response
+
+
+def _checklist_page(request: HttpRequest, post: QueryDict, annotations: list[dict[str, Any]]) -> HttpResponse:
+    """The checklist view renders the page from the posted form, exactly as when a clinician posts it."""
+    _as_posted(request, post)
+    request.ehr_record = annotations  # type: ignore[attr-defined]
     request.ehr_stale_days = fhir_map.STALE_AFTER_DAYS  # type: ignore[attr-defined]
     # The page is the web room's; it is found through the URL conf, the contract between
     # rooms, so the EHR room does not import the web room.
     checklist_page: Callable[[HttpRequest], HttpResponse] = resolve(reverse("checklist:checklist")).func
-    response = checklist_page(request)
-    pending.pop(state, None)
-    _write_pending(response, pending)  # the state is used once
+    return checklist_page(request)
+
+
+def _choice_payload(
+    patient: Any, observations: list[Any], specimens: list[Any], today: datetime.date
+) -> dict[str, Any]:
+    """Both pages' fields, as plain JSON: what the choice page's form carries (signed)."""
+    loinc = snapshot().loinc
+    extract = fhir_map.extract(patient, observations, specimens, loinc, today)
+    serial = follow_up_read.serial(observations, specimens, loinc)
+    return {
+        "checklist": {
+            "post": {k: extract_list[-1] for k, extract_list in form_data(extract).lists()},
+            "record": record_annotations(extract, today),
+        },
+        "follow_up": {
+            "fields": serial.fields,
+            "dates": [d.isoformat() for d in serial.dates],
+            "shown": [{**row, "date": row["date"].isoformat()} for row in serial.shown],
+            "notes": serial.notes,
+        },
+    }
+
+
+def _choice_page(request: HttpRequest, payload: dict[str, Any]) -> HttpResponse:
+    serial = payload["follow_up"]
+    context = {
+        # Signed (it cannot be altered into "from the record") and time-limited; it is the
+        # record the page already shows, sent back by the browser, never kept here.
+        "record": signing.dumps(payload, salt=OPEN_SALT, compress=True),
+        "checklist_values": len(payload["checklist"]["record"]),
+        "follow_up_visits": len(serial["dates"]),
+    }
+    response = render(request, "checklist/smart_choice.html", context)
+    response["Cache-Control"] = "no-store"
     return response
+
+
+@never_cache
+def open_page(request: HttpRequest) -> HttpResponse:
+    """The page chosen on the launch-choice page, filled from the record read at the callback."""
+    if request.method != "POST":
+        # A reload or a copied link: the record travels only in the choice page's form.
+        response = _error(
+            request, LaunchError("Choose on the launch page, or launch the app again from the EHR.", 405)
+        )
+        response["Allow"] = "POST"
+        return response
+    try:
+        payload = signing.loads(
+            request.POST.get("record", ""), salt=OPEN_SALT, max_age=LAUNCH_MAX_AGE_SECONDS
+        )
+    except signing.SignatureExpired:
+        return _error(request, LaunchError("This launch has expired. Launch the app again from the EHR."))
+    except (signing.BadSignature, ValueError):
+        return _error(
+            request, LaunchError("This launch was not started here. Launch the app again from the EHR.")
+        )
+    switch = request.POST.get("switch_lang") or ""
+    language = switch or request.POST.get("lang") or ""
+    choice = request.POST.get("open") or ""
+    languages = [code for code, _name in settings.LANGUAGES]
+    if language and language not in languages:
+        return _error(request, LaunchError(f"Unknown language; use one of: {', '.join(languages)}."))
+    if not switch and choice not in CHOICES:
+        return _error(request, LaunchError(f"Unknown choice (open); use one of: {', '.join(CHOICES)}."))
+    with translation.override(language or translation.get_language()):
+        request.LANGUAGE_CODE = translation.get_language()
+        if switch:  # the choice page's language switch: the same choice, in that language
+            return _choice_page(request, payload)
+        if choice == "follow_up":
+            serial = payload["follow_up"]
+            record = follow_up_read.SerialRecord(
+                fields=dict(serial["fields"]),
+                dates=[datetime.date.fromisoformat(d) for d in serial["dates"]],
+                shown=[{**row, "date": datetime.date.fromisoformat(row["date"])} for row in serial["shown"]],
+                notes=list(serial["notes"]),
+            )
+            return _serial_page(request, record)
+        post = QueryDict(mutable=True)
+        post.update(payload["checklist"]["post"])
+        return _checklist_page(request, post, payload["checklist"]["record"])
 
 
 def _screen_page(
@@ -373,14 +491,26 @@ def _screen_page(
 def _follow_up_page(request: HttpRequest, observations: list[Any], specimens: list[Any]) -> HttpResponse:
     """The follow-up flowsheet, filled with every dated result of its measures (oldest visit
     first), answered by the follow-up page's own view as when a clinician posts it."""
-    record = follow_up_read.serial(observations, specimens, snapshot().loinc)
-    request.method = "POST"
+    return _serial_page(request, follow_up_read.serial(observations, specimens, snapshot().loinc))
+
+
+def _serial_page(request: HttpRequest, record: follow_up_read.SerialRecord) -> HttpResponse:
     post = QueryDict(mutable=True)
     post.update(record.fields)
-    request.POST = post  # type: ignore[assignment]
+    _as_posted(request, post)
     request.ehr_serial = record  # type: ignore[attr-defined]
     follow_up_view: Callable[[HttpRequest], HttpResponse] = resolve(reverse("checklist:follow_up")).func
     return follow_up_view(request)
+
+
+def _as_posted(request: HttpRequest, post: QueryDict) -> None:
+    """Make ``post`` the form the page's view reads, as if the clinician had posted it."""
+    request.method = "POST"
+    # Django types request.POST as immutable; the view only reads it.
+    request.POST = post  # type: ignore[assignment]
+    # The pages split an urlencoded body themselves (web/forms.read_posted); the body here is
+    # the choice page's own form (POST /smart/open), so they must read ``post`` instead.
+    request.content_type = ""
 
 
 def _about(resource: dict[str, Any], patient_id: str) -> bool:

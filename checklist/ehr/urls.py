@@ -12,4 +12,5 @@ urlpatterns = [
     path("cds-services/<slug:service_id>/feedback", cds_hooks.feedback, name="cds_feedback"),
     path("smart/launch", smart.launch, name="smart_launch"),
     path("smart/callback", smart.callback, name="smart_callback"),
+    path("smart/open", smart.open_page, name="smart_open"),
 ]
