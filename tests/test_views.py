@@ -390,3 +390,30 @@ def test_print_view_and_note_mark_a_risk_factors_cut_off_as_published_or_app_def
     finally:
         rules_module.diagnosis_rules.cache_clear()
         rule_book.invalidate()
+
+
+def test_print_view_groups_the_findings_and_keeps_every_value(client, seeded):
+    """The print view sets the inputs apart from the note: recorded findings in two run-in lists
+    (present, absent), each value on its own line; nothing not assessed appears."""
+    import re
+
+    case = {
+        "polyneuropathy": "yes",
+        "m_protein_present": "yes",
+        "lymphadenopathy": "no",
+        "splenomegaly": "",
+        "vegf_pg_ml": "450",
+        "vegf_specimen": "plasma",
+    }
+    html = client.post("/report", case).content.decode()
+    pre = re.search(r'<pre class="report-pre">(.*?)</pre>', html, re.S).group(1)
+    assert "Result: " in pre and "Inputs, as entered" not in pre
+    inputs = html.split('id="report-inputs-title"', 1)[1]
+    present = re.search(r"<strong>Present:</strong> (.*?)\.</p>", inputs).group(1)
+    absent = re.search(r"<strong>Absent:</strong> (.*?)\.</p>", inputs).group(1)
+    assert "Polyneuropathy" in present and "Lymphadenopathy" not in present
+    assert absent == "Lymphadenopathy"
+    assert "<li>VEGF: 450 pg/mL</li>" in inputs and "Splenomegaly" not in inputs
+    # The copied full note keeps one line per input, as before.
+    page = client.post("/", case).content.decode()
+    assert "- Lymphadenopathy: absent" in page

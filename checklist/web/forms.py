@@ -489,7 +489,10 @@ class CaseForm(forms.Form):
                     shown = f"{raw} {display_unit(unit).strip()}".strip()
                 else:
                     shown = str(raw).replace("_", " ")
-                out.append((position[code], {"code": code, "label": item.label, "value": shown}))
+                entry = {"code": code, "label": item.label, "value": shown}
+                if item.kind == "finding":
+                    entry["state"] = raw  # "yes" or "no", whatever language the value is shown in
+                out.append((position[code], entry))
         out.sort(key=lambda pair: pair[0])
         self._entered = [entry for _position, entry in out]
         return self._entered

@@ -9,6 +9,8 @@ unless they typed one into a free-text field (there is none).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from checklist.web.presenters.diagnosis import (
     BEFORE_TREATMENT,
     DRUGS_HEADING,
@@ -17,6 +19,7 @@ from checklist.web.presenters.diagnosis import (
     RISKS_HEADING,
     Caution,
     Criterion,
+    Entered,
     Reason,
     ResultView,
     WorkUpItem,
@@ -106,7 +109,9 @@ def short_report(view: ResultView) -> str:
     return "\n".join(lines)
 
 
-def plain_text_report(view: ResultView) -> str:
+def plain_text_report(view: ResultView, inputs: bool = True) -> str:
+    """The full note. Without ``inputs`` it stops before the inputs and the disclaimer, which the
+    print view sets apart (report.html) so that the whole view fits one A4 page."""
     lines = [
         "POEMS syndrome criteria checklist (POEMSaid) - decision support, NOT A DIAGNOSIS",
         f"Date: {view.today}",
@@ -134,9 +139,32 @@ def plain_text_report(view: ResultView) -> str:
         for row in view.comparison:
             lines.append(f"- {row.name}: {row.status.replace('_', ' ')}. {row.explanation}")
     lines += before_treatment_lines(view)
+    if not inputs:
+        return "\n".join(lines)
     lines += ["", "Inputs, as entered (not assessed items omitted):"]
     lines += [f"- {e.label}: {e.value}" for e in view.entered] or ["- none"]
     lines += ["", view.disclaimer]
     if view.closing:
         lines.append(view.closing)
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class PrintInputs:
+    """The inputs as the print view sets them: findings in two run-in lists, values one by one.
+
+    One line per finding (the note's form) takes a third of an A4 page once forty findings are
+    recorded; grouped, the whole print view stays on one page (issue 19)."""
+
+    present: tuple[str, ...]
+    absent: tuple[str, ...]
+    values: tuple[Entered, ...]
+
+
+def print_inputs(view: ResultView) -> PrintInputs:
+    return PrintInputs(
+        present=tuple(e.label for e in view.entered if e.state == "yes"),
+        absent=tuple(e.label for e in view.entered if e.state == "no"),
+        values=tuple(e for e in view.entered if not e.state),
+    )
+

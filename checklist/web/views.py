@@ -31,7 +31,7 @@ from checklist.engine.vocabulary import LABS
 from checklist.web.forms import CaseForm, read_posted, site_units
 from checklist.web.presenters.diagnosis import ResultView, present, set_references
 from checklist.web.presenters.diagnosis import with_reports as with_notes
-from checklist.web.report import plain_text_report, short_report
+from checklist.web.report import plain_text_report, print_inputs, short_report
 from checklist.web.templatetags.result_panel import note_body
 
 
@@ -222,7 +222,10 @@ def report(request: HttpRequest) -> HttpResponse:
     snap = snapshot()
     form, result = _evaluate_form(request, snap)
     view = _present(request, form, result, snap)
-    context = {"form": form, "view": view, "result": result, "reports": view.reports}
+    context: dict[str, Any] = {"form": form, "view": view, "result": result, "reports": view.reports}
+    if result is not None:
+        context["print_body"] = plain_text_report(view, inputs=False)
+        context["print_inputs"] = print_inputs(view)
     return render(request, "checklist/report.html", context, status=200 if not form.errors else 400)
 
 

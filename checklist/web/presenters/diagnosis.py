@@ -182,6 +182,7 @@ class Reference:
 class Entered:
     label: str
     value: str
+    state: str = ""  # a finding's "yes" or "no"; "" for a value (lab, typing, specimen)
 
 
 @dataclass(slots=True)
@@ -346,7 +347,7 @@ def chips(items: Iterable[Mapping[str, str]]) -> tuple[Chip, ...]:
 
 
 def entered(items: Iterable[Mapping[str, str]]) -> tuple[Entered, ...]:
-    return tuple(Entered(e["label"], e["value"]) for e in items)
+    return tuple(Entered(e["label"], e["value"], e.get("state", "")) for e in items)
 
 
 def differentials(items: Iterable[Mapping[str, Any]]) -> tuple[Differential, ...]:
