@@ -331,7 +331,7 @@ def test_a_bad_form_value_names_its_field_and_the_rest_is_still_screened(seeded,
 def test_without_the_context_answer_there_is_no_screen_and_it_says_why(seeded):
     html = Client().post("/screen", {"platelets_10e9_l": "520"}).content.decode()
     assert "data-category" not in html
-    assert "Answer <strong>Yes</strong> to the first question" in html
+    assert "Answer Yes to the first question" in html
     assert re.search(r'id="msg-acquired_demyelinating_neuropathy">This screen is for', html)
     html = Client().post("/screen", {"acquired_demyelinating_neuropathy": "no"}).content.decode()
     assert "data-category" not in html

@@ -27,13 +27,17 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, TooManyFieldsSent
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_noop
 
 from checklist.content.rule_book import Snapshot
 from checklist.engine.inputs import Case, display_unit, read_case
 from checklist.engine.vocabulary import CRITERION_LABS, LABS, LabKind
 
 NOT_ASSESSED, PRESENT, ABSENT = "", "yes", "no"
-TRI_STATE = [(PRESENT, "Present"), (ABSENT, "Absent"), (NOT_ASSESSED, "Not assessed")]
+TRI_STATE = [(PRESENT, _lazy("Present")), (ABSENT, _lazy("Absent")), (NOT_ASSESSED, _lazy("Not assessed"))]
 
 # How many of a criterion's own labs (vocabulary.CRITERION_LABS) fit on its line; the rest
 # go where content shows them.
@@ -117,10 +121,10 @@ class Layout:
 
 
 _ROLE_TITLES = {
-    "mandatory": "Mandatory criteria",
-    "major": "Other major criteria",
-    "minor": "Minor criteria",
-    "none": "Not counted in this set",
+    "mandatory": gettext_noop("Mandatory criteria"),
+    "major": gettext_noop("Other major criteria"),
+    "minor": gettext_noop("Minor criteria"),
+    "none": gettext_noop("Not counted in this set"),
 }
 
 
@@ -129,17 +133,29 @@ def _set_groups(snap: Snapshot, slug: str) -> tuple[SetGroup, ...]:
     counted = set(rule.mandatory) | set(rule.major) | set(rule.minor)
     order = [c["code"] for c in snap.criteria]
     groups = [
-        SetGroup("mandatory", _ROLE_TITLES["mandatory"], f"{rule.name}: all are required.", rule.mandatory),
         SetGroup(
-            "major", _ROLE_TITLES["major"], f"{rule.name}: at least {rule.major_min} needed.", rule.major
+            "mandatory",
+            _(_ROLE_TITLES["mandatory"]),
+            _("%(set)s: all are required.") % {"set": rule.name},
+            rule.mandatory,
         ),
         SetGroup(
-            "minor", _ROLE_TITLES["minor"], f"{rule.name}: at least {rule.minor_min} needed.", rule.minor
+            "major",
+            _(_ROLE_TITLES["major"]),
+            _("%(set)s: at least %(num)s needed.") % {"set": rule.name, "num": rule.major_min},
+            rule.major,
+        ),
+        SetGroup(
+            "minor",
+            _(_ROLE_TITLES["minor"]),
+            _("%(set)s: at least %(num)s needed.") % {"set": rule.name, "num": rule.minor_min},
+            rule.minor,
         ),
         SetGroup(
             "none",
-            _ROLE_TITLES["none"],
-            f"Recorded for the other sets and the differentials; {rule.name} does not count them.",
+            _(_ROLE_TITLES["none"]),
+            _("Recorded for the other sets and the differentials; %(set)s does not count them.")
+            % {"set": rule.name},
             tuple(c for c in order if c not in counted),
         ),
     ]
@@ -161,7 +177,7 @@ def _item(code: str, words: dict[str, Any]) -> Item:
             "category",
             label,
             help_text,
-            choices=(("", "Not assessed"), *((c, c.replace("_", " ")) for c in lab.choices)),
+            choices=(("", _("Not assessed")), *((c, c.replace("_", " ")) for c in lab.choices)),
         )
     return Item(
         code,
@@ -233,7 +249,7 @@ def _build_layout(snap: Snapshot) -> Layout:
     )
     sets = {s["slug"]: _set_groups(snap, s["slug"]) for s in snap.criteria_sets}
     not_counted = {slug: tuple(code for code, item in items.items() if slug in item.not_in) for slug in sets}
-    notes = {s["slug"]: f"Not counted in {s['name']}" for s in snap.criteria_sets}
+    notes = {s["slug"]: _("Not counted in %(set)s") % {"set": s["name"]} for s in snap.criteria_sets}
     # Page order: each criterion's line, its labs, what opens beneath it; then the rest.
     order = [c for row in rows.values() for c in (row.code, *(i.code for i in row.inline), *row.codes)]
     order += [i.code for g in extra for i in g.items]
@@ -264,16 +280,19 @@ def _section_choices() -> list[tuple[str, str]]:
     return [(str(value), str(label)) for value, label in Section.choices]
 
 
-_LAYOUTS: dict[str, Layout] = {}
+_LAYOUTS: dict[tuple[str, str], Layout] = {}
 
 
 def layout_for(snap: Snapshot) -> Layout:
-    """The form's layout, built once per content version."""
-    found = _LAYOUTS.get(snap.stamp)
+    """The form's layout, built once per content version and language (its group titles and
+    notes are interface words, in the page's language)."""
+    key = (snap.stamp, translation.get_language() or settings.LANGUAGE_CODE)
+    found = _LAYOUTS.get(key)
     if found is None:
         found = _build_layout(snap)
-        _LAYOUTS.clear()
-        _LAYOUTS[snap.stamp] = found
+        if any(stamp != snap.stamp for stamp, _lang in _LAYOUTS):
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = found
     return found
 
 
@@ -334,7 +353,7 @@ def split_urlencoded(text: str, limit: int | None) -> list[tuple[str, str]]:
     for chunk in text.split("&"):
         if not chunk:
             continue
-        name, _, value = chunk.partition("=")
+        name, _eq, value = chunk.partition("=")
         if "%" in name or "+" in name:
             name = unquote_plus(name)
         if "%" in value or "+" in value:
@@ -451,7 +470,7 @@ class CaseForm(forms.Form):
         for name, messages in self.errors.items():
             if name == NON_FIELD_ERRORS:  # about the case as a whole: the form itself
                 out += [
-                    {"name": name, "label": "The case", "message": str(m), "id": "case-form"}
+                    {"name": name, "label": _("The case"), "message": str(m), "id": "case-form"}
                     for m in messages
                 ]
                 continue
@@ -498,22 +517,25 @@ class CaseForm(forms.Form):
         return self._entered
 
 
-_FIELDS: dict[str, dict[str, forms.Field]] = {}
+_FIELDS: dict[tuple[str, str], dict[str, forms.Field]] = {}
 
 
 def _fields_for(snapshot: Snapshot, layout: Layout) -> dict[str, forms.Field]:
-    fields = _FIELDS.get(snapshot.stamp)
+    """The fields, built once per content version and language (as the layout they read)."""
+    key = (snapshot.stamp, translation.get_language() or settings.LANGUAGE_CODE)
+    fields = _FIELDS.get(key)
     if fields is None:
         fields = _build_fields(snapshot, layout)
-        _FIELDS.clear()
-        _FIELDS[snapshot.stamp] = fields
+        if any(stamp != snapshot.stamp for stamp, _lang in _FIELDS):
+            _FIELDS.clear()
+        _FIELDS[key] = fields
     return fields
 
 
 def _build_fields(snapshot: Snapshot, layout: Layout) -> dict[str, forms.Field]:
     fields: dict[str, forms.Field] = {
         "criteria_set": forms.ChoiceField(
-            label="Criteria set",
+            label=_("Criteria set"),
             required=False,
             choices=[(s["slug"], s["name"]) for s in snapshot.criteria_sets],
             initial=snapshot.book.default_set,
@@ -527,6 +549,8 @@ def _build_fields(snapshot: Snapshot, layout: Layout) -> dict[str, forms.Field]:
         else:
             fields[code] = forms.CharField(label=item.label, required=False, max_length=32)
             fields[unit_field(code)] = forms.ChoiceField(
-                label=f"{item.label} unit", choices=[(u, u) for u in item.units], required=False
+                label=_("%(label)s unit") % {"label": item.label},
+                choices=[(u, u) for u in item.units],
+                required=False,
             )
     return fields

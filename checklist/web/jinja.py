@@ -19,19 +19,33 @@ things differ from a stock environment, both measured on the ``/result`` hot pat
   environment's lookup, which tries ``a["b"]`` as well and answers an undefined value when
   both fail: some 600 lookups per panel, each a Python call. The panel's values are the
   presenter's dataclasses; a dict is read as ``d["key"]``, and a misspelt field is an error.
+- Interface strings are ``{{ _("literal") }}`` (or ``_("... %(name)s ...", name=value)``), with
+  Jinja2's i18n extension enabled. They are translated when the template is compiled, not at
+  each render: one environment per language (``for_language``), each with that language's
+  catalogue installed and its own compiled templates, and ``_("literal")`` replaced by the
+  translated constant before code generation (``_translate_literals``). A plain call per string
+  cost about 5x the panel's render time (631 vs 122 us, newstyle gettext); a constant costs
+  nothing, and a constant output is even escaped once, at compile time. A call whose message is
+  not a literal still goes to the installed gettext at render time.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.visitor import NodeTransformer
 
 _INLINE = re.compile(r'\{%-?\s*inline\s+"([^"]+)"\s*-?%\}')
+INLINE_TAG = _INLINE
+# The templates rendered by this environment (under templates/), the rest being Django's:
+# makemessages reads these with Jinja2's extraction (checklist/management/commands/makemessages.py).
+JINJA_TEMPLATES = ("checklist/_result*.html", "checklist/_screen_answer*.html")
 _SPECIAL = re.compile(r"[&<>\"']")
 
 
@@ -68,8 +82,56 @@ class FastAttributes(CodeGenerator):
         self.write(f", {node.attr!r})")
 
 
+# The names a template calls to translate a message (Jinja2's i18n extension installs them).
+_GETTEXT = frozenset({"_", "gettext"})
+
+
+class _Translations(Protocol):
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+
+class _LiteralTranslator(NodeTransformer):
+    """``_("literal")`` to the translated constant, ``_("... %(x)s", x=e)`` to the translated
+    constant formatted with its keywords (as newstyle gettext does), when compiled."""
+
+    def __init__(self, translations: _Translations) -> None:
+        self.translations = translations
+
+    def visit_Call(self, call: nodes.Call) -> nodes.Node:
+        node = self.generic_visit(call)
+        if not (
+            isinstance(node, nodes.Call)
+            and isinstance(node.node, nodes.Name)
+            and node.node.name in _GETTEXT
+            and len(node.args) == 1
+            and isinstance(node.args[0], nodes.Const)
+            and isinstance(node.args[0].value, str)
+            and node.dyn_args is None
+            and node.dyn_kwargs is None
+        ):
+            return node
+        text = self.translations.gettext(node.args[0].value)
+        if not node.kwargs:
+            return nodes.Const(text, lineno=node.lineno)
+        values = nodes.Dict(
+            [nodes.Pair(nodes.Const(k.key), k.value, lineno=node.lineno) for k in node.kwargs],
+            lineno=node.lineno,
+        )
+        return nodes.Mod(nodes.Const(text), values, lineno=node.lineno)
+
+
 class _Environment(Environment):
     code_generator_class = FastAttributes
+    translations: _Translations | None = None
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        if self.translations is None:
+            return tree
+        translated: nodes.Template = _LiteralTranslator(self.translations).visit(tree)
+        return translated
 
 
 def escape(value: Any) -> str:
@@ -82,6 +144,8 @@ def escape(value: Any) -> str:
 
 
 def environment(**options: Any) -> Environment:
+    """The backend's environment: English, as the source strings are. ``for_language`` gives
+    the one of another language, with the same options."""
     given = options.pop("loader", None)
     folders = given.searchpath if isinstance(given, FileSystemLoader) else []
     options.update(
@@ -89,5 +153,35 @@ def environment(**options: Any) -> Environment:
         finalize=escape,
         autoescape=False,  # finalize escapes every expression (see above)
         undefined=StrictUndefined,  # a misspelt field fails, rather than showing nothing
+        extensions=[*options.get("extensions", ()), "jinja2.ext.i18n"],
     )
-    return _Environment(**options)
+    env = _Environment(**options)
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # the i18n extension's
+    _OPTIONS.clear()
+    _OPTIONS.update(options)
+    _BY_LANGUAGE.clear()
+    return env
+
+
+# The backend's options, and one environment per language made from them (each compiles and
+# caches its own templates, with that language's strings in them).
+_OPTIONS: dict[str, Any] = {}
+_BY_LANGUAGE: dict[str, Environment] = {}
+_LOCK = threading.Lock()
+
+
+def for_language(language: str, translations: _Translations) -> Environment:
+    """The environment whose templates are compiled in ``language`` (``translations`` is its
+    catalogue, read once when the environment is made)."""
+    env = _BY_LANGUAGE.get(language)
+    if env is None:
+        with _LOCK:
+            env = _BY_LANGUAGE.get(language)
+            if env is None:
+                if not _OPTIONS:
+                    raise RuntimeError("the jinja2 template backend is not set up yet")
+                made = _Environment(**_OPTIONS)
+                made.translations = translations
+                made.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+                env = _BY_LANGUAGE[language] = made
+    return env

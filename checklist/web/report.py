@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from checklist.web.presenters.diagnosis import (
     BEFORE_TREATMENT,
     DRUGS_HEADING,
@@ -30,13 +32,21 @@ _WEAK = ("unverified", "app_convention")
 
 
 def _headline(view: ResultView) -> str:
-    return f"Result: {view.headline} under {view.set_name}{view.caveats}."
+    return _("Result: %(headline)s under %(set)s%(caveats)s.") % {
+        "headline": view.headline,
+        "set": view.set_name,
+        "caveats": view.caveats,
+    }
 
 
 def _left_out(view: ResultView) -> list[str]:
     """Values in error are left out of the evaluation (a bad value never blanks the answer), so
     a report must say so: otherwise "VEGF not measured" would stand for a VEGF that was typed."""
-    return [f"LEFT OUT, fix and re-run: {e.label or e.name}: {e.message}" for e in view.errors]
+    return [
+        _("LEFT OUT, fix and re-run: %(field)s: %(message)s")
+        % {"field": e.label or e.name, "message": e.message}
+        for e in view.errors
+    ]
 
 
 def _caution(c: Caution) -> str:
@@ -73,38 +83,49 @@ def before_treatment_lines(view: ResultView, short: bool = False) -> list[str]:
     bt = view.before_treatment
     if bt is None:
         return []
-    settle = f" To settle: {bt.to_settle}" if bt.to_settle else ""
+    settle = " " + _("To settle: %(what)s") % {"what": bt.to_settle} if bt.to_settle else ""
+    extent = _("Extent: %(extent)s.") % {"extent": bt.extent}
     if short:
-        lines = [f"Extent: {bt.extent}.{settle}"]
+        lines = [f"{extent}{settle}"]
         if bt.tests:
-            lines.append("Work-up still missing: " + "; ".join(bt.tests) + ".")
+            lines.append(_("Work-up still missing: %(tests)s.") % {"tests": "; ".join(bt.tests)})
         if bt.factors:
-            lines.append(f"{RISKS_HEADING}: " + ", ".join(bt.factors) + ".")
+            lines.append(f"{_(RISKS_HEADING)}: " + ", ".join(bt.factors) + ".")
         return lines
     reasons = f" {_tagged(bt.extent_reasons)}" if bt.extent_reasons else ""
-    lines = ["", f"{BEFORE_TREATMENT}:", f"Extent: {bt.extent}.{reasons}{settle}"]
-    lines += _lines(MISSING_HEADING, bt.missing)
-    lines += _lines(RISKS_HEADING, bt.risks, after=NO_SCORE)
-    lines += _lines(DRUGS_HEADING, bt.drugs)
+    lines = ["", f"{_(BEFORE_TREATMENT)}:", f"{extent}{reasons}{settle}"]
+    lines += _lines(_(MISSING_HEADING), bt.missing)
+    lines += _lines(_(RISKS_HEADING), bt.risks, after=_(NO_SCORE))
+    lines += _lines(_(DRUGS_HEADING), bt.drugs)
     return lines
 
 
 def short_report(view: ResultView) -> str:
     """About ten lines for a clinic note: headline, caveats, criteria, flags, versions, disclaimer."""
     met = [_marked(c) for c in view.criteria if c.status == "met"]
-    lines = [f"POEMSaid {view.today} (decision support, NOT A DIAGNOSIS)", _headline(view)]
+    lines = [
+        _("POEMSaid %(date)s (decision support, NOT A DIAGNOSIS)") % {"date": view.today},
+        _headline(view),
+    ]
     lines += [
-        f"Major caveat: {c.message}" + (f" [{c.evidence_word}]" if c.evidence in _WEAK else "")
+        _("Major caveat: %(caution)s") % {"caution": c.message}
+        + (f" [{c.evidence_word}]" if c.evidence in _WEAK else "")
         for c in view.major
     ]
     lines += _left_out(view)
-    lines.append("Met: " + (", ".join(met) if met else "none") + ".")
+    lines.append(_("Met: %(names)s.") % {"names": ", ".join(met) if met else _("none")})
     if view.still_needed:
-        lines.append("Still needed: " + ", ".join(view.still_needed) + ".")
+        lines.append(_("Still needed: %(names)s.") % {"names": ", ".join(view.still_needed)})
     flags = [d.name for d in view.differentials]
-    lines.append("Differentials to consider: " + (", ".join(flags) if flags else "none flagged") + ".")
+    lines.append(
+        _("Differentials to consider: %(names)s.")
+        % {"names": ", ".join(flags) if flags else _("none flagged")}
+    )
     lines += before_treatment_lines(view, short=True)
-    lines.append(f"Criteria set {view.set_name} v{view.set_version}; content {view.content_version}.")
+    lines.append(
+        _("Criteria set %(set)s v%(version)s; content %(content)s.")
+        % {"set": view.set_name, "version": view.set_version, "content": view.content_version}
+    )
     lines.append(view.disclaimer)
     return "\n".join(lines)
 
@@ -113,36 +134,37 @@ def plain_text_report(view: ResultView, inputs: bool = True) -> str:
     """The full note. Without ``inputs`` it stops before the inputs and the disclaimer, which the
     print view sets apart (report.html) so that the whole view fits one A4 page."""
     lines = [
-        "POEMS syndrome criteria checklist (POEMSaid) - decision support, NOT A DIAGNOSIS",
-        f"Date: {view.today}",
-        f"Criteria set: {view.set_name} ({view.set_slug}, version {view.set_version})",
-        f"Content version: {view.content_version}",
+        _("POEMS syndrome criteria checklist (POEMSaid) - decision support, NOT A DIAGNOSIS"),
+        _("Date: %(date)s") % {"date": view.today},
+        _("Criteria set: %(set)s (%(slug)s, version %(version)s)")
+        % {"set": view.set_name, "slug": view.set_slug, "version": view.set_version},
+        _("Content version: %(content)s") % {"content": view.content_version},
         "",
         _headline(view),
     ]
-    lines += [f"Major caveat: {_caution(c)}" for c in view.major]
+    lines += [_("Major caveat: %(caution)s") % {"caution": _caution(c)} for c in view.major]
     lines += _left_out(view)
     if view.still_needed:
-        lines.append("Still needed: " + ", ".join(view.still_needed) + ".")
-    lines += ["", "Differentials to consider or exclude:"]
+        lines.append(_("Still needed: %(names)s.") % {"names": ", ".join(view.still_needed)})
+    lines += ["", _("Differentials to consider or exclude:")]
     lines += [f"- {d.name}: {_tagged(d.items) if d.items else d.reasons}" for d in view.differentials] or [
-        "- none flagged"
+        "- " + _("none flagged")
     ]
     if view.minor:
-        lines += ["", "Cautions:"]
+        lines += ["", _("Cautions:")]
         lines += [f"- {_caution(c)}" for c in view.minor]
-    lines += ["", "Criteria:"]
+    lines += ["", _("Criteria:")]
     for c in view.criteria:
         lines.append(f"- [{c.word}] {c.name} ({c.group}): {_reasons(c)}")
     if view.comparison:
-        lines += ["", "Under each criteria set:"]
+        lines += ["", _("Under each criteria set:")]
         for row in view.comparison:
             lines.append(f"- {row.name}: {row.status.replace('_', ' ')}. {row.explanation}")
     lines += before_treatment_lines(view)
     if not inputs:
         return "\n".join(lines)
-    lines += ["", "Inputs, as entered (not assessed items omitted):"]
-    lines += [f"- {e.label}: {e.value}" for e in view.entered] or ["- none"]
+    lines += ["", _("Inputs, as entered (not assessed items omitted):")]
+    lines += [f"- {e.label}: {e.value}" for e in view.entered] or ["- " + _("none")]
     lines += ["", view.disclaimer]
     if view.closing:
         lines.append(view.closing)
@@ -167,4 +189,3 @@ def print_inputs(view: ResultView) -> PrintInputs:
         absent=tuple(e.label for e in view.entered if e.state == "no"),
         values=tuple(e for e in view.entered if not e.state),
     )
-

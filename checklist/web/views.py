@@ -13,10 +13,11 @@ import gzip
 import json
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -75,7 +76,7 @@ def _reports(view: ResultView) -> dict[str, str]:
 
 # The empty checklist is the same for everyone (no CSRF token, no session), so
 # it is rendered once per content version; serving the cached bytes costs almost nothing.
-_EMPTY_PAGE: dict[str, tuple[bytes, bytes]] = {}
+_EMPTY_PAGE: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 
 
 def _page_context(
@@ -128,15 +129,17 @@ def _set_groups_json(layout: Any) -> str:
 
 
 def _empty_checklist(request: HttpRequest, snap: Snapshot) -> HttpResponse:
-    """The empty page, plain and gzipped, both rendered once per content version."""
-    pages = _EMPTY_PAGE.get(snap.stamp)
+    """The empty page, plain and gzipped, both rendered once per content version and language."""
+    key = (snap.stamp, translation.get_language() or settings.LANGUAGE_CODE)
+    pages = _EMPTY_PAGE.get(key)
     if pages is None:
         form = CaseForm(None, snapshot=snap)
         html = render(request, "checklist/checklist.html", _page_context(request, form, None, snap)).content
         # mtime=0 keeps the compressed bytes identical between processes.
         pages = (html, gzip.compress(html, compresslevel=6, mtime=0))
-        _EMPTY_PAGE.clear()
-        _EMPTY_PAGE[snap.stamp] = pages
+        if any(stamp != snap.stamp for stamp, _lang in _EMPTY_PAGE):
+            _EMPTY_PAGE.clear()
+        _EMPTY_PAGE[key] = pages
     html, compressed = pages
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response = HttpResponse(compressed)
@@ -209,9 +212,20 @@ def note(request: HttpRequest) -> HttpResponse:
     for a note copied once at the end.
     """
     snap = snapshot()
-    form, result = _evaluate_form(request, snap)
-    reports = _reports(present(form, result, snap, today=timezone.localdate()))
-    return HttpResponse(note_body(reports))
+    page_language = translation.get_language() or settings.LANGUAGE_CODE
+    with translation.override(_note_language(request)):
+        form, result = _evaluate_form(request, snap)
+        reports = _reports(present(form, result, snap, today=timezone.localdate()))
+        note_language = translation.get_language() or settings.LANGUAGE_CODE
+    return HttpResponse(note_body(reports, page_language=page_language, note_language=note_language))
+
+
+def _note_language(request: HttpRequest) -> str | None:
+    """The note's language: the page's, or English when asked (``?note_lang=en``: a referral
+    letter to a clinic that reads English). Any other value keeps the page's language."""
+    if request.GET.get("note_lang") == "en":
+        return settings.LANGUAGE_CODE
+    return translation.get_language()
 
 
 @csrf_exempt
@@ -220,12 +234,13 @@ def note(request: HttpRequest) -> HttpResponse:
 def report(request: HttpRequest) -> HttpResponse:
     """Print view of the current case (posted, so nothing lands in a URL or an access log)."""
     snap = snapshot()
-    form, result = _evaluate_form(request, snap)
-    view = _present(request, form, result, snap)
-    context: dict[str, Any] = {"form": form, "view": view, "result": result, "reports": view.reports}
-    if result is not None:
-        context["print_body"] = plain_text_report(view, inputs=False)
-        context["print_inputs"] = print_inputs(view)
+    with translation.override(_note_language(request)):
+        form, result = _evaluate_form(request, snap)
+        view = _present(request, form, result, snap)
+        context: dict[str, Any] = {"form": form, "view": view, "result": result, "reports": view.reports}
+        if result is not None:
+            context["print_body"] = plain_text_report(view, inputs=False)
+            context["print_inputs"] = print_inputs(view)
     return render(request, "checklist/report.html", context, status=200 if not form.errors else 400)
 
 

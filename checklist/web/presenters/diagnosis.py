@@ -28,6 +28,9 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from checklist.content.rule_book import Snapshot
 from checklist.engine.diagnosis.result import Level, Verdict
@@ -43,16 +46,13 @@ from checklist.web.forms import CaseForm
 from checklist.web.templatetags.checklist_tags import derived_word
 
 # The headings of the before-treatment section (clinical.md §j), on the page and in the notes.
-BEFORE_TREATMENT = "Before treatment (clinical.md §j; not a recommendation)"
-MISSING_HEADING = "Still missing"
+# Marked for the catalogue here, translated where they are shown (gettext(BEFORE_TREATMENT)).
+BEFORE_TREATMENT = gettext_noop("Before treatment (clinical.md §j; not a recommendation)")
+MISSING_HEADING = gettext_noop("Still missing")
 # clinical.md §j.3 J-K2's wording, never "high risk"; and no score.
-RISKS_HEADING = "Factors associated with shorter overall survival in one cohort"
-NO_SCORE = "No score is computed: the published points were not found."
-DRUGS_HEADING = "Drug cautions"
-
-
-def _plural(n: int) -> str:
-    return "" if n == 1 else "s"
+RISKS_HEADING = gettext_noop("Factors associated with shorter overall survival in one cohort")
+NO_SCORE = gettext_noop("No score is computed: the published points were not found.")
+DRUGS_HEADING = gettext_noop("Drug cautions")
 
 
 # --------------------------------------------------------------------------- items
@@ -285,6 +285,15 @@ def note_url() -> str:
 # --------------------------------------------------------------------------- pieces
 
 
+def date_text(day: datetime.date) -> str:
+    """The date in the active language's way: ISO in English, as the notes always gave it
+    (unambiguous in a referral letter), 2026年12月7日 in Japanese and Chinese (the locale's
+    DATE_FORMAT, as Django formats it)."""
+    if (translation.get_language() or "en").startswith("en"):
+        return day.isoformat()
+    return formats.date_format(day, "DATE_FORMAT")
+
+
 def reason(text: str, ev: Mapping[str, Any] | None) -> Reason:
     """A reason with its label: the engine's tag (the weakest of the thresholds it applied) and,
     if it applied any, "app default" when one of them is, else "published threshold" with the
@@ -309,11 +318,11 @@ def reason(text: str, ev: Mapping[str, Any] | None) -> Reason:
 
 def _flag(reasons: tuple[Reason, ...]) -> str:
     if any(r.evidence == "unverified" for r in reasons):
-        return "unverified"
+        return evidence_word("unverified")
     if any(r.basis == "app_default" for r in reasons):
-        return "app default"
+        return basis_word(APP_DEFAULT)
     if any(r.evidence == "app_convention" for r in reasons):
-        return "app convention"
+        return evidence_word("app_convention")
     return ""
 
 
@@ -406,7 +415,7 @@ def _risk(r: Mapping[str, Any]) -> WorkUpItem:
     """A risk factor with its cut-off, and whether that number is published or the app's default
     (issue 19: told apart at a glance); a factor read from a finding has no cut-off."""
     limit = r.get("limit") or ""
-    cut = f" (cut-off {limit})" if limit else ""
+    cut = " " + _("(cut-off %(limit)s)") % {"limit": limit} if limit else ""
     item = _workup(f"{r['factor']}: {r['value']}{cut}; {r['hr']}", r)
     basis = r.get("basis") or ""
     if basis:
@@ -430,8 +439,15 @@ def before_treatment(result: Mapping[str, Any]) -> BeforeTreatment | None:
         extent=word,
         extent_reasons=_reasons(extent),
         to_settle=extent.get("to_settle") or "",
-        summary=f"Before treatment: {n} work-up item{_plural(n)} missing, extent {word}",
-        missing=tuple(_workup(f"{m['why']} Settles: {m['settles']}", m) for m in missing),
+        summary=ngettext(
+            "Before treatment: %(num)d work-up item missing, extent %(extent)s",
+            "Before treatment: %(num)d work-up items missing, extent %(extent)s",
+            n,
+        )
+        % {"num": n, "extent": word},
+        missing=tuple(
+            _workup(f"{m['why']} " + _("Settles: %(what)s") % {"what": m["settles"]}, m) for m in missing
+        ),
         tests=tuple(m["test"] for m in missing),
         risks=tuple(_risk(r) for r in risks),
         factors=tuple(
@@ -439,8 +455,12 @@ def before_treatment(result: Mapping[str, Any]) -> BeforeTreatment | None:
             for r in risks
         ),
         drugs=tuple(
-            _workup(("Major: " if d["level"] == Level.MAJOR else "") + d["message"], d) for d in drugs
+            _workup((_("Major:") + " " if d["level"] == Level.MAJOR else "") + d["message"], d) for d in drugs
         ),
+        missing_heading=_(MISSING_HEADING),
+        risks_heading=_(RISKS_HEADING),
+        drugs_heading=_(DRUGS_HEADING),
+        no_score=_(NO_SCORE),
     )
 
 
@@ -448,22 +468,24 @@ def treatment(plan: Mapping[str, Any]) -> Treatment:
     """Treatment pages, keyed to disease extent when the set is met (clinical.md §f.2 A8)."""
     if plan.get("met") and plan.get("lead"):
         extent = plan.get("extent")
-        scope = (
-            f" for {extent} disease"
-            if extent in ("limited", "disseminated")
-            else " (disease extent not known yet)"
+        title = (
+            _("Treatment options discussed in the literature for limited disease")
+            if extent == "limited"
+            else _("Treatment options discussed in the literature for disseminated disease")
+            if extent == "disseminated"
+            else _("Treatment options discussed in the literature (disease extent not known yet)")
         )
         return Treatment(
-            "Treatment options discussed in the literature" + scope,
+            title,
             True,
             " ".join(plan.get("reasons") or []),
             links(plan["lead"]),
             links(plan.get("rest") or []),
         )
     title = (
-        "Treatment options discussed in the literature"
+        _("Treatment options discussed in the literature")
         if plan.get("met")
-        else "If POEMS is confirmed: treatment options"
+        else _("If POEMS is confirmed: treatment options")
     )
     return Treatment(title, False, "", (), links(plan.get("rest") or []))
 
@@ -500,9 +522,15 @@ def shape(ctx: Mapping[str, Any]) -> ResultView:
         status=result["status"] if result else "empty",
         has_result=bool(result),
         errors=errors,
-        errors_title=f"{n_errors} value{_plural(n_errors)} left out: fix to include",
+        errors_title=ngettext(
+            "%(num)d value left out: fix to include", "%(num)d values left out: fix to include", n_errors
+        )
+        % {"num": n_errors},
         headline=status_headline(result["status"]) if result else "",
-        caveats=f", with {len(major)} major caveat{_plural(len(major))}" if major else "",
+        caveats=ngettext(", with %(num)d major caveat", ", with %(num)d major caveats", len(major))
+        % {"num": len(major)}
+        if major
+        else "",
         set_name=chosen.get("name", ""),
         set_slug=chosen.get("slug", ""),
         set_version=str(chosen.get("version", "")),
@@ -520,7 +548,7 @@ def shape(ctx: Mapping[str, Any]) -> ResultView:
         before_treatment=before_treatment(result) if result else None,
         treatment=treatment(ctx.get("treatment") or {}),
         references=references(ctx.get("set_refs") or []),
-        today=today.isoformat() if today else "",
+        today=date_text(today) if today else "",
         staff=staff,
         entered=entered(ctx.get("entered") or []),
         disclaimer=(result or {}).get("disclaimer") or "",
@@ -616,11 +644,18 @@ def _status_line(
         return ""
     parts = [status_headline(result["status"]), result["criteria_set"]["name"]]
     if major:
-        parts.append(f"{len(major)} major caveat{_plural(len(major))}")
+        parts.append(
+            ngettext("%(num)d major caveat", "%(num)d major caveats", len(major)) % {"num": len(major)}
+        )
     if errors:
-        parts.append(f"{len(errors)} value{_plural(len(errors))} to fix")
+        parts.append(
+            ngettext("%(num)d value to fix", "%(num)d values to fix", len(errors)) % {"num": len(errors)}
+        )
     if warnings:
-        parts.append(f"{len(warnings)} value{_plural(len(warnings))} to check")
+        parts.append(
+            ngettext("%(num)d value to check", "%(num)d values to check", len(warnings))
+            % {"num": len(warnings)}
+        )
     return ", ".join(parts)
 
 

@@ -20,11 +20,17 @@ from functools import cache
 from typing import Any, Protocol
 
 from django import template
+from django.conf import settings
 from django.http import HttpRequest
 from django.template import engines
+from django.template.backends.jinja2 import Jinja2
+from django.template.backends.jinja2 import Template as Jinja2Template
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import trans_real
 
+from checklist.web import jinja
 from checklist.web.presenters import diagnosis
 from checklist.web.presenters.diagnosis import ResultView
 
@@ -36,15 +42,20 @@ class _Template(Protocol):
 
 
 @cache
-def _template(name: str) -> _Template:
-    """A compiled template, kept for the process (the engine's own cache would look it up by
-    name, and check it is up to date, on every render)."""
-    compiled: _Template = engines["jinja2"].get_template(name)
+def _template(name: str, language: str) -> _Template:
+    """A compiled template in one language, kept for the process (the engine's own cache would
+    look it up by name, and check it is up to date, on every render). Its interface strings
+    were translated when it was compiled (``checklist.web.jinja.for_language``)."""
+    backend = engines["jinja2"]
+    assert isinstance(backend, Jinja2)
+    env = jinja.for_language(language, trans_real.translation(language))
+    compiled: _Template = Jinja2Template(env.get_template(name), backend)
     return compiled
 
 
 def render(name: str, context: dict[str, Any]) -> str:
-    return _template(name).render(context)
+    """The template in the active language (English when none is active)."""
+    return _template(name, translation.get_language() or settings.LANGUAGE_CODE).render(context)
 
 
 def panel_html(view: ResultView, request: HttpRequest | None = None) -> str:
@@ -55,7 +66,11 @@ def panel_html(view: ResultView, request: HttpRequest | None = None) -> str:
         if view.staff and request is not None
         else ""
     )
-    return render("checklist/_result.html", {"v": view, "reports": view.reports, "save_case": save_case})
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return render(
+        "checklist/_result.html",
+        {"v": view, "reports": view.reports, "save_case": save_case, **_note_switch(language, language)},
+    )
 
 
 def result_html(ctx: Mapping[str, Any]) -> str:
@@ -63,9 +78,24 @@ def result_html(ctx: Mapping[str, Any]) -> str:
     return panel_html(diagnosis.shape(ctx), ctx.get("request"))
 
 
-def note_body(reports: Mapping[str, str]) -> str:
-    """The two notes to copy: the short one (about ten lines) and the full report."""
-    return render("checklist/_result_note.html", {"reports": reports})
+def note_body(reports: Mapping[str, str], page_language: str = "", note_language: str = "") -> str:
+    """The two notes to copy: the short one (about ten lines) and the full report, in
+    ``note_language``, with the page's words (labels, buttons) in the page's language."""
+    page = page_language or translation.get_language() or settings.LANGUAGE_CODE
+    context = {"reports": reports, **_note_switch(page, note_language or page)}
+    with translation.override(page):
+        return render("checklist/_result_note.html", context)
+
+
+def _note_switch(page_language: str, note_language: str) -> dict[str, Any]:
+    """What the note's language control offers: on an English page nothing; on another, the
+    English note (for a referral letter), or back to the page's language once it is English."""
+    english = settings.LANGUAGE_CODE
+    if page_language == english:
+        return {"note_switch": "", "note_lang_url": ""}
+    if note_language == english:
+        return {"note_switch": "page", "note_lang_url": diagnosis.note_url()}
+    return {"note_switch": "en", "note_lang_url": diagnosis.note_url() + "?note_lang=en"}
 
 
 def _list(name: str, **view: Any) -> str:
