@@ -275,3 +275,12 @@ def test_admin_saves_a_translation(client, seeded, superuser):
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Differential.objects.get(code="cidp").name_zh_hans == "CIDP (已编辑)"
+
+
+def test_an_untranslated_checklist_label_is_marked_and_the_translated_ones_are_not(seeded, publish_draft):
+    Finding.objects.filter(code="hepatomegaly").update(label_ja=None)
+    publish_draft("Japanese label removed to test the fallback on the form.")
+    html = _page("/ja/")
+    assert re.search(r'<span lang="en-GB">Hepatomegaly</span><span class="in-english', html)
+    assert html.count('class="in-english') == 1  # every other checklist text is translated
+    assert '<span lang="en-GB">脾腫' not in html and "脾腫" in html

@@ -71,7 +71,14 @@ def _register() -> None:
         options = type(f"{model.__name__}Translation", (TranslationOptions,), {"fields": fields})
         translator.register(model, options)
         _keep_english(model, fields, before, managers)
-        _history_leaves_out(model, [f + suffix for f in fields for suffix in LANGUAGE_SUFFIXES.values()])
+    # Every model's history leaves out every translated column, not only its own: a reverse
+    # many-to-many change (criteria_set.findings_not_counted.add) has Finding's HistoricalRecords
+    # write the criteria set's history row, filtered by Finding's exclusions.
+    columns = [
+        f + suffix for fields in TRANSLATED.values() for f in fields for suffix in LANGUAGE_SUFFIXES.values()
+    ]
+    for label in TRANSLATED:
+        _history_leaves_out(apps.get_model(label), sorted(set(columns)))
 
 
 _register()
