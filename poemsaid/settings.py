@@ -52,6 +52,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # Before the admin, as its documentation asks: adds the content models' _ja/_zh_hans columns
+    # (checklist/content/translation.py).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -200,6 +203,14 @@ ROSETTA_MESSAGES_SOURCE_LANGUAGE_NAME = "English"
 ROSETTA_ENABLE_TRANSLATION_SUGGESTIONS = False
 ROSETTA_SHOW_AT_ADMIN_PANEL = True
 ROSETTA_LANGUAGES = [("ja", "日本語"), ("zh-hans", "简体中文")]
+# django-modeltranslation: one column per translated language beside each English text field
+# (name_ja, name_zh_hans). English stays in the original column, which the engine, the API, the
+# regression cases and every published release read; so the default language is not one of
+# modeltranslation's (no name_en_gb copy), and checklist/content/translation.py keeps the
+# original attribute meaning English whatever language is active.
+MODELTRANSLATION_LANGUAGES = ("ja", "zh-hans")
+MODELTRANSLATION_FALLBACK_LANGUAGES: dict[str, tuple[str, ...]] = {"default": ()}
+MODELTRANSLATION_TRANSLATION_FILES = ("checklist.content.translation",)
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

@@ -25,6 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from checklist.content import models, publishing
 from checklist.content.plausibility import check_threshold
+from checklist.content.translated_fields import LANGUAGE_SUFFIXES, TRANSLATED
 from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import LABS
 
@@ -53,8 +54,34 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def beside_the_english(label: str, fieldsets: Any) -> list[tuple[Any, dict[str, Any]]]:
+    """The fieldsets with each translated field's Japanese and Chinese on its row, after the English.
+
+    The admin lays a tuple of fields out as one row, so an editor reads the English and both
+    translations side by side. Plain Django admin markup and media: no tabs, no jQuery UI, no
+    CDN (django-modeltranslation's tabbed admin would load those).
+    """
+    translated = TRANSLATED.get(label, ())
+
+    def expand(entry: Any) -> Any:
+        names = entry if isinstance(entry, list | tuple) else (entry,)
+        out = [
+            n
+            for name in names
+            for n in (name, *(name + s for s in LANGUAGE_SUFFIXES.values() if name in translated))
+        ]
+        return tuple(out) if len(out) > 1 else out[0]
+
+    return [
+        (title, {**opts, "fields": [expand(e) for e in opts.get("fields", ())]}) for title, opts in fieldsets
+    ]
+
+
 class ContentAdmin(SimpleHistoryAdmin):
     """Shared behaviour: review columns, overdue flag, regression check after save."""
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return beside_the_english(self.model._meta.label_lower, super().get_fieldsets(request, obj))
 
     list_filter: tuple[Any, ...] = ("review_status", OverdueFilter)
     # Engine codes are fixed once created: renaming one would silently detach it.
@@ -150,7 +177,7 @@ class ReferenceAdmin(ContentAdmin):
 class MembershipInline(admin.TabularInline):
     model = models.Membership
     extra = 0
-    fields = ("criterion", "role", "label", "threshold")
+    fields = ("criterion", "role", "label", "label_ja", "label_zh_hans", "threshold")
     autocomplete_fields = ("criterion",)
 
 

@@ -37,6 +37,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from checklist.content import models
 from checklist.content.diagnosis_rules import diagnosis_rules
 from checklist.content.legacy import shown_under_before_the_field
+from checklist.content.translated_fields import LANGUAGE_SUFFIXES, TRANSLATED
 from checklist.engine.diagnosis.book import from_records
 from checklist.engine.diagnosis.rulebook import RuleBook, RuleBookError
 
@@ -231,6 +232,44 @@ def snapshot_of(
     )
 
 
+# The key a localised record lists its fields served in English under (no translation yet).
+IN_ENGLISH = "in_english"
+
+
+def served_language(language: str | None) -> str | None:
+    """The translated language content is served in; None for English (and anything else)."""
+    return language if language in LANGUAGE_SUFFIXES else None
+
+
+def localize_records(records: Iterable[dict[str, Any]], language: str) -> list[dict[str, Any]]:
+    """The records with each translated field's text in ``language``, English where it has none.
+
+    A field falls back when its translation is empty or absent (a release published before
+    translations existed) and the English is not; the record then lists it under
+    ``in_english`` so the page marks it (badge, lang="en"). Codes, numbers and every
+    untranslated field are the English record's own.
+    """
+    suffix = LANGUAGE_SUFFIXES[language]
+    out = []
+    for record in records:
+        names = TRANSLATED.get(str(record["model"]).lower())
+        if not names:
+            out.append(record)
+            continue
+        fields = record["fields"]
+        localized = dict(fields)
+        english: list[str] = []
+        for base in names:
+            value = fields.get(base + suffix)
+            if isinstance(value, str) and value.strip():
+                localized[base] = value
+            elif isinstance(fields.get(base), str) and fields[base].strip():
+                english.append(base)
+        localized[IN_ENGLISH] = tuple(english)
+        out.append({**record, "fields": localized})
+    return out
+
+
 def build_snapshot(stamp: str = "") -> Snapshot:
     """The live release's snapshot, read from the database. Raises ContentUnavailable."""
     try:
@@ -305,13 +344,45 @@ def _bump_file(path: Path) -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
-def snapshot() -> Snapshot:
+def snapshot(language: str | None = None) -> Snapshot:
     """The live release. Costs one stat call (or one cache read) when warm, and no SQL.
 
     When the stamp moved, one query asks for the live release number; the
     records are read and parsed only if that number changed. Raises
     ContentUnavailable when no published release can be read.
+
+    ``language`` (a page's, e.g. "ja") gives the same release with its translated texts
+    (``localize_records``), built once per release and language and cached beside the
+    English one. Its stamp carries the language, so caches keyed by the stamp (the form's
+    layout, the empty page) keep one entry per language. None, and any language without
+    translations, is English: the API, the CLI and the EHR ask for that.
     """
+    served = served_language(language)
+    if served is None:
+        return _english_snapshot()
+    english = _english_snapshot()
+    key = f"snapshot:{served}"
+    wanted = f"{english.stamp}|{served}"
+    current = _local.get(key)
+    if current is not None and current.stamp == wanted:
+        return current
+    with _lock:
+        current = _local.get(key)
+        if current is None or current.release_number != english.release_number:
+            built = snapshot_of(localize_records(english.records, served), None, wanted)
+            current = replace(
+                built,
+                book=replace(built.book, content_version=english.book.content_version),
+                release=english.release,
+                release_number=english.release_number,
+            )
+        else:
+            current = replace(current, stamp=wanted)
+        _local[key] = current
+    return current
+
+
+def _english_snapshot() -> Snapshot:
     stamp = current_stamp()
     current = _local.get("snapshot")
     if current is not None and current.stamp == stamp:
@@ -346,4 +417,4 @@ def _signal() -> None:
         cache.set(STAMP_KEY, uuid.uuid4().hex, timeout=None)
     else:
         _bump_file(_stamp_file())
-    _local.pop("snapshot", None)
+    _local.clear()  # the English snapshot and each language's

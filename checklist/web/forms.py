@@ -69,6 +69,8 @@ class Item:
     choices: tuple[tuple[str, str], ...] = ()
     # Criteria sets that do not count this sub-finding (``Finding.not_in_sets``), by slug.
     not_in: tuple[str, ...] = ()
+    # Fields shown in English for want of a translation ("label", "help"): marked lang="en-GB".
+    english: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,8 @@ class Row:
     investigations: str
     inline: tuple[Item, ...]
     more: tuple[Group, ...]
+    # Fields shown in English for want of a translation ("name", "help", "investigations").
+    english: tuple[str, ...] = ()
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -164,13 +168,14 @@ def _set_groups(snap: Snapshot, slug: str) -> tuple[SetGroup, ...]:
 
 def _item(code: str, words: dict[str, Any]) -> Item:
     label, help_text = words.get("label", code), words.get("help_text", "")
+    english = _english(words, label="label", help="help_text")
     lab = LABS.get(code)
     if lab is None:
         # Natural keys: [["mayo-2003"]] in records; a bare slug is read the same way.
         not_in = tuple(
             str(s[0] if isinstance(s, list | tuple) else s) for s in words.get("not_in_sets") or ()
         )
-        return Item(code, "finding", label, help_text, not_in=not_in)
+        return Item(code, "finding", label, help_text, not_in=not_in, english=english)
     if lab.kind is LabKind.CATEGORY:
         return Item(
             code,
@@ -178,6 +183,7 @@ def _item(code: str, words: dict[str, Any]) -> Item:
             label,
             help_text,
             choices=(("", _("Not assessed")), *((c, c.replace("_", " ")) for c in lab.choices)),
+            english=english,
         )
     return Item(
         code,
@@ -187,7 +193,14 @@ def _item(code: str, words: dict[str, Any]) -> Item:
         units=lab.allowed_units,
         si_unit=si_unit(code),
         us_unit=lab.unit,
+        english=english,
     )
+
+
+def _english(record: dict[str, Any], **names: str) -> tuple[str, ...]:
+    """The item's names (keyword) whose record field (value) fell back to English."""
+    fell_back = record.get("in_english", ())
+    return tuple(name for name, field in names.items() if field in fell_back)
 
 
 def _home(record: dict[str, Any], criteria: dict[str, Any]) -> str:
@@ -227,7 +240,13 @@ def _build_layout(snap: Snapshot) -> Layout:
     rows: dict[str, Row] = {}
     for crit in snap.criteria:
         code = crit["code"]
-        items[code] = Item(code, "finding", crit["name"], crit.get("help_text", ""))
+        items[code] = Item(
+            code,
+            "finding",
+            crit["name"],
+            crit.get("help_text", ""),
+            english=_english(crit, label="name", help="help_text"),
+        )
         groups = tuple(
             Group(section_names.get(section, section), tuple(found))
             for (home, section), found in placed.items()
@@ -241,6 +260,7 @@ def _build_layout(snap: Snapshot) -> Layout:
             investigations=crit.get("investigations", ""),
             inline=tuple(items[c] for c in CRITERION_LABS.get(code, ())[:INLINE_LABS] if c in on_line),
             more=groups,
+            english=_english(crit, name="name", help="help_text", investigations="investigations"),
         )
     extra = tuple(
         Group(section_names.get(section, section), tuple(found))
@@ -290,7 +310,7 @@ def layout_for(snap: Snapshot) -> Layout:
     found = _LAYOUTS.get(key)
     if found is None:
         found = _build_layout(snap)
-        if any(stamp != snap.stamp for stamp, _lang in _LAYOUTS):
+        if len(_LAYOUTS) >= 12:  # per language of the live release, and a few older
             _LAYOUTS.clear()
         _LAYOUTS[key] = found
     return found
@@ -526,7 +546,7 @@ def _fields_for(snapshot: Snapshot, layout: Layout) -> dict[str, forms.Field]:
     fields = _FIELDS.get(key)
     if fields is None:
         fields = _build_fields(snapshot, layout)
-        if any(stamp != snapshot.stamp for stamp, _lang in _FIELDS):
+        if len(_FIELDS) >= 12:  # per language of the live release, and a few older
             _FIELDS.clear()
         _FIELDS[key] = fields
     return fields

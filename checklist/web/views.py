@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -137,7 +138,7 @@ def _empty_checklist(request: HttpRequest, snap: Snapshot) -> HttpResponse:
         html = render(request, "checklist/checklist.html", _page_context(request, form, None, snap)).content
         # mtime=0 keeps the compressed bytes identical between processes.
         pages = (html, gzip.compress(html, compresslevel=6, mtime=0))
-        if any(stamp != snap.stamp for stamp, _lang in _EMPTY_PAGE):
+        if len(_EMPTY_PAGE) >= 12:  # per language of the live release, and a few older
             _EMPTY_PAGE.clear()
         _EMPTY_PAGE[key] = pages
     html, compressed = pages
@@ -162,7 +163,7 @@ def _checklist(request: HttpRequest, partial: bool) -> HttpResponse:
     """The partial carries the field messages as out-of-band swaps in the body:
     nothing a clinician typed ever goes into a response header.
     """
-    snap = snapshot()
+    snap = snapshot(get_language())
     if request.method != "POST":
         return _empty_checklist(request, snap)
     form, result = _evaluate_form(request, snap)
@@ -211,9 +212,9 @@ def note(request: HttpRequest) -> HttpResponse:
     They are left out of the live result: two plain-text reports on every click,
     for a note copied once at the end.
     """
-    snap = snapshot()
     page_language = translation.get_language() or settings.LANGUAGE_CODE
     with translation.override(_note_language(request)):
+        snap = snapshot(get_language())
         form, result = _evaluate_form(request, snap)
         reports = _reports(present(form, result, snap, today=timezone.localdate()))
         note_language = translation.get_language() or settings.LANGUAGE_CODE
@@ -233,8 +234,8 @@ def _note_language(request: HttpRequest) -> str | None:
 @require_http_methods(["POST"])
 def report(request: HttpRequest) -> HttpResponse:
     """Print view of the current case (posted, so nothing lands in a URL or an access log)."""
-    snap = snapshot()
     with translation.override(_note_language(request)):
+        snap = snapshot(get_language())
         form, result = _evaluate_form(request, snap)
         view = _present(request, form, result, snap)
         context: dict[str, Any] = {"form": form, "view": view, "result": result, "reports": view.reports}
@@ -246,10 +247,12 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def criteria(request: HttpRequest) -> HttpResponse:
-    snap = snapshot()
+    snap = snapshot(get_language())
     sets = []
     # Sets off by their content flag are shown after the others, marked as drafts.
     rules = {**snap.book.sets, **snap.book.drafts}
+    # Criteria whose name is served in English (no translation): their lists are marked lang="en-GB".
+    english = {c["code"] for c in snap.criteria if "name" in c.get("in_english", ())}
     for s in (*snap.criteria_sets, *snap.draft_sets):
         rule = rules[s["slug"]]
         sets.append(
@@ -257,15 +260,31 @@ def criteria(request: HttpRequest) -> HttpResponse:
                 **s,
                 "rule": rule,
                 "groups": [
-                    ("Mandatory (all required)", [_crit_label(snap, rule, c) for c in rule.mandatory], None),
-                    ("Other major", [_crit_label(snap, rule, c) for c in rule.major], rule.major_min),
-                    ("Minor", [_crit_label(snap, rule, c) for c in rule.minor], rule.minor_min),
+                    (
+                        "Mandatory (all required)",
+                        [_crit_label(snap, rule, c) for c in rule.mandatory],
+                        None,
+                        bool(english & set(rule.mandatory)),
+                    ),
+                    (
+                        "Other major",
+                        [_crit_label(snap, rule, c) for c in rule.major],
+                        rule.major_min,
+                        bool(english & set(rule.major)),
+                    ),
+                    (
+                        "Minor",
+                        [_crit_label(snap, rule, c) for c in rule.minor],
+                        rule.minor_min,
+                        bool(english & set(rule.minor)),
+                    ),
                 ],
                 "refs": set_references(snap, s),
                 "overdue": models.is_overdue(s.get("next_review_due")),
                 "draft": not rule.enabled,
                 "categories": [
-                    (c, [_crit_label(snap, rule, r) for r in c.requires]) for c in rule.categories
+                    (c, [_crit_label(snap, rule, r) for r in c.requires], bool(english & set(c.requires)))
+                    for c in rule.categories
                 ],
             }
         )
@@ -279,6 +298,7 @@ _SEXES = dict(models.Threshold.Sex.choices)
 def _thresholds(snap: Snapshot) -> list[dict[str, Any]]:
     """The live release's thresholds, never the draft's. Keys mirror the model's display methods."""
     labels = {lab["code"]: lab["label"] for lab in snap.labs}
+    english_labels = {lab["code"] for lab in snap.labs if "label" in lab.get("in_english", ())}
     out = []
     for t in snap.thresholds:
         ref = t.get("reference")
@@ -297,6 +317,10 @@ def _thresholds(snap: Snapshot) -> list[dict[str, Any]]:
                 "reference": snap.references.get(ref[0]) if ref else None,
                 # A clinician reads "Platelets > 450 x10^9/L", not "platelets_10e9_l > 450.0".
                 "lab_label": labels.get(t["lab"], t["lab"]),
+                "in_english": (
+                    *t.get("in_english", ()),
+                    *(("lab_label",) if t["lab"] in english_labels else ()),
+                ),
                 "value_display": f"{t['value']:g}",
                 "unit": display_unit(lab.unit) if lab else "",  # the engine's unit wording
             }
@@ -317,7 +341,7 @@ def _page(pages: tuple[dict[str, Any], ...], key: str, value: str) -> dict[str, 
 
 @require_GET
 def differential(request: HttpRequest, code: str) -> HttpResponse:
-    snap = snapshot()
+    snap = snapshot(get_language())
     page = _page(snap.differentials, "code", code)
     refs = set_references(snap, page)
     return render(
@@ -329,17 +353,19 @@ def differential(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def differentials(request: HttpRequest) -> HttpResponse:
-    return render(request, "checklist/differentials.html", {"differentials": snapshot().differentials})
+    return render(
+        request, "checklist/differentials.html", {"differentials": snapshot(get_language()).differentials}
+    )
 
 
 @require_GET
 def treatments(request: HttpRequest) -> HttpResponse:
-    return render(request, "checklist/treatments.html", {"treatments": snapshot().treatments})
+    return render(request, "checklist/treatments.html", {"treatments": snapshot(get_language()).treatments})
 
 
 @require_GET
 def treatment(request: HttpRequest, slug: str) -> HttpResponse:
-    snap = snapshot()
+    snap = snapshot(get_language())
     page = _page(snap.treatments, "slug", slug)
     refs = set_references(snap, page)
     return render(
@@ -349,13 +375,13 @@ def treatment(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def references(request: HttpRequest) -> HttpResponse:
-    refs = sorted(snapshot().references.values(), key=lambda r: r["short"])
+    refs = sorted(snapshot(get_language()).references.values(), key=lambda r: r["short"])
     return render(request, "checklist/references.html", {"refs": refs})
 
 
 @require_GET
 def about(request: HttpRequest) -> HttpResponse:
-    snap = snapshot()
+    snap = snapshot(get_language())
     overdue = []
     # From the live release: the public page describes what is served, not the draft.
     for kind, items, name in (
@@ -367,7 +393,10 @@ def about(request: HttpRequest) -> HttpResponse:
     ):
         for item in items:
             if models.is_overdue(item.get("next_review_due")):
-                overdue.append({"kind": kind, "name": item[name], "due": item["next_review_due"]})
+                english = ("name",) if name in item.get("in_english", ()) else ()
+                overdue.append(
+                    {"kind": kind, "name": item[name], "due": item["next_review_due"], "in_english": english}
+                )
     return render(
         request,
         "checklist/about.html",

@@ -1,5 +1,9 @@
 """python manage.py load_content [--force]: load the reviewed seed content.
 
+With it, the seed translations (fixtures/translations/<lang>/*.json, machine or draft, not
+reviewed) go into the translation columns that are empty, and are published if the live
+release lacks them.
+
 Loads only into an empty content database unless --force, so re-running
 `make setup` never overwrites what editors have changed. If nothing is
 published yet, the seed is published as release 1, so a fresh install serves.
@@ -17,6 +21,7 @@ from checklist.content.care_rules import FOLLOW_UP_MODELS, seed_follow_up_rules
 from checklist.content.models import ContentRelease, CriteriaSet
 from checklist.content.publishing import publish, publish_seed
 from checklist.content.rule_book import content_records
+from checklist.content.translation_seed import fill_draft, fill_records, read_seed
 from checklist.ehr.models import LoincMapping, TerminologyCode
 
 SEED_FIXTURES = ("checklist_content", "content_pages", "loinc_mappings", "terminology_codes")
@@ -44,18 +49,28 @@ class Command(BaseCommand):
                 call_command("loaddata", "terminology_codes", verbosity=0)
                 self.stdout.write("Loaded the seed order-hook codes (publish to serve them).")
             self.stdout.write("Content already present; not loading the seed (use --force to overwrite).")
+            texts = read_seed()
+            if filled := fill_draft(texts):
+                self.stdout.write(
+                    f"Loaded {filled} seed translations into empty fields (draft, not reviewed)."
+                )
             self._publish_seed()
             self._publish_follow_up_rules()
+            self._publish_translations(texts)
             return
         call_command("loaddata", *SEED_FIXTURES, verbosity=0)
         seed_follow_up_rules(
             overwrite=options["force"]
         )  # not a fixture: the seed file is also the engine tests' source
+        texts = read_seed()
+        filled = fill_draft(texts)
         # Fixtures load as raw saves, which keep no history; record the seed as
         # each row's first version so an editor can always revert to it.
         call_command("populate_history", auto=True, verbosity=0)
         self.stdout.write(f"Loaded seed content: {', '.join(SEED_FIXTURES)}.")
+        self.stdout.write(f"Loaded {filled} seed translations (ja, zh-hans; machine/draft, not reviewed).")
         self._publish_seed()
+        self._publish_translations(texts)
 
     def _publish_seed(self) -> None:
         outcome = publish_seed()
@@ -82,6 +97,30 @@ class Command(BaseCommand):
         if not outcome.ok:
             raise CommandError(
                 "The follow-up rules cannot be published: " + "; ".join(outcome.problems + outcome.failures)
+            )
+        assert outcome.release is not None
+        self.stdout.write(f"Serving release {outcome.release.number} ({outcome.release.stamp}).")
+
+    def _publish_translations(self, texts: dict[tuple[str, str], dict[str, str]]) -> None:
+        """A live release without the seed translations gets them, and nothing else.
+
+        As for the follow-up rules: the live records plus the seed texts in their empty
+        translation fields, through the same checks (numbers included), so an editor's
+        unpublished draft edits stay in the draft.
+        """
+        live = ContentRelease.objects.live()
+        if live is None:
+            return
+        records, filled = fill_records(live.records or [], texts)
+        if not filled:
+            return
+        outcome = publish(
+            "Japanese and Chinese texts added from the seed (machine or draft translation, not reviewed).",
+            records=records,
+        )
+        if not outcome.ok:
+            raise CommandError(
+                "The seed translations cannot be published: " + "; ".join(outcome.problems + outcome.failures)
             )
         assert outcome.release is not None
         self.stdout.write(f"Serving release {outcome.release.number} ({outcome.release.stamp}).")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from checklist.engine.diagnosis import words
 from checklist.engine.diagnosis.result import Status
@@ -91,7 +93,7 @@ def set_subfindings(rule: Any) -> list[dict[str, Any]]:
     """
     from checklist.content.rule_book import snapshot  # the live release's rule book, cached per process
 
-    book = snapshot().book
+    book = snapshot(translation.get_language()).book
     out = []
     for code in rule.codes:
         subs = book.subfinding_list(code, rule.slug)
@@ -106,3 +108,24 @@ def set_subfindings(rule: Any) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _fell_back(item: Any, name: str) -> bool:
+    """True when ``item``'s field ``name`` is served in English for want of a translation.
+
+    ``item`` is a localised record (its ``in_english`` lists such fields,
+    ``rule_book.localize_records``) or a form item or row (its ``english``).
+    """
+    listed = item.get("in_english", ()) if isinstance(item, dict) else getattr(item, "english", ())
+    return name in (listed or ())
+
+
+@register.filter
+def in_english(item: Any, name: str) -> bool:
+    return _fell_back(item, name)
+
+
+@register.filter
+def en(item: Any, name: str) -> str:
+    """` lang="en-GB"` for an element whose text fell back to English, else nothing."""
+    return mark_safe(' lang="en-GB"') if _fell_back(item, name) else ""
