@@ -1,0 +1,30 @@
+"""python manage.py rule_strings [--check]: write checklist/content/rule_strings.py (issue 23)."""
+
+from __future__ import annotations
+
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from checklist.content.msgids import OUTPUT, render
+
+
+class Command(BaseCommand):
+    help = "List every engine and rules-data text as gettext_noop calls, for makemessages."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--check", action="store_true", help="Exit 1 if stale; write nothing.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        text = render()
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if options["check"]:
+            if current != text:
+                self.stderr.write(f"{OUTPUT.name} is stale: run manage.py rule_strings")
+                sys.exit(1)
+            return
+        if current != text:
+            OUTPUT.write_text(text, encoding="utf-8")
+        self.stdout.write(f"{OUTPUT.name}: {text.count('gettext_noop(') - 1} strings")
