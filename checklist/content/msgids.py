@@ -15,10 +15,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import polib  # type: ignore[import-untyped]  # polib ships no type information
+
 APP = Path(__file__).resolve().parent.parent
 ROOT = APP.parent
 ENGINE = APP / "engine"
 OUTPUT = APP / "content" / "rule_strings.py"
+# The app's own catalogues, apart from the interface's in locale/ (Django merges both; a msgid
+# in both is read from locale/, LOCALE_PATHS coming first).
+CATALOGUES = {
+    "ja": APP / "locale" / "ja" / "LC_MESSAGES" / "django.po",
+    "zh-hans": APP / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po",
+}
+HEADER = (
+    "POEMSaid: the engine's reasons, cautions and work-up texts (manage.py rule_strings).\n"
+    "Machine/draft translation, NOT reviewed by a clinician. Every term follows locale/glossary.tsv;\n"
+    "placeholders, numbers, units and evidence tags are kept exactly."
+)
 
 # The fields of the rules data that a clinician reads (codes, sources, versions and hazard
 # ratios are not translated: they are names, citations and numbers).
@@ -111,3 +124,34 @@ def render() -> str:
         lines.extend([one_line] if len(one_line) <= 110 else wrapped)
     lines.append(")")
     return "\n".join(lines) + "\n"
+
+
+def sync_catalogue(path: Path, language: str, wanted: dict[str, str]) -> tuple[int, int]:
+    """Bring one app catalogue in line with the msgids: a new one is added with an empty msgstr
+    (the catalogue test fails until it is translated), one no longer used is dropped; every
+    translation kept. Returns (added, dropped)."""
+    po = polib.pofile(str(path), wrapwidth=0) if path.exists() else polib.POFile(wrapwidth=0)
+    po.header = HEADER
+    po.metadata = {
+        "Project-Id-Version": "POEMSaid",
+        "Language": language.replace("-hans", "_Hans"),
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "Plural-Forms": "nplurals=1; plural=0;",
+        "Last-Translator": "POEMSaid engineer (machine-assisted draft, not reviewed by a clinician)",
+    }
+    have = {e.msgid: e for e in po}
+    added = dropped = 0
+    entries = []
+    for msgid, where in wanted.items():
+        entry = have.get(msgid) or polib.POEntry(msgid=msgid, msgstr="")
+        added += msgid not in have
+        entry.occurrences = [(where, "")]
+        entry.flags = ["python-format"] if "%(" in msgid else []
+        entries.append(entry)
+    dropped = sum(1 for m in have if m not in wanted)
+    po[:] = entries
+    path.parent.mkdir(parents=True, exist_ok=True)
+    po.save(str(path))
+    return added, dropped

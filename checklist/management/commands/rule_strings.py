@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from checklist.content.msgids import OUTPUT, render
+from checklist.content.msgids import CATALOGUES, OUTPUT, msgids, render, sync_catalogue
 
 
 class Command(BaseCommand):
@@ -27,4 +27,10 @@ class Command(BaseCommand):
             return
         if current != text:
             OUTPUT.write_text(text, encoding="utf-8")
-        self.stdout.write(f"{OUTPUT.name}: {text.count('gettext_noop(') - 1} strings")
+        wanted = msgids()
+        self.stdout.write(f"{OUTPUT.name}: {len(wanted)} strings")
+        for language, path in CATALOGUES.items():
+            added, dropped = sync_catalogue(path, language, wanted)
+            self.stdout.write(
+                f"{language}: {added} to translate, {dropped} dropped ({path.relative_to(OUTPUT.parents[2])})"
+            )
