@@ -78,6 +78,7 @@ def test_glossary_terms_are_followed(language):
 
 
 def test_the_checks_can_fail():
-    assert _glossary_misses("ja", "Clonal plasma cells on biopsy.", "生検で血漿") == ["plasma cell -> 形質細胞"]
+    misses = _glossary_misses("ja", "Clonal plasma cells on biopsy.", "生検で血漿")
+    assert misses == ["plasma cell -> 形質細胞"]
     assert _glossary_misses("zh-hans", "plasma VEGF", "血清VEGF") == ["plasma -> 血浆"]
     assert catalogue_problems([("Acute onset (nadir within 4 weeks).", "急性発症（3週以内）")]) != []
