@@ -206,9 +206,11 @@ def test_api_codes_and_numbers_are_identical_across_languages(seeded):
         # Accept-Language ja / zh-CN translates the reasons (issue 23, tests/test_reasons_i18n.py);
         # every code, status and number stays the English answer's.
         assert skeleton(bodies[0], []) == skeleton(bodies[1], []) == skeleton(bodies[2], []), case["id"]
-        assert bodies[1] != bodies[0] and bodies[0] == client.post(
-            "/api/v1/evaluate", case["input"], content_type="application/json"
-        ).json()
+        assert (
+            bodies[1] != bodies[0]
+            and bodies[0]
+            == client.post("/api/v1/evaluate", case["input"], content_type="application/json").json()
+        )
 
 
 @pytest.mark.django_db
