@@ -194,3 +194,13 @@ def test_accept_language_reading():
     assert accept_language("zh-CN") == "zh-hans" and accept_language("zh") == "zh-hans"
     assert accept_language("fr, ja;q=0.5") == "ja"
     assert accept_language("*") is None
+
+
+def test_a_content_label_inside_a_reason_is_never_looked_up():
+    # "Pleural effusion" is also a risk factor's msgid; as a finding's label (content) inside
+    # "Not assessed: ..." it stays as content gives it, beside the translated words.
+    from checklist.engine.i18n import COMMA
+    from checklist.engine.message import join
+
+    m = Message("Not assessed: %(names)s.", names=join(COMMA, ["Peripheral oedema", "Pleural effusion"]))
+    assert say(m, "ja") == "未評価：Peripheral oedema、Pleural effusion。"

@@ -41,11 +41,11 @@ def _text(message: str, catalogue: trans_real.DjangoTranslation) -> str | None:
     """The translation, or None when the catalogue has none for the message itself."""
     if isinstance(message, Joined):
         sep = catalogue.gettext(message.sep.msgid)
-        return sep.join(_text(item, catalogue) or item for item in message.items)
+        return sep.join(_part(item, catalogue) for item in message.items)
     msgid = message.msgid if isinstance(message, Message) else message
     translated = catalogue.gettext(msgid)
     if isinstance(message, Message) and message.params:
-        said = {k: _text(v, catalogue) for k, v in message.params.items()}
+        said = {k: _text(v, catalogue) if isinstance(v, Message) else None for k, v in message.params.items()}
         # A template may read the same in both languages ("%(specimen)s VEGF" in Chinese):
         # untranslated only when neither it nor any of its params has a translation.
         if translated == msgid and not any(said.values()):
@@ -56,6 +56,12 @@ def _text(message: str, catalogue: trans_real.DjangoTranslation) -> str | None:
             # A catalogue whose placeholders were edited wrongly: the English, never a 500.
             return None
     return None if translated == msgid else translated
+
+
+def _part(item: str, catalogue: trans_real.DjangoTranslation) -> str:
+    """A param or list item: a Message is translated; a plain string (a content label, a value
+    as entered) goes in as it is, even where a catalogue happens to hold the same words."""
+    return (_text(item, catalogue) or item) if isinstance(item, Message) else item
 
 
 def say(message: str, language: str | None) -> Said:
