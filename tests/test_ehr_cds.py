@@ -548,3 +548,17 @@ def test_a_jwks_url_must_be_https_unless_on_loopback(tmp_path, settings, url, ac
     else:
         with pytest.raises(ImproperlyConfigured, match="https"):
             jwt_auth.trusted_clients()
+
+
+def test_the_card_speaks_japanese_when_asked_with_the_same_codes(client, cds):
+    # issue 23: Accept-Language ja puts the engine's reasons in Japanese; the summary, the
+    # indicator, the LOINC codes and every value are the English card's.
+    body = hook_request("poems-1", prefetch_for("poems-1"))
+    english = call(client, body, ES.token(AUD)).json()["cards"][0]
+    japanese = call(client, body, ES.token(AUD), HTTP_ACCEPT_LANGUAGE="ja")
+    assert japanese["Content-Language"] == "ja"
+    card = japanese.json()["cards"][0]
+    assert card["summary"] == english["summary"] and card["indicator"] == english["indicator"]
+    assert "血漿VEGF 1250 pg/mL" in card["detail"] and "Plasma VEGF 1250 pg/mL" in english["detail"]
+    for fact in ("LOINC 75628-8", "LOINC 777-3", "520 10*3/uL", "stale: 150 days old"):
+        assert fact in card["detail"] and fact in english["detail"]

@@ -8,12 +8,14 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from checklist.api.openapi import openapi_document
 from checklist.content.evaluation import decode_json, evaluate_data
 from checklist.content.rule_book import snapshot
+from checklist.content.say import accept_language, translate_result
 from checklist.engine.diagnosis.cautions import CAUTIONS
 from checklist.engine.diagnosis.cautions import LEVELS as CAUTION_LEVELS
 from checklist.engine.diagnosis.differentials import DIFFERENTIALS
@@ -81,7 +83,13 @@ def evaluate_view(request: HttpRequest) -> HttpResponse:
         result = evaluate_data(decode_json(body))
     except InputError as exc:
         return no_store(400, exc.as_dict())
-    return no_store(200, result)
+    # English unless Accept-Language asks for ja or zh-hans; then only the texts change.
+    language = accept_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+    response = no_store(200, translate_result(result, language))
+    if language:
+        response["Content-Language"] = language
+    patch_vary_headers(response, ("Accept-Language",))
+    return response
 
 
 def _set_payload(s: dict[str, Any], book: Any) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from checklist.content.care_rules import follow_up_rules, follow_up_today, order_hook_rules
 from checklist.content.evaluation import decode_json, evaluate_data
 from checklist.content.rule_book import snapshot
+from checklist.content.say import accept_language, translate_result
 from checklist.ehr import fhir_map, fhir_read, follow_up_card, orders
 from checklist.ehr.audit import CallAudit
 from checklist.ehr.audit_rows import count_feedback, remember_card, store
@@ -409,7 +410,11 @@ def build_card(
 
 
 def cards_for(
-    prefetch: dict[str, Any], patient_id: str, today: datetime.date, notes: list[str] | None = None
+    prefetch: dict[str, Any],
+    patient_id: str,
+    today: datetime.date,
+    notes: list[str] | None = None,
+    language: str | None = None,
 ) -> list[dict[str, Any]]:
     patients = fhir_map.resources(prefetch.get("patient"), "Patient")
     patient = next((p for p in patients if p.get("id") == patient_id), None)
@@ -431,7 +436,9 @@ def cards_for(
         for target in stale_targets:
             without_stale.drop(target, "stale")
         fresh = _evaluate(without_stale)
-    return [build_card(extract, result, fresh)]
+    # The engine's reasons and cautions in the language asked for (codes and statuses unchanged,
+    # so the summary and the indicator are the English card's).
+    return [build_card(extract, translate_result(result, language), fresh)]
 
 
 def _subject_is(resource: dict[str, Any], patient_id: str) -> bool:
@@ -551,12 +558,15 @@ def _service(request: HttpRequest, audit: CallAudit) -> HttpResponse:
     except PrefetchMissing as exc:
         audit.error = "prefetch_missing"
         return _cors(request, operation_outcome(412, "required", str(exc)))
-    cards = cards_for(prefetch, patient_id, datetime.date.today(), notes)
+    language = accept_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+    cards = cards_for(prefetch, patient_id, datetime.date.today(), notes, language)
     audit.cards = len(cards)
     if cards:
         audit.card_kind = "labs"
         remember_card(cards[0]["uuid"], SERVICE_ID, "labs")
     response = _json(200, {"cards": cards})
+    if language:
+        response["Content-Language"] = language
     # Server-Timing lets a client (and our end-to-end test) see the service's own time.
     response["Server-Timing"] = f"app;dur={(time.perf_counter() - audit.started) * 1000:.1f}"
     return _cors(request, response)

@@ -16,6 +16,8 @@ from checklist.engine.diagnosis.context import Context
 from checklist.engine.diagnosis.derive import S_MET
 from checklist.engine.diagnosis.imwg import defining_events
 from checklist.engine.diagnosis.result import Caution, Evidence, Level
+from checklist.engine.i18n import COMMA, sentences
+from checklist.engine.message import Message, join
 
 MAJOR, MINOR = Level.MAJOR, Level.MINOR
 
@@ -41,7 +43,7 @@ def _noted(code: str) -> Callable[[Context], str | None]:
 def _conflicting(ctx: Context) -> str | None:
     """An explicit flag its findings contradict, read in the chosen set's own sub-finding lists."""
     found = ctx.chosen.conflicts
-    return " ".join(found.values()) if found else None
+    return sentences(list(found.values())) if found else None
 
 
 # §f.3 A11: with two clones the POEMS clone cannot be told from a bystander. The words are
@@ -72,7 +74,7 @@ def _myeloma_events(ctx: Context) -> str | None:
     if not ctx.clone:
         return None
     events = defining_events(ctx.case, ctx.book, ctx.derived.flc_ratio)
-    return " ".join(events) if events else None
+    return sentences(events) if events else None
 
 
 def _older_rules(ctx: Context) -> str | None:
@@ -83,8 +85,13 @@ def _older_rules(ctx: Context) -> str | None:
     if not older:
         return None
     current = ctx.default.rule.name
-    why = " ".join(ctx.default.blockers)
-    return f"Met under: {', '.join(older)}. Not met under {current} (the current rule): {why}"
+    why = sentences(ctx.default.blockers)
+    return Message(
+        "Met under: %(older)s. Not met under %(current)s (the current rule): %(why)s",
+        older=join(COMMA, older),
+        current=current,
+        why=why,
+    )
 
 
 def _node_counted_twice(ctx: Context) -> str | None:

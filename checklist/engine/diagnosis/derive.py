@@ -12,7 +12,9 @@ from fractions import Fraction
 from checklist.engine.diagnosis.compare import crosses, exact_ratio, exact_value
 from checklist.engine.diagnosis.result import Status
 from checklist.engine.diagnosis.rulebook import CriteriaSetRule, RuleBook, SubfindingList, Threshold
+from checklist.engine.i18n import AND, COMMA, gettext_noop
 from checklist.engine.inputs import Case, display_unit
+from checklist.engine.message import Message, join
 from checklist.engine.vocabulary import ANY_OF_CRITERIA
 
 # Module-level aliases: attribute access on an Enum class is slow in Python 3.11,
@@ -68,7 +70,10 @@ def _num(value: float) -> str:
 _CLONAL_LIGHT = ("lambda", "kappa", "kappa_and_lambda", "biclonal")
 _CLONAL_HEAVY = ("IgG", "IgA", "IgM", "IgD", "IgE", "biclonal")
 _SEXES = ("M", "F")
-_SEX_WORDS = {"M": "male", "F": "female"}
+_SEX_WORDS = {"M": Message("male"), "F": Message("female")}
+# The specimen in words, at the start of a sentence and within one.
+_SPECIMEN = {"serum": Message("serum"), "plasma": Message("plasma")}
+_SPECIMEN_CAP = {"serum": Message("Serum"), "plasma": Message("Plasma")}
 
 # D6: when any of these is given, the explicit endocrinopathy flag is ignored.
 _SUBFINDINGS_OVERRIDE_EXPLICIT = frozenset({"endocrinopathy"})
@@ -85,8 +90,12 @@ def _explicit(case: Case, book: RuleBook, code: str) -> CriterionResult | None:
     if value is None:
         return None
     status = S_MET if value else S_NOT_MET
-    word = "present" if value else "absent"
-    return CriterionResult(code, status, [f"Recorded by the clinician as {word}."])
+    said = _RECORDED_PRESENT if value else _RECORDED_ABSENT
+    return CriterionResult(code, status, [said])
+
+
+_RECORDED_PRESENT = Message("Recorded by the clinician as present.")
+_RECORDED_ABSENT = Message("Recorded by the clinician as absent.")
 
 
 def _any_of(case: Case, subs: SubfindingList, book: RuleBook) -> CriterionResult:
@@ -106,28 +115,37 @@ def _any_of(case: Case, subs: SubfindingList, book: RuleBook) -> CriterionResult
         return CriterionResult(code, S_UNKNOWN, [subs.not_assessed] if qualifying else [])
     present = [f for f in qualifying if findings.get(f) is True]
     if present:
-        names = ", ".join(book.label(f) for f in present)
-        return CriterionResult(code, S_MET, [f"Present: {names}."])
+        names = join(COMMA, [book.label(f) for f in present])
+        return CriterionResult(code, S_MET, [Message("Present: %(names)s.", names=names)])
     reasons: list[str] = []
     non_qualifying_present = [f for f in subs.non_qualifying if findings.get(f) is True]
     if non_qualifying_present:
-        names = " and ".join(book.label(f) for f in non_qualifying_present)
+        names = join(AND, [book.label(f) for f in non_qualifying_present])
         # §f.3 A13: never worded as if the criterion were settled while parts are still open.
-        one = len(non_qualifying_present) == 1
-        alone = "does not count on its own" if one else "do not count on their own"
-        reasons.append(f"{names} {alone} (2007 caveat; both together are a judgement call).")
+        if len(non_qualifying_present) == 1:
+            text = gettext_noop(
+                "%(names)s does not count on its own (2007 caveat; both together are a judgement call)."
+            )
+        else:
+            text = gettext_noop(
+                "%(names)s do not count on their own (2007 caveat; both together are a judgement call)."
+            )
+        reasons.append(Message(text, names=names))
     left_out = [f for f in subs.not_counted if findings.get(f) is True]
     if left_out:
-        names = " and ".join(book.label(f) for f in left_out)
-        verb = "is" if len(left_out) == 1 else "are"
-        reasons.append(f"{names} {verb} not in the {subs.set_name} list and not counted here.")
+        names = join(AND, [book.label(f) for f in left_out])
+        if len(left_out) == 1:
+            text = gettext_noop("%(names)s is not in the %(set)s list and not counted here.")
+        else:
+            text = gettext_noop("%(names)s are not in the %(set)s list and not counted here.")
+        reasons.append(Message(text, names=names, set=subs.set_name))
     if qualifying and all(findings.get(f) is False for f in qualifying):
-        reasons.append("All qualifying findings recorded as absent.")
+        reasons.append(Message("All qualifying findings recorded as absent."))
         return CriterionResult(code, S_NOT_MET, reasons)
     # §f.3 A13: an unknown criterion names the parts not assessed.
     unassessed = [book.label(f) for f in qualifying if f not in findings]
     if unassessed:
-        reasons.append("Not assessed: " + ", ".join(unassessed) + ".")
+        reasons.append(Message("Not assessed: %(names)s.", names=join(COMMA, unassessed)))
     return CriterionResult(code, S_UNKNOWN, reasons)
 
 
@@ -142,19 +160,19 @@ def _monoclonal(case: Case) -> CriterionResult:
     findings = case.findings
     reasons: list[str] = []
     if findings.get("m_protein_present") is True:
-        reasons.append("M-protein present on immunofixation.")
+        reasons.append(Message("M-protein present on immunofixation."))
     if findings.get("clonal_plasma_cells_on_biopsy") is True:
-        reasons.append("Clonal plasma cells on biopsy.")
+        reasons.append(Message("Clonal plasma cells on biopsy."))
     if findings.get("marrow_clone") is True:
-        reasons.append("Clonal plasma cells on the iliac-crest marrow biopsy.")
+        reasons.append(Message("Clonal plasma cells on the iliac-crest marrow biopsy."))
     light = case.labs.get("light_chain_type")
     heavy = case.labs.get("heavy_chain_type")
     if light in _CLONAL_LIGHT:
-        reasons.append(f"Light chain typed as {light}.")
+        reasons.append(Message("Light chain typed as %(type)s.", type=str(light)))
     if heavy in _CLONAL_HEAVY:
-        reasons.append(f"Heavy chain typed as {heavy}.")
+        reasons.append(Message("Heavy chain typed as %(type)s.", type=str(heavy)))
     elif heavy == "light_chain_only":
-        reasons.append("Typed as a light-chain-only clone.")
+        reasons.append(Message("Typed as a light-chain-only clone."))
     if reasons:
         return CriterionResult(code, S_MET, reasons)
     fixation = findings.get("m_protein_present")
@@ -164,30 +182,41 @@ def _monoclonal(case: Case) -> CriterionResult:
             code,
             S_NOT_MET,
             [
-                "No M-protein on immunofixation and no clonal plasma cells on biopsy. "
-                "Cases reported as POEMS without a clone do not meet the criteria."
+                Message(
+                    "No M-protein on immunofixation and no clonal plasma cells on biopsy. "
+                    "Cases reported as POEMS without a clone do not meet the criteria."
+                )
             ],
         )
     if fixation is False:
-        where = "a bone lesion" if findings.get("marrow_clone") is False else "a bone lesion or the marrow"
-        still = f"serum free light chains, or a biopsy of {where}"
-        return CriterionResult(
-            code,
-            S_UNKNOWN,
-            [f"Immunofixation recorded negative. A clone may still be found by {still}."],
-            to_settle=still[0].upper() + still[1:] + ".",
-        )
+        if findings.get("marrow_clone") is False:
+            reason = gettext_noop(
+                "Immunofixation recorded negative. A clone may still be found by "
+                "serum free light chains, or a biopsy of a bone lesion."
+            )
+            settle = gettext_noop("Serum free light chains, or a biopsy of a bone lesion.")
+        else:
+            reason = gettext_noop(
+                "Immunofixation recorded negative. A clone may still be found by "
+                "serum free light chains, or a biopsy of a bone lesion or the marrow."
+            )
+            settle = gettext_noop("Serum free light chains, or a biopsy of a bone lesion or the marrow.")
+        return CriterionResult(code, S_UNKNOWN, [Message(reason)], to_settle=Message(settle))
     if biopsy is False:
         return CriterionResult(
             code,
             S_UNKNOWN,
-            ["No clone on biopsy (recorded). Not established: needs serum and urine immunofixation."],
-            to_settle="Serum and urine immunofixation; serum free light chains.",
+            [
+                Message(
+                    "No clone on biopsy (recorded). Not established: needs serum and urine immunofixation."
+                )
+            ],
+            to_settle=Message("Serum and urine immunofixation; serum free light chains."),
         )
     return CriterionResult(
         code,
         S_UNKNOWN,
-        ["Not established: needs serum and urine immunofixation, or a biopsy showing a clone."],
+        [Message("Not established: needs serum and urine immunofixation, or a biopsy showing a clone.")],
     )
 
 
@@ -200,7 +229,7 @@ def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> Criter
     code = "vegf_elevated"
     value = case.labs.get("vegf_pg_ml")
     if not isinstance(value, float):
-        return CriterionResult(code, S_UNKNOWN, ["VEGF not measured."])
+        return CriterionResult(code, S_UNKNOWN, [Message("VEGF not measured.")])
     specimen = case.labs.get("vegf_specimen")
     cutoffs: dict[str, Threshold] = {
         "plasma": book.thresholds["vegf_plasma_cutoff"],
@@ -209,49 +238,83 @@ def _vegf(case: Case, book: RuleBook, cautions: list[tuple[str, str]]) -> Criter
     known = specimen in cutoffs
     candidates = {str(specimen): cutoffs[str(specimen)]} if known else cutoffs
     shown = case.show("vegf_pg_ml")
-    spec_word = f"{str(specimen).capitalize()} VEGF" if known else "VEGF (specimen not given)"
+    spec_word = (
+        Message("%(specimen)s VEGF", specimen=_SPECIMEN_CAP[str(specimen)])
+        if known
+        else Message("VEGF (specimen not given)")
+    )
     uln = case.labs.get("vegf_uln_pg_ml")
     if isinstance(uln, float):
         # The lab's own upper limit settles the criterion whatever the specimen.
         # §f.3 A10: both as entered, times their exact factors.
         met = (exact_value(case, "vegf_pg_ml") or 0) > (exact_value(case, "vegf_uln_pg_ml") or 0)
-        sign = ">" if met else "<="
+        if met:
+            uln_text = gettext_noop("%(vegf)s %(value)s > the lab's upper limit %(uln)s.")
+        else:
+            uln_text = gettext_noop("%(vegf)s %(value)s <= the lab's upper limit %(uln)s.")
         said: list[Said] = [
-            (f"{spec_word} {shown} {sign} the lab's upper limit {case.show('vegf_uln_pg_ml')}.", ())
+            (Message(uln_text, vegf=spec_word, value=shown, uln=case.show("vegf_uln_pg_ml")), ())
         ]
         below = [(s, t) for s, t in candidates.items() if not crosses(t, case, "vegf_pg_ml")]
         if met and below:
-            which = " and ".join(f"the {s} cut-off {t.describe()}" for s, t in below)
-            said.append((f"Below {which}: borderline, low specificity.", tuple(t for _s, t in below)))
+            which = join(
+                AND,
+                [
+                    Message("the %(specimen)s cut-off %(limit)s", specimen=_SPECIMEN[s], limit=t.describe())
+                    for s, t in below
+                ],
+            )
+            said.append(
+                (
+                    Message("Below %(which)s: borderline, low specificity.", which=which),
+                    tuple(t for _s, t in below),
+                )
+            )
             cautions.append(("borderline_vegf", said[-1][0]))
         return _result(code, S_MET if met else S_NOT_MET, said)
     if known:
         cutoff = candidates[str(specimen)]
         met = crosses(cutoff, case, "vegf_pg_ml")
-        verdict = "meets the cut-off" if met else "is below the cut-off"
+        if met:
+            verdict = gettext_noop("%(vegf)s %(value)s meets the cut-off %(limit)s.")
+        else:
+            verdict = gettext_noop("%(vegf)s %(value)s is below the cut-off %(limit)s.")
         return _result(
             code,
             S_MET if met else S_NOT_MET,
-            [(f"{spec_word} {shown} {verdict} {cutoff.describe()}.", (cutoff,))],
+            [(Message(verdict, vegf=spec_word, value=shown, limit=cutoff.describe()), (cutoff,))],
         )
     both = tuple(cutoffs.values())
     meets = [s for s, t in cutoffs.items() if crosses(t, case, "vegf_pg_ml")]
-    if len(meets) == len(cutoffs):
-        described = " and ".join(f"{s} {t.describe()}" for s, t in cutoffs.items())
-        return _result(code, S_MET, [(f"{spec_word} {shown} meets both cut-offs: {described}.", both)])
-    if not meets:
-        described = " and ".join(f"{s} {t.describe()}" for s, t in cutoffs.items())
-        return _result(code, S_NOT_MET, [(f"{spec_word} {shown} is below both cut-offs: {described}.", both)])
+    if len(meets) == len(cutoffs) or not meets:
+        described = join(
+            AND,
+            [
+                Message("%(specimen)s %(limit)s", specimen=_SPECIMEN[s], limit=t.describe())
+                for s, t in cutoffs.items()
+            ],
+        )
+        if meets:
+            text = gettext_noop("%(vegf)s %(value)s meets both cut-offs: %(limits)s.")
+        else:
+            text = gettext_noop("%(vegf)s %(value)s is below both cut-offs: %(limits)s.")
+        said_both = Message(text, vegf=spec_word, value=shown, limits=described)
+        return _result(code, S_MET if meets else S_NOT_MET, [(said_both, both)])
     fails = [s for s in cutoffs if s not in meets]
-    reason = (
-        f"VEGF {shown}: meets the {meets[0]} cut-off {cutoffs[meets[0]].describe()}, "
-        f"not the {fails[0]} one {cutoffs[fails[0]].describe()}. The specimen decides: state it."
+    reason = Message(
+        "VEGF %(value)s: meets the %(yes)s cut-off %(yes_limit)s, "
+        "not the %(no)s one %(no_limit)s. The specimen decides: state it.",
+        value=shown,
+        yes=_SPECIMEN[meets[0]],
+        yes_limit=cutoffs[meets[0]].describe(),
+        no=_SPECIMEN[fails[0]],
+        no_limit=cutoffs[fails[0]].describe(),
     )
     return _result(
         code,
         S_UNKNOWN,
         [(reason, both)],
-        to_settle="The VEGF specimen (serum or plasma), or the lab's upper limit for VEGF.",
+        to_settle=Message("The VEGF specimen (serum or plasma), or the lab's upper limit for VEGF."),
     )
 
 
@@ -264,7 +327,9 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
     code = "thrombocytosis_polycythemia"
     labs = case.labs
     if "platelets_10e9_l" not in labs and "hemoglobin_g_dl" not in labs and "hematocrit_pct" not in labs:
-        return CriterionResult(code, S_UNKNOWN, ["Not assessed: platelet count, haemoglobin or haematocrit."])
+        return CriterionResult(
+            code, S_UNKNOWN, [Message("Not assessed: platelet count, haemoglobin or haematocrit.")]
+        )
     sex = labs.get("sex")
     sexes: tuple[str, ...] = (str(sex),) if sex in _SEXES else _SEXES
     met_reasons: list[Said] = []
@@ -275,28 +340,32 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
     platelets_met = False
     if isinstance(platelets, float):
         threshold = book.thresholds["platelets_thrombocytosis"]
-        text = f"Platelets {case.show('platelets_10e9_l')}"
+        text = Message("Platelets %(value)s", value=case.show("platelets_10e9_l"))
         if crosses(threshold, case, "platelets_10e9_l"):
             platelets_met = True
-            met_reasons.append((f"{text} {threshold.describe()}.", (threshold,)))
+            met_reasons.append(
+                (Message("%(lab)s %(limit)s.", lab=text, limit=threshold.describe()), (threshold,))
+            )
         else:
             limit = f"{_num(threshold.value)}{display_unit(threshold.unit)}"
-            other_reasons.append((f"{text}: not above {limit}.", (threshold,)))
+            other_reasons.append(
+                (Message("%(lab)s: not above %(limit)s.", lab=text, limit=limit), (threshold,))
+            )
         borderline = book.thresholds["platelets_borderline"]
         if crosses(borderline, case, "platelets_10e9_l") and not platelets_met:
-            detail = f"{text}: borderline ({borderline.describe()})."
+            detail = Message("%(lab)s: borderline (%(limit)s).", lab=text, limit=borderline.describe())
             cautions.append(("borderline_platelets", detail))
             other_reasons.append((detail, (borderline,)))
 
     met_by_sex = dict.fromkeys(sexes, False)
     for lab, name, stem in (
-        ("hemoglobin_g_dl", "Haemoglobin", "hemoglobin_polycythemia"),
-        ("hematocrit_pct", "Haematocrit", "hematocrit_polycythemia"),
+        ("hemoglobin_g_dl", gettext_noop("Haemoglobin %(value)s"), "hemoglobin_polycythemia"),
+        ("hematocrit_pct", gettext_noop("Haematocrit %(value)s"), "hematocrit_polycythemia"),
     ):
         value = labs.get(lab)
         if not isinstance(value, float):
             continue
-        text = f"{name} {case.show(lab)}"
+        text = Message(name, value=case.show(lab))
         by_sex = {s: book.thresholds[f"{stem}_{s.lower()}"] for s in sexes}
         passes = {s: crosses(t, case, lab) for s, t in by_sex.items()}
         for s, ok in passes.items():
@@ -304,24 +373,43 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
         if len(sexes) == 1:
             t = by_sex[sexes[0]]
             if passes[sexes[0]]:
-                met_reasons.append((f"{text} {t.describe()}.", (t,)))
+                met_reasons.append((Message("%(lab)s %(limit)s.", lab=text, limit=t.describe()), (t,)))
             else:
                 limit = f"{_num(t.value)}{display_unit(t.unit)}"
-                other_reasons.append((f"{text}: not above {limit} ({_SEX_WORDS[sexes[0]]}).", (t,)))
+                not_above = Message(
+                    "%(lab)s: not above %(limit)s (%(sex)s).", lab=text, limit=limit, sex=_SEX_WORDS[sexes[0]]
+                )
+                other_reasons.append((not_above, (t,)))
             continue
         pair = tuple(by_sex.values())
-        both = " and ".join(f"{_SEX_WORDS[s]} {t.describe()}" for s, t in by_sex.items())
+        both = join(
+            AND,
+            [Message("%(sex)s %(limit)s", sex=_SEX_WORDS[s], limit=t.describe()) for s, t in by_sex.items()],
+        )
         if all(passes.values()):
-            met_reasons.append((f"{text} is above both thresholds (sex not given): {both}.", pair))
+            above = Message(
+                "%(lab)s is above both thresholds (sex not given): %(limits)s.", lab=text, limits=both
+            )
+            met_reasons.append((above, pair))
         elif not any(passes.values()):
-            other_reasons.append((f"{text} is above neither threshold (sex not given): {both}.", pair))
+            neither = Message(
+                "%(lab)s is above neither threshold (sex not given): %(limits)s.", lab=text, limits=both
+            )
+            other_reasons.append((neither, pair))
         else:
             yes = next(s for s in sexes if passes[s])
             no = next(s for s in sexes if not passes[s])
             open_reasons.append(
                 (
-                    f"{text}: above the {_SEX_WORDS[yes]} threshold {by_sex[yes].describe()}, not the "
-                    f"{_SEX_WORDS[no]} one {by_sex[no].describe()}. The sex decides: state it.",
+                    Message(
+                        "%(lab)s: above the %(yes)s threshold %(yes_limit)s, not the "
+                        "%(no)s one %(no_limit)s. The sex decides: state it.",
+                        lab=text,
+                        yes=_SEX_WORDS[yes],
+                        yes_limit=by_sex[yes].describe(),
+                        no=_SEX_WORDS[no],
+                        no_limit=by_sex[no].describe(),
+                    ),
                     pair,
                 )
             )
@@ -333,34 +421,37 @@ def _thrombocytosis(case: Case, book: RuleBook, cautions: list[tuple[str, str]])
             code,
             S_UNKNOWN,
             open_reasons + other_reasons,
-            to_settle="The patient's sex: the haemoglobin and haematocrit thresholds depend on it.",
+            to_settle=Message("The patient's sex: the haemoglobin and haematocrit thresholds depend on it."),
         )
     has_rbc = "hemoglobin_g_dl" in labs or "hematocrit_pct" in labs
     if "platelets_10e9_l" in labs and has_rbc:
         return _result(code, S_NOT_MET, other_reasons)
     missing = []
     if "platelets_10e9_l" not in labs:
-        missing.append("platelet count")
+        missing.append(Message("platelet count"))
     if not has_rbc:
-        missing.append("haemoglobin or haematocrit")
-    return _result(code, S_UNKNOWN, [*other_reasons, ("Not assessed: " + ", ".join(missing) + ".", ())])
+        missing.append(Message("haemoglobin or haematocrit"))
+    not_assessed = Message("Not assessed: %(names)s.", names=join(COMMA, missing))
+    return _result(code, S_UNKNOWN, [*other_reasons, (not_assessed, ())])
 
 
 def _explicit_only(case: Case, book: RuleBook, code: str) -> CriterionResult:
     """D2 and the criteria the spec leaves to the clinician (neuropathy, Castleman, papilloedema)."""
     result = _explicit(case, book, code)
     if result is None:
-        result = CriterionResult(code, S_UNKNOWN, ["Not assessed."])
+        result = CriterionResult(code, S_UNKNOWN, [Message("Not assessed.")])
     if code == "sclerotic_bone_lesions" and case.findings.get("lytic_bone_lesions") is True:
         if result.status is S_MET:
             # §f.3 A12: a mixed lesion still counts here; the myeloma question goes to the caution.
             result.reasons.append(
-                "Lytic lesions are recorded too: a mixed sclerotic-and-lytic lesion still counts here; "
-                "biopsy the lytic part to exclude myeloma."
+                Message(
+                    "Lytic lesions are recorded too: a mixed sclerotic-and-lytic lesion still counts here; "
+                    "biopsy the lytic part to exclude myeloma."
+                )
             )
         else:
             result.reasons.append(
-                "Purely lytic lesions never meet this criterion; they raise the myeloma flag."
+                Message("Purely lytic lesions never meet this criterion; they raise the myeloma flag.")
             )
     return result
 
@@ -369,11 +460,17 @@ def _conflict(book: RuleBook, explicit: CriterionResult, derived: CriterionResul
     """The detail when the findings contradict the recorded answer, else ""."""
     if derived.status is S_UNKNOWN or derived.status is explicit.status:
         return ""
-    return (
-        f"{book.criterion_names.get(explicit.code, explicit.code)} was recorded as "
-        f"{'present' if explicit.status is S_MET else 'absent'}, but the findings say "
-        f"{'met' if derived.status is S_MET else 'not met'}: the recorded answer is used."
-    )
+    name = book.criterion_names.get(explicit.code, explicit.code)
+    # Only two conflicts can happen: recorded present but not met, recorded absent but met.
+    if explicit.status is S_MET:
+        text = gettext_noop(
+            "%(name)s was recorded as present, but the findings say not met: the recorded answer is used."
+        )
+    else:
+        text = gettext_noop(
+            "%(name)s was recorded as absent, but the findings say met: the recorded answer is used."
+        )
+    return Message(text, name=name)
 
 
 def derive(case: Case, book: RuleBook) -> Derived:
@@ -427,7 +524,7 @@ def _note_overridden(explicit: CriterionResult | None, derived: CriterionResult)
     """D6: an explicit endocrinopathy flag that the endocrine findings override is named, not hidden."""
     if explicit is not None and explicit.status is not derived.status:
         derived.reasons.append(
-            "The explicit endocrinopathy flag is ignored when endocrine findings are given."
+            Message("The explicit endocrinopathy flag is ignored when endocrine findings are given.")
         )
 
 
@@ -440,39 +537,61 @@ def specimen_only(case: Case, code: str, threshold: Threshold) -> CriterionResul
     is unknown too, to be settled by the specimen. The lab's own upper limit does not count.
     """
     specimen = threshold.specimen
-    wanted = f"{specimen} VEGF {threshold.describe()}"
+    spec = _SPECIMEN.get(specimen, specimen)
+    wanted = Message("%(specimen)s VEGF %(limit)s", specimen=spec, limit=threshold.describe())
     value = case.labs.get("vegf_pg_ml")
     if not isinstance(value, float):
-        return CriterionResult(code, S_UNKNOWN, [f"VEGF not measured; this set asks for {wanted}."])
+        return CriterionResult(
+            code, S_UNKNOWN, [Message("VEGF not measured; this set asks for %(wanted)s.", wanted=wanted)]
+        )
     shown = case.show("vegf_pg_ml")
     given = case.labs.get("vegf_specimen")
     meets = crosses(threshold, case, "vegf_pg_ml")
     if given == specimen:
-        verdict = "meets" if meets else "is below"
+        if meets:
+            text = gettext_noop("%(specimen)s VEGF %(value)s meets %(limit)s.")
+        else:
+            text = gettext_noop("%(specimen)s VEGF %(value)s is below %(limit)s.")
+        cap = _SPECIMEN_CAP.get(specimen, specimen.capitalize())
         return CriterionResult(
             code,
             S_MET if meets else S_NOT_MET,
-            [f"{specimen.capitalize()} VEGF {shown} {verdict} {threshold.describe()}."],
+            [Message(text, specimen=cap, value=shown, limit=threshold.describe())],
         )
     if isinstance(given, str) and given != "unknown":
         return CriterionResult(
             code,
             S_UNKNOWN,
             [
-                f"{given.capitalize()} VEGF {shown} does not count: this criterion is {wanted}; "
-                f"a {given} value is never converted to {specimen}."
+                Message(
+                    "%(given_cap)s VEGF %(value)s does not count: this criterion is %(wanted)s; "
+                    "a %(given)s value is never converted to %(specimen)s.",
+                    given_cap=_SPECIMEN_CAP.get(given, given.capitalize()),
+                    value=shown,
+                    wanted=wanted,
+                    given=_SPECIMEN.get(given, given),
+                    specimen=spec,
+                )
             ],
-            to_settle=f"A {specimen} VEGF by ELISA.",
+            to_settle=Message("A %(specimen)s VEGF by ELISA.", specimen=spec),
         )
-    would = "would meet" if meets else "would be below"
+    if meets:
+        text = gettext_noop(
+            "VEGF %(value)s (specimen not given): as %(specimen)s it would meet %(limit)s; "
+            "any other specimen does not count. State the specimen."
+        )
+    else:
+        text = gettext_noop(
+            "VEGF %(value)s (specimen not given): as %(specimen)s it would be below %(limit)s; "
+            "any other specimen does not count. State the specimen."
+        )
     return CriterionResult(
         code,
         S_UNKNOWN,
-        [
-            f"VEGF {shown} (specimen not given): as {specimen} it {would} {threshold.describe()}; "
-            f"any other specimen does not count. State the specimen."
-        ],
-        to_settle=f"The VEGF specimen ({specimen} is the only one this set accepts).",
+        [Message(text, value=shown, specimen=spec, limit=threshold.describe())],
+        to_settle=Message(
+            "The VEGF specimen (%(specimen)s is the only one this set accepts).", specimen=spec
+        ),
     )
 
 

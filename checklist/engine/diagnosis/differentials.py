@@ -24,6 +24,8 @@ from checklist.engine.diagnosis.imwg import (
 )
 from checklist.engine.diagnosis.result import Differential, Evidence, Verdict
 from checklist.engine.diagnosis.tagging import Said, said_evidence
+from checklist.engine.i18n import COMMA
+from checklist.engine.message import Message, join
 from checklist.engine.vocabulary import FINDING_GROUPS
 
 # Findings that raise the AL amyloidosis flag with a clone (§f). Not criterion
@@ -51,6 +53,10 @@ Trigger = Callable[[Context, Mapping[str, list[Said]]], list[Said]]
 _TRIGGER_EVIDENCE = Evidence.UNVERIFIED
 
 
+_IGM = Message("IgM paraprotein.")
+_PROTEINURIA = Message("Proteinuria")
+
+
 def _says(*texts: str) -> list[Said]:
     """Reasons that apply no content threshold."""
     return [(t, ()) for t in texts]
@@ -69,13 +75,13 @@ def _present(ctx: Context, codes: tuple[str, ...]) -> list[str]:
 
 def _cidp(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     if ctx.neuropathy and ctx.case.findings.get("neuropathy_demyelinating") is True:
-        return _says("Polyneuropathy with demyelinating features.")
+        return _says(Message("Polyneuropathy with demyelinating features."))
     return []
 
 
 def _gbs(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     return (
-        _says("Acute onset (nadir within 4 weeks).")
+        _says(Message("Acute onset (nadir within 4 weeks)."))
         if ctx.case.findings.get("neuropathy_acute_onset") is True
         else []
     )
@@ -98,8 +104,8 @@ def _myeloma(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
 def _al(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     if not ctx.clone:
         return []
-    reasons = _says(*(f"{ctx.book.label(c)}." for c in _present(ctx, _AL_FINDINGS)))
-    return reasons + lab_said(ctx.case, ctx.book, (("al_proteinuria", "proteinuria_g_24h", "Proteinuria"),))
+    reasons = _says(*(Message("%(name)s.", name=ctx.book.label(c)) for c in _present(ctx, _AL_FINDINGS)))
+    return reasons + lab_said(ctx.case, ctx.book, (("al_proteinuria", "proteinuria_g_24h", _PROTEINURIA),))
 
 
 def _mgus(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
@@ -114,26 +120,32 @@ def _mgus(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     # "Not met" only when the rule can no longer be met; while criteria are still unknown the
     # case may yet be POEMS, and a haematologist must not read the flag as an exclusion.
     settled = ctx.chosen.status is Verdict.NOT_MET and ctx.default.status is Verdict.NOT_MET
-    state = "are not met" if settled else "are not (yet) met: criteria are still unknown"
-    return _says(f"Polyneuropathy with a monoclonal protein, and the POEMS criteria {state}.")
+    if settled:
+        return _says(Message("Polyneuropathy with a monoclonal protein, and the POEMS criteria are not met."))
+    return _says(
+        Message(
+            "Polyneuropathy with a monoclonal protein, and the POEMS criteria are not (yet) met: "
+            "criteria are still unknown."
+        )
+    )
 
 
 def _igm_mag(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     reasons = []
     if ctx.case.labs.get("heavy_chain_type") == "IgM":
-        reasons.append("IgM paraprotein.")
+        reasons.append(_IGM)
     if ctx.case.findings.get("anti_mag_positive") is True:
-        reasons.append("Anti-MAG antibodies positive.")
+        reasons.append(Message("Anti-MAG antibodies positive."))
     return _says(*reasons)
 
 
 def _waldenstrom(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
-    return _says("IgM paraprotein.") if ctx.case.labs.get("heavy_chain_type") == "IgM" else []
+    return _says(_IGM) if ctx.case.labs.get("heavy_chain_type") == "IgM" else []
 
 
 def _castleman_variant(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
     if ctx.derived.criteria["castleman_disease"].status is S_MET and not ctx.clone:
-        return _says("Castleman disease without a documented clonal plasma-cell disorder.")
+        return _says(Message("Castleman disease without a documented clonal plasma-cell disorder."))
     return []
 
 
@@ -142,9 +154,9 @@ def _mpn(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
         return []
     reasons = []
     if not ctx.clone:
-        reasons.append("Thrombocytosis/polycythaemia without a documented clone.")
+        reasons.append(Message("Thrombocytosis/polycythaemia without a documented clone."))
     if ctx.case.findings.get("jak2_positive") is True:
-        reasons.append("JAK2 or another MPN driver mutation positive.")
+        reasons.append(Message("JAK2 or another MPN driver mutation positive."))
     return _says(*reasons)
 
 
@@ -153,10 +165,14 @@ def _other_vegf(ctx: Context, fired: Mapping[str, list[Said]]) -> list[Said]:
         return []
     reasons = []
     if not ctx.clone:
-        reasons.append("Raised VEGF without a documented clone.")
+        reasons.append(Message("Raised VEGF without a documented clone."))
     confounders = _present(ctx, _VEGF_CONFOUNDERS)
     if confounders:
-        reasons.append("VEGF confounder: " + ", ".join(ctx.book.label(c) for c in confounders) + ".")
+        reasons.append(
+            Message(
+                "VEGF confounder: %(names)s.", names=join(COMMA, [ctx.book.label(c) for c in confounders])
+            )
+        )
     return _says(*reasons)
 
 

@@ -31,17 +31,25 @@ from checklist.engine.diagnosis.sets import SetOutcome, apply_rule
 from checklist.engine.diagnosis.tagging import reason_evidence
 from checklist.engine.diagnosis.treatment import treatment
 from checklist.engine.diagnosis.workup import extent_to_settle, risk_factors_present, staging_missing
+from checklist.engine.i18n import sentences
 from checklist.engine.inputs import Case
+from checklist.engine.message import Message
+
+_MET = Message("Met.")
 
 
 def _comparison(outcomes: dict[str, SetOutcome]) -> tuple[Comparison, ...]:
     met = [o.rule.name for o in outcomes.values() if o.met]
     rows = []
     for o in outcomes.values():
+        explanation: str
         if o.met:
-            explanation = "Met." if len(met) > 1 or len(outcomes) == 1 else f"Met under {o.rule.name} only."
+            if len(met) > 1 or len(outcomes) == 1:
+                explanation = _MET
+            else:
+                explanation = Message("Met under %(set)s only.", set=o.rule.name)
         else:
-            explanation = " ".join(o.blockers)
+            explanation = sentences(o.blockers)
         rows.append(Comparison(o.rule.slug, o.rule.name, o.status, o.met, tuple(o.missing), explanation))
     return tuple(rows)
 
@@ -52,7 +60,7 @@ def _notes(notes: list[tuple[str, str]]) -> dict[str, str]:
         by_code.setdefault(code, [])
         if detail:
             by_code[code].append(detail)
-    return {code: " ".join(details) for code, details in by_code.items()}
+    return {code: sentences(details) for code, details in by_code.items()}
 
 
 def _may_be_met(rule: CriteriaSetRule, criteria: dict[str, CriterionResult], book: RuleBook) -> bool:

@@ -14,21 +14,26 @@ from checklist.engine.diagnosis.compare import crosses, ratio_crosses
 from checklist.engine.diagnosis.rulebook import RuleBook, Threshold
 from checklist.engine.diagnosis.tagging import Said
 from checklist.engine.inputs import Case
+from checklist.engine.message import Message
 
 # (threshold code, lab code, name): myeloma-defining events read from one lab (A3).
 DEFINING_EVENT_LABS: tuple[tuple[str, str, str], ...] = (
-    ("mm_calcium", "calcium_mg_dl", "Calcium"),
-    ("mm_creatinine", "creatinine_mg_dl", "Creatinine"),
-    ("mm_creatinine_clearance", "creatinine_clearance_ml_min", "Creatinine clearance"),
-    ("mm_egfr", "egfr_ml_min_1_73m2", "eGFR"),
-    ("mm_hemoglobin", "hemoglobin_g_dl", "Haemoglobin"),
-    ("mde_marrow_plasma_cells", "bm_plasma_cells_pct", "Marrow plasma cells"),
-    ("mm_mri_focal_lesions", "mri_focal_lesions_count", "MRI focal lesions"),
+    ("mm_calcium", "calcium_mg_dl", Message("Calcium")),
+    ("mm_creatinine", "creatinine_mg_dl", Message("Creatinine")),
+    ("mm_creatinine_clearance", "creatinine_clearance_ml_min", Message("Creatinine clearance")),
+    ("mm_egfr", "egfr_ml_min_1_73m2", Message("eGFR")),
+    ("mm_hemoglobin", "hemoglobin_g_dl", Message("Haemoglobin")),
+    ("mde_marrow_plasma_cells", "bm_plasma_cells_pct", Message("Marrow plasma cells")),
+    ("mm_mri_focal_lesions", "mri_focal_lesions_count", Message("MRI focal lesions")),
 )
 
+# The involved chain, in words (a code elsewhere: kappa and lambda as written in the lab).
+_KAPPA = Message("kappa")
+_LAMBDA = Message("lambda")
+
 # §f.3 A12: the "B" of CRAB, read from a finding, not a lab.
-LYTIC_EVENT = ("lytic_bone_lesions", "Osteolytic lesions")
-FLC_EVENT_NAME = "Free light chain ratio"
+LYTIC_EVENT = ("lytic_bone_lesions", Message("Osteolytic lesions"))
+FLC_EVENT_NAME = Message("Free light chain ratio")
 
 # Every myeloma-defining event by name, in one list: the flag, the caution and the
 # multiple-myeloma page must name the same events (tests/test_myeloma_events.py reads it).
@@ -41,8 +46,8 @@ DEFINING_EVENT_NAMES: tuple[str, ...] = (
 # What else raises the myeloma flag (clinical.md §f): a clone at a myeloma
 # level, which is not a defining event by itself.
 FLAG_ONLY_LABS: tuple[tuple[str, str, str], ...] = (
-    ("mm_marrow_plasma_cells", "bm_plasma_cells_pct", "Marrow plasma cells"),
-    ("mm_m_protein", "m_protein_g_dl", "M-protein"),
+    ("mm_marrow_plasma_cells", "bm_plasma_cells_pct", Message("Marrow plasma cells")),
+    ("mm_m_protein", "m_protein_g_dl", Message("M-protein")),
 )
 
 
@@ -56,7 +61,17 @@ def lab_said(case: Case, book: RuleBook, items: tuple[tuple[str, str, str], ...]
             continue
         threshold = book.thresholds[threshold_code]
         if crosses(threshold, case, lab):
-            hits.append((f"{name} {case.show(lab)} {threshold.describe()}.", (threshold,)))
+            hits.append(
+                (
+                    Message(
+                        "%(name)s %(value)s %(limit)s.",
+                        name=name,
+                        value=case.show(lab),
+                        limit=threshold.describe(),
+                    ),
+                    (threshold,),
+                )
+            )
     return hits
 
 
@@ -94,20 +109,30 @@ def flc_finding(case: Case, book: RuleBook, ratio: Fraction | None) -> FlcFindin
         return None
     high, low = book.thresholds["mm_flc_ratio_high"], book.thresholds["mm_flc_ratio_low"]
     if ratio_crosses(high, ratio):
-        ratio_threshold, chain, lab = high, "kappa", "flc_kappa_mg_l"
+        ratio_threshold, chain, lab = high, _KAPPA, "flc_kappa_mg_l"
     elif ratio_crosses(low, ratio):
-        ratio_threshold, chain, lab = low, "lambda", "flc_lambda_mg_l"
+        ratio_threshold, chain, lab = low, _LAMBDA, "flc_lambda_mg_l"
     else:
         return None
     involved = book.thresholds["mm_flc_involved"]
-    ratio_text = f"{FLC_EVENT_NAME} (kappa/lambda) {_shown(ratio)} {ratio_threshold.describe()}"
+    ratio_text = Message(
+        "%(name)s (kappa/lambda) %(ratio)s %(limit)s",
+        name=FLC_EVENT_NAME,
+        ratio=_shown(ratio),
+        limit=ratio_threshold.describe(),
+    )
     level = case.labs.get(lab)
     if level is None or isinstance(level, str):
         return FlcFinding(
             False,
             True,
-            f"{ratio_text}; the involved ({chain}) chain level is needed to make it a "
-            f"myeloma-defining event ({chain} {involved.describe()}).",
+            Message(
+                "%(ratio)s; the involved (%(chain)s) chain level is needed to make it a "
+                "myeloma-defining event (%(chain)s %(limit)s).",
+                ratio=ratio_text,
+                chain=chain,
+                limit=involved.describe(),
+            ),
             (ratio_threshold, involved),
         )
     if not crosses(involved, case, lab):
@@ -115,7 +140,13 @@ def flc_finding(case: Case, book: RuleBook, ratio: Fraction | None) -> FlcFindin
     return FlcFinding(
         True,
         False,
-        f"{ratio_text}, involved {chain} {case.show(lab)} {involved.describe()}.",
+        Message(
+            "%(ratio)s, involved %(chain)s %(value)s %(limit)s.",
+            ratio=ratio_text,
+            chain=chain,
+            value=case.show(lab),
+            limit=involved.describe(),
+        ),
         (ratio_threshold, involved),
     )
 
@@ -125,12 +156,13 @@ def lytic_event(case: Case) -> str | None:
     if case.findings.get(LYTIC_EVENT[0]) is not True:
         return None
     if case.findings.get("sclerotic_bone_lesions") is True:
-        return (
-            f"{LYTIC_EVENT[1]} recorded beside sclerotic lesions: a mixed lesion still counts as "
+        return Message(
+            "%(name)s recorded beside sclerotic lesions: a mixed lesion still counts as "
             "sclerotic for POEMS, but its lytic part should be biopsied to exclude myeloma. "
-            "This does not by itself make the case myeloma."
+            "This does not by itself make the case myeloma.",
+            name=LYTIC_EVENT[1],
         )
-    return f"{LYTIC_EVENT[1]} on skeletal radiography, CT or PET-CT (IMWG 2014)."
+    return Message("%(name)s on skeletal radiography, CT or PET-CT (IMWG 2014).", name=LYTIC_EVENT[1])
 
 
 def defining_events(case: Case, book: RuleBook, ratio: Fraction | None) -> list[str]:

@@ -17,7 +17,9 @@ from typing import Any
 
 from checklist.engine.diagnosis.result import DrugCaution, SetRef, ThresholdUse
 from checklist.engine.evidence import BASES, Basis, Evidence, check_tag
+from checklist.engine.i18n import COMMA
 from checklist.engine.inputs import display_unit
+from checklist.engine.message import Message, join
 from checklist.engine.vocabulary import (
     ANY_OF_CRITERIA,
     CRITERIA,
@@ -301,7 +303,9 @@ class RuleBook:
             not_counted=tuple(f for f, _q in subs if f in skip),
             set_name=rule.name if rule is not None else "",
             codes=frozenset(f for f, _q in subs),
-            not_assessed="Not assessed: " + ", ".join(self.label(f) for f in qualifying) + ".",
+            not_assessed=Message(
+                "Not assessed: %(names)s.", names=join(COMMA, [self.label(f) for f in qualifying])
+            ),
         )
 
     def __post_init__(self) -> None:

@@ -21,10 +21,17 @@ from checklist.engine.diagnosis.derive import (
 )
 from checklist.engine.diagnosis.result import Status, Verdict
 from checklist.engine.diagnosis.rulebook import Category, CriteriaSetRule, RuleBook
+from checklist.engine.i18n import COMMA
+from checklist.engine.message import Message, join
 
 # Module-level aliases: attribute access on an Enum class is slow in Python 3.11.
 V_MET, V_NOT_MET, V_INCOMPLETE = Verdict.MET, Verdict.NOT_MET, Verdict.INCOMPLETE
 
+
+# The gaps' group words and fixed phrases, made once (a blocker is worded per reading).
+_GROUP_WORDS = {"other major": Message("other major"), "minor": Message("minor")}
+_NONE_MET = Message("none met")
+_NONE_LEFT = Message("none left to assess")
 
 # Why a set is not (yet) met, as data; worded only when someone reads it
 # (the comparison, a caution's detail): most evaluations never do.
@@ -51,20 +58,41 @@ class SetOutcome:
     @property
     def blockers(self) -> list[str]:
         """Plain-words reasons the set is not (yet) met."""
-        out = []
+        out: list[str] = []
         for kind, what, minimum, met, unsettled in self.gaps:
             if kind == "required":
-                word = "not met" if not unsettled else "not settled"
-                out.append(f"{self.names.get(what, what)} is required and is {word}.")
+                name = self.names.get(what, what)
+                if unsettled:
+                    out.append(Message("%(name)s is required and is not settled.", name=name))
+                else:
+                    out.append(Message("%(name)s is required and is not met.", name=name))
                 continue
-            noun = f"{minimum} {what} criterion" if minimum == 1 else f"{minimum} {what} criteria"
-            met_words = "none met" if not met else f"{met} met"
-            if kind == "impossible":
-                left = f"only {len(unsettled)} not yet settled" if unsettled else "none left to assess"
-                out.append(f"Needs at least {noun}; {met_words}, {left}.")
+            group = _GROUP_WORDS.get(what, what)
+            if minimum == 1:
+                noun = Message("%(n)s %(group)s criterion", n=str(minimum), group=group)
             else:
-                listed = ", ".join(self.names.get(c, c) for c in unsettled)
-                out.append(f"Needs at least {noun}; {met_words}. Not settled: {listed}.")
+                noun = Message("%(n)s %(group)s criteria", n=str(minimum), group=group)
+            met_words = Message("%(n)s met", n=str(met)) if met else _NONE_MET
+            if kind == "impossible":
+                if unsettled:
+                    left = Message("only %(n)s not yet settled", n=str(len(unsettled)))
+                else:
+                    left = _NONE_LEFT
+                out.append(
+                    Message(
+                        "Needs at least %(noun)s; %(met)s, %(left)s.", noun=noun, met=met_words, left=left
+                    )
+                )
+            else:
+                listed = join(COMMA, [self.names.get(c, c) for c in unsettled])
+                out.append(
+                    Message(
+                        "Needs at least %(noun)s; %(met)s. Not settled: %(listed)s.",
+                        noun=noun,
+                        met=met_words,
+                        listed=listed,
+                    )
+                )
         return out
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from checklist.engine.diagnosis.derive import S_MET, Derived
 from checklist.engine.diagnosis.result import Extent, Treatment
 from checklist.engine.diagnosis.rulebook import RuleBook
+from checklist.engine.i18n import gettext_noop
 from checklist.engine.inputs import Case
+from checklist.engine.message import Message
 from checklist.engine.vocabulary import SUPPORTIVE
 
 
@@ -25,30 +27,46 @@ def treatment(case: Case, book: RuleBook, derived: Derived) -> Treatment:
     sclerotic = derived.criteria["sclerotic_bone_lesions"].status is S_MET
     reasons: list[str] = []
     if marrow is True:
-        reasons.append("Clonal plasma cells on the iliac-crest marrow biopsy: disseminated disease.")
+        reasons.append(Message("Clonal plasma cells on the iliac-crest marrow biopsy: disseminated disease."))
     if count is not None and count > 0 and not limit.passes(count):
-        reasons.append(f"{count} bone lesions, more than a limited plasmacytoma ({limit.describe()}).")
+        reasons.append(
+            Message(
+                "%(count)s bone lesions, more than a limited plasmacytoma (%(limit)s).",
+                count=str(count),
+                limit=limit.describe(),
+            )
+        )
     if reasons:
         extent = Extent.DISSEMINATED
     elif sclerotic and count is not None and count > 0 and marrow is False:
         extent = Extent.LIMITED
-        reasons.append(
-            f"{count} sclerotic bone lesion{'s' if count > 1 else ''} ({limit.describe()}) and no clone on "
-            "the iliac-crest marrow biopsy: limited disease."
-        )
+        if count > 1:
+            text = gettext_noop(
+                "%(count)s sclerotic bone lesions (%(limit)s) and no clone on "
+                "the iliac-crest marrow biopsy: limited disease."
+            )
+        else:
+            text = gettext_noop(
+                "%(count)s sclerotic bone lesion (%(limit)s) and no clone on "
+                "the iliac-crest marrow biopsy: limited disease."
+            )
+        reasons.append(Message(text, count=str(count), limit=limit.describe()))
     else:
         extent = Extent.UNKNOWN
         if not sclerotic or count == 0:
             reasons.append(
                 # The lesion limit is content: quote it, never a number written here.
-                "No sclerotic bone lesion recorded: the literature's limited-disease path (radiation, "
-                f"{limit.describe()}) needs one; a marrow biopsy and PET-CT decide the extent."
+                Message(
+                    "No sclerotic bone lesion recorded: the literature's limited-disease path (radiation, "
+                    "%(limit)s) needs one; a marrow biopsy and PET-CT decide the extent.",
+                    limit=limit.describe(),
+                )
             )
         if count is None and sclerotic:
-            reasons.append("Lesion count not given: count the lesions on PET-CT.")
+            reasons.append(Message("Lesion count not given: count the lesions on PET-CT."))
         if marrow is None:
             reasons.append(
-                "Marrow not assessed: an iliac-crest marrow biopsy shows whether the clone is there."
+                Message("Marrow not assessed: an iliac-crest marrow biopsy shows whether the clone is there.")
             )
     first = book.treatment_pages.get(extent.value, ())
     pages = first + tuple(p for p in book.treatment_pages.get(SUPPORTIVE, ()) if p not in first)

@@ -32,9 +32,11 @@ from checklist.engine.diagnosis.result import (
 from checklist.engine.diagnosis.rulebook import RiskFactorRule, StagingRule, Threshold, WorkupRules
 from checklist.engine.evidence import BASES, RulesError, check_tag
 from checklist.engine.inputs import Case
+from checklist.engine.message import Message
 from checklist.engine.vocabulary import FINDINGS, LABS
 
 _COMPARATORS = ("gt", "ge", "lt", "le")
+_PRESENT = Message("present")
 
 
 def _text(where: str, value: object, problems: list[str]) -> str:
@@ -42,6 +44,12 @@ def _text(where: str, value: object, problems: list[str]) -> str:
         return value
     problems.append(f"{where}: needs text")
     return ""
+
+
+def _words(where: str, value: object, problems: list[str]) -> str:
+    """Text a clinician reads (not a code or a citation): a Message, so the page can translate it."""
+    text = _text(where, value, problems)
+    return Message(text) if text else text
 
 
 def _tag(where: str, value: object, problems: list[str]) -> Evidence:
@@ -68,9 +76,9 @@ def _staging(i: int, f: Mapping[str, Any], problems: list[str]) -> StagingRule:
         code=_text(f"{where} code", f.get("code"), problems),
         labs=labs,
         findings=findings,
-        test=_text(f"{where} test", f.get("test"), problems),
-        reads=str(f.get("reads", "")),
-        settles=_text(f"{where} settles", f.get("settles"), problems),
+        test=_words(f"{where} test", f.get("test"), problems),
+        reads=Message(str(f.get("reads", ""))),
+        settles=_words(f"{where} settles", f.get("settles"), problems),
         evidence=_tag(where, f.get("evidence"), problems),
         source=_text(f"{where} source", f.get("source"), problems),
     )
@@ -113,7 +121,7 @@ def _factor(i: int, f: Mapping[str, Any], problems: list[str]) -> RiskFactorRule
         problems.append(f"{where}: needs a finding or a threshold")
     return RiskFactorRule(
         code=code,
-        factor=_text(f"{where} factor", f.get("factor"), problems),
+        factor=_words(f"{where} factor", f.get("factor"), problems),
         test=test,
         hr=_text(f"{where} hr", f.get("hr"), problems),
         evidence=_tag(where, f.get("evidence"), problems),
@@ -131,7 +139,7 @@ def _drug(i: int, f: Mapping[str, Any], problems: list[str]) -> DrugCaution:
     return DrugCaution(
         code,
         Level(str(level)),
-        _text(f"{where} message", f.get("message"), problems),
+        _words(f"{where} message", f.get("message"), problems),
         _tag(where, f.get("evidence"), problems),
         _text(f"{where} source", f.get("source"), problems),
     )
@@ -146,7 +154,7 @@ def _to_settle(value: object, problems: list[str]) -> dict[str, str]:
     if not isinstance(value, Mapping):
         problems.append(f"extent_to_settle: needs {{{', '.join(_TO_SETTLE_KEYS)}: text}}")
         return {}
-    return {key: _text(f"extent_to_settle {key}", value.get(key), problems) for key in _TO_SETTLE_KEYS}
+    return {key: _words(f"extent_to_settle {key}", value.get(key), problems) for key in _TO_SETTLE_KEYS}
 
 
 def rules_from_dict(data: Mapping[str, Any]) -> tuple[WorkupRules, dict[str, tuple[tuple[str, float], ...]]]:
@@ -176,10 +184,10 @@ def rules_from_dict(data: Mapping[str, Any]) -> tuple[WorkupRules, dict[str, tup
         version=_text("version", data.get("version"), problems),
         staging=staging,
         risk_factors=factors,
-        risk_factor_wording=_text("risk_factor_wording", data.get("risk_factor_wording"), problems),
+        risk_factor_wording=_words("risk_factor_wording", data.get("risk_factor_wording"), problems),
         drug_cautions=drugs,
         extent_to_settle=_to_settle(data.get("extent_to_settle"), problems),
-        caution_details=dict(details),
+        caution_details={k: Message(v) for k, v in details.items()},
     )
     if problems:
         raise RulesError(problems)
@@ -192,7 +200,10 @@ def staging_missing(case: Case, rules: WorkupRules) -> tuple[StagingItem, ...]:
     for item in rules.staging:
         done = any(lab in case.labs for lab in item.labs) or any(f in case.findings for f in item.findings)
         if not done:
-            why = f"{item.test}: {item.reads}." if item.reads else f"{item.test}."
+            if item.reads:
+                why = Message("%(test)s: %(reads)s.", test=item.test, reads=item.reads)
+            else:
+                why = Message("%(test)s.", test=item.test)
             out.append(StagingItem(item.code, item.test, why, item.settles, item.evidence, item.source))
     return tuple(out)
 
@@ -200,7 +211,7 @@ def staging_missing(case: Case, rules: WorkupRules) -> tuple[StagingItem, ...]:
 def _present(case: Case, f: RiskFactorRule) -> str | None:
     """The value as entered when the factor is present, else None (not assessed is never absent)."""
     if isinstance(f.test, str):
-        return "present" if case.findings.get(f.test) is True else None
+        return _PRESENT if case.findings.get(f.test) is True else None
     return case.show(f.test.lab) if crosses(f.test, case, f.test.lab) else None
 
 
@@ -210,14 +221,16 @@ def risk_factors_present(case: Case, rules: WorkupRules) -> tuple[RiskFactor, ..
     for f in rules.risk_factors:
         shown = _present(case, f)
         if shown is not None:
+            # A value as entered is trimmed; the word "present" stays a Message.
+            value = shown if isinstance(shown, Message) else shown.strip()
             limit, basis = ("", None) if isinstance(f.test, str) else (f.test.limit, f.test.basis)
             out.append(
                 RiskFactor(
                     f.code,
                     f.factor,
-                    shown.strip(),
+                    value,
                     f.hr,
-                    f"{f.factor}: {rules.risk_factor_wording}.",
+                    Message("%(factor)s: %(wording)s.", factor=f.factor, wording=rules.risk_factor_wording),
                     f.evidence,
                     f.source,
                     limit,

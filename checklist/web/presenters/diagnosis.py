@@ -29,10 +29,11 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, translation
+from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
 
 from checklist.content.rule_book import Snapshot
+from checklist.content.say import Said, say
 from checklist.engine.diagnosis.result import Level, Verdict
 from checklist.engine.diagnosis.words import (
     basis_word,
@@ -76,6 +77,7 @@ class Reason:
     basis_word: str = ""  # "published threshold, Dispenzieri 2012, Blood" / "app default"
     note: str = "unverified"  # the label in the notes' words: "secondary; app default"
     weak: bool = True  # unverified, an app convention or an app default: the short note marks it
+    lang: str = ""  # "en-GB" when the text had no translation in the page's language
 
 
 @dataclass(slots=True)
@@ -89,6 +91,7 @@ class Caution:
     evidence: str = "unverified"
     evidence_word: str = "unverified"
     source: str = ""
+    lang: str = ""  # "en-GB" when the message or detail had no translation in the page's language
 
 
 @dataclass(slots=True)
@@ -104,6 +107,7 @@ class WorkUpItem:
     basis: str = ""
     basis_word: str = ""  # "published threshold" / "app default" (the source stands beside it)
     note: str = ""  # the label in the notes' words: "read: abstract; published threshold"
+    lang: str = ""  # "en-GB" when the text had no translation in the page's language
 
 
 @dataclass(slots=True)
@@ -155,6 +159,7 @@ class Missing:
     code: str
     name: str
     to_settle: str
+    lang: str = ""  # of to_settle: "en-GB" when it had no translation in the page's language
 
 
 @dataclass(slots=True)
@@ -163,6 +168,7 @@ class CompareRow:
     name: str
     short: str  # the status in a word or two
     explanation: str
+    lang: str = ""  # of the explanation
 
 
 @dataclass(slots=True)
@@ -294,12 +300,14 @@ def date_text(day: datetime.date) -> str:
     return formats.date_format(day, "DATE_FORMAT")
 
 
-def reason(text: str, ev: Mapping[str, Any] | None) -> Reason:
+def reason(text: str, ev: Mapping[str, Any] | None, language: str | None = None) -> Reason:
     """A reason with its label: the engine's tag (the weakest of the thresholds it applied) and,
     if it applied any, "app default" when one of them is, else "published threshold" with the
-    sources (clinical.md §h; issue 19)."""
+    sources (clinical.md §h; issue 19). Its words in ``language`` (content.say), English when it
+    has no translation there (and marked so)."""
+    said = say(text, language)
     if not ev:
-        return Reason(text)
+        return Reason(said, lang=said.lang)
     tag = ev.get("evidence") or "unverified"
     word = evidence_word(tag)
     thresholds = ev.get("thresholds") or ()
@@ -313,7 +321,7 @@ def reason(text: str, ev: Mapping[str, Any] | None) -> Reason:
             sources = ", ".join(dict.fromkeys(t["source"] for t in thresholds if t.get("source")))
             label = basis_word(basis) + (f", {sources}" if sources else "")
     note = f"{word}; {label}" if label else word
-    return Reason(text, tag, word, basis, label, note, tag in _WEAK or basis == APP_DEFAULT)
+    return Reason(said, tag, word, basis, label, note, tag in _WEAK or basis == APP_DEFAULT, said.lang)
 
 
 def _flag(reasons: tuple[Reason, ...]) -> str:
@@ -326,16 +334,26 @@ def _flag(reasons: tuple[Reason, ...]) -> str:
     return ""
 
 
-def _reasons(c: Mapping[str, Any]) -> tuple[Reason, ...]:
+def _reasons(c: Mapping[str, Any], language: str | None = None) -> tuple[Reason, ...]:
     """The reasons of a criterion, a differential or the extent, each with its label."""
     tags = c.get("reason_evidence") or ()
-    return tuple(reason(r, tags[i] if i < len(tags) else None) for i, r in enumerate(c.get("reasons") or ()))
+    return tuple(
+        reason(r, tags[i] if i < len(tags) else None, language) for i, r in enumerate(c.get("reasons") or ())
+    )
 
 
-def criteria(items: Iterable[Mapping[str, Any]]) -> tuple[Criterion, ...]:
+def _sentences(texts: Iterable[str], language: str | None) -> str:
+    """Reasons run together, as the English joins them; with no space between Japanese or
+    Chinese sentences, which end in 。 already."""
+    said = [say(t, language) for t in texts]
+    sep = " " if all(t.lang or not language or language.startswith("en") for t in said) else ""
+    return sep.join(said)
+
+
+def criteria(items: Iterable[Mapping[str, Any]], language: str | None = None) -> tuple[Criterion, ...]:
     out = []
     for c in items:
-        reasons = _reasons(c)
+        reasons = _reasons(c, language)
         out.append(
             Criterion(
                 c["code"],
@@ -359,25 +377,42 @@ def entered(items: Iterable[Mapping[str, str]]) -> tuple[Entered, ...]:
     return tuple(Entered(e["label"], e["value"], e.get("state", "")) for e in items)
 
 
-def differentials(items: Iterable[Mapping[str, Any]]) -> tuple[Differential, ...]:
+def differentials(
+    items: Iterable[Mapping[str, Any]], language: str | None = None
+) -> tuple[Differential, ...]:
     return tuple(
-        Differential(d["code"], d["name"], _differential_url(d["code"]), " ".join(d["reasons"]), _reasons(d))
+        Differential(
+            d["code"],
+            d["name"],
+            _differential_url(d["code"]),
+            _sentences(d["reasons"], language),
+            _reasons(d, language),
+        )
         for d in items
     )
 
 
-def missing(items: Iterable[Mapping[str, Any]], codes: Iterable[str]) -> tuple[Missing, ...]:
+def missing(
+    items: Iterable[Mapping[str, Any]], codes: Iterable[str], language: str | None = None
+) -> tuple[Missing, ...]:
     """The criteria still needed, in the set's order."""
     wanted = set(codes)
-    return tuple(
-        Missing(c["code"], c["name"], c.get("to_settle") or "") for c in items if c["code"] in wanted
-    )
+    out = []
+    for c in items:
+        if c["code"] in wanted:
+            settle = say(c.get("to_settle") or "", language)
+            out.append(Missing(c["code"], c["name"], settle, settle.lang))
+    return tuple(out)
 
 
-def comparison(rows: Iterable[Mapping[str, Any]]) -> tuple[CompareRow, ...]:
-    return tuple(
-        CompareRow(r["status"], r["name"], status_short(r["status"]), r["explanation"]) for r in rows
-    )
+def comparison(rows: Iterable[Mapping[str, Any]], language: str | None = None) -> tuple[CompareRow, ...]:
+    out = []
+    for r in rows:
+        explanation = say(r["explanation"], language)
+        out.append(
+            CompareRow(r["status"], r["name"], status_short(r["status"]), explanation, explanation.lang)
+        )
+    return tuple(out)
 
 
 def references(refs: Iterable[Mapping[str, Any]]) -> tuple[Reference, ...]:
@@ -396,27 +431,41 @@ def links(pages: Iterable[Mapping[str, Any]]) -> tuple[Link, ...]:
     )
 
 
-def cautions(items: Iterable[Mapping[str, Any]], lead: bool = False) -> tuple[Caution, ...]:
+def cautions(
+    items: Iterable[Mapping[str, Any]], lead: bool = False, language: str | None = None
+) -> tuple[Caution, ...]:
     out = []
     for c in items:
         tag = c.get("evidence") or "unverified"
-        out.append(
-            Caution(c["message"], c.get("detail") or "", lead, tag, evidence_word(tag), c.get("source") or "")
-        )
+        message, detail = say(c["message"], language), say(c.get("detail") or "", language)
+        lang = message.lang or (detail.lang if detail else "")
+        out.append(Caution(message, detail, lead, tag, evidence_word(tag), c.get("source") or "", lang))
     return tuple(out)
 
 
-def _workup(text: str, item: Mapping[str, Any]) -> WorkUpItem:
+def _workup(text: Said, item: Mapping[str, Any]) -> WorkUpItem:
     word = evidence_word(item["evidence"])
-    return WorkUpItem(text, item["evidence"], word, item["source"], note=word)
+    return WorkUpItem(text, item["evidence"], word, item["source"], note=word, lang=text.lang)
 
 
-def _risk(r: Mapping[str, Any]) -> WorkUpItem:
+def _settles(why: Said, settles: Said) -> Said:
+    """A work-up line: why it matters, then what it settles, in the interface's own words around
+    the engine's; marked English if either engine text is."""
+    return Said(f"{why} " + _("Settles: %(what)s") % {"what": settles}, why.lang or settles.lang)
+
+
+def _joined(*said: Said) -> Said:
+    """Parts already in the page's language, run together: marked English if any part is."""
+    return Said("".join(said), next((s.lang for s in said if s.lang), ""))
+
+
+def _risk(r: Mapping[str, Any], language: str | None = None) -> WorkUpItem:
     """A risk factor with its cut-off, and whether that number is published or the app's default
     (issue 19: told apart at a glance); a factor read from a finding has no cut-off."""
     limit = r.get("limit") or ""
     cut = " " + _("(cut-off %(limit)s)") % {"limit": limit} if limit else ""
-    item = _workup(f"{r['factor']}: {r['value']}{cut}; {r['hr']}", r)
+    factor, value = say(r["factor"], language), say(r["value"], language)
+    item = _workup(_joined(factor, Said(": "), value, Said(f"{cut}; {r['hr']}")), r)
     basis = r.get("basis") or ""
     if basis:
         item.basis, item.basis_word = basis, basis_word(basis)
@@ -424,7 +473,7 @@ def _risk(r: Mapping[str, Any]) -> WorkUpItem:
     return item
 
 
-def before_treatment(result: Mapping[str, Any]) -> BeforeTreatment | None:
+def before_treatment(result: Mapping[str, Any], language: str | None = None) -> BeforeTreatment | None:
     """The §j section, or None when the engine sent nothing for it (it sends the work-up only
     once the chosen set is met, so whether to show it is the engine's answer, not the page's)."""
     extent = result.get("extent") or {}
@@ -437,8 +486,8 @@ def before_treatment(result: Mapping[str, Any]) -> BeforeTreatment | None:
     n = len(missing)
     return BeforeTreatment(
         extent=word,
-        extent_reasons=_reasons(extent),
-        to_settle=extent.get("to_settle") or "",
+        extent_reasons=_reasons(extent, language),
+        to_settle=say(extent.get("to_settle") or "", language),
         summary=ngettext(
             "Before treatment: %(num)d work-up item missing, extent %(extent)s",
             "Before treatment: %(num)d work-up items missing, extent %(extent)s",
@@ -446,16 +495,23 @@ def before_treatment(result: Mapping[str, Any]) -> BeforeTreatment | None:
         )
         % {"num": n, "extent": word},
         missing=tuple(
-            _workup(f"{m['why']} " + _("Settles: %(what)s") % {"what": m["settles"]}, m) for m in missing
+            _workup(_settles(say(m["why"], language), say(m["settles"], language)), m) for m in missing
         ),
-        tests=tuple(m["test"] for m in missing),
-        risks=tuple(_risk(r) for r in risks),
+        tests=tuple(say(m["test"], language) for m in missing),
+        risks=tuple(_risk(r, language) for r in risks),
         factors=tuple(
-            r["factor"] + (f" [{basis_word(APP_DEFAULT)}]" if r.get("basis") == APP_DEFAULT else "")
+            say(r["factor"], language)
+            + (f" [{basis_word(APP_DEFAULT)}]" if r.get("basis") == APP_DEFAULT else "")
             for r in risks
         ),
         drugs=tuple(
-            _workup((_("Major:") + " " if d["level"] == Level.MAJOR else "") + d["message"], d) for d in drugs
+            _workup(
+                _joined(
+                    Said(_("Major:") + " " if d["level"] == Level.MAJOR else ""), say(d["message"], language)
+                ),
+                d,
+            )
+            for d in drugs
         ),
         missing_heading=_(MISSING_HEADING),
         risks_heading=_(RISKS_HEADING),
@@ -464,7 +520,7 @@ def before_treatment(result: Mapping[str, Any]) -> BeforeTreatment | None:
     )
 
 
-def treatment(plan: Mapping[str, Any]) -> Treatment:
+def treatment(plan: Mapping[str, Any], language: str | None = None) -> Treatment:
     """Treatment pages, keyed to disease extent when the set is met (clinical.md §f.2 A8)."""
     if plan.get("met") and plan.get("lead"):
         extent = plan.get("extent")
@@ -478,7 +534,7 @@ def treatment(plan: Mapping[str, Any]) -> Treatment:
         return Treatment(
             title,
             True,
-            " ".join(plan.get("reasons") or []),
+            _sentences(plan.get("reasons") or [], language),
             links(plan["lead"]),
             links(plan.get("rest") or []),
         )
@@ -518,6 +574,8 @@ def shape(ctx: Mapping[str, Any]) -> ResultView:
     reports = ctx.get("reports") or {}
     chosen = (result or {}).get("criteria_set") or {}
     rows = (result or {}).get("criteria") or []
+    # The engine's texts in the page's language (i18n_patterns activates it): content.say.
+    language = get_language()
     return ResultView(
         status=result["status"] if result else "empty",
         has_result=bool(result),
@@ -535,18 +593,18 @@ def shape(ctx: Mapping[str, Any]) -> ResultView:
         set_slug=chosen.get("slug", ""),
         set_version=str(chosen.get("version", "")),
         content_version=str((result or {}).get("content_version", "")),
-        major=cautions(major, lead=True),
-        minor=cautions(ctx.get("minor_cautions") or []),
+        major=cautions(major, lead=True, language=language),
+        minor=cautions(ctx.get("minor_cautions") or [], language=language),
         chips=chips(ctx.get("chips") or []),
-        differentials=differentials((result or {}).get("differentials") or []),
+        differentials=differentials((result or {}).get("differentials") or [], language),
         no_differentials=(ctx.get("no_differentials") or {}).get("body") or "",
         warnings=tuple(Warning(w["code"], w["label"], w["message"]) for w in ctx.get("warnings") or []),
-        missing=missing(rows, (result or {}).get("missing") or []),
+        missing=missing(rows, (result or {}).get("missing") or [], language),
         still_needed=tuple(ctx.get("still_needed") or ()),
-        criteria=criteria(rows),
-        comparison=comparison((result or {}).get("comparison") or []),
-        before_treatment=before_treatment(result) if result else None,
-        treatment=treatment(ctx.get("treatment") or {}),
+        criteria=criteria(rows, language),
+        comparison=comparison((result or {}).get("comparison") or [], language),
+        before_treatment=before_treatment(result, language) if result else None,
+        treatment=treatment(ctx.get("treatment") or {}, language),
         references=references(ctx.get("set_refs") or []),
         today=date_text(today) if today else "",
         staff=staff,
