@@ -18,6 +18,13 @@ def test_check_mode_fails_on_a_stale_file(tmp_path, monkeypatch):
     stale = tmp_path / "rule_strings.py"
     stale.write_text(render().replace("Recorded by the clinician as absent.", "Changed."), encoding="utf-8")
     monkeypatch.setattr(command, "OUTPUT", stale)
+    # The catalogues it keeps in line are copies here: the test writes nothing in the tree.
+    copies = {}
+    for language, path in command.CATALOGUES.items():
+        copies[language] = tmp_path / language / "django.po"
+        copies[language].parent.mkdir()
+        copies[language].write_bytes(path.read_bytes())
+    monkeypatch.setattr(command, "CATALOGUES", copies)
     try:
         call_command("rule_strings", "--check")
     except SystemExit as exc:

@@ -31,6 +31,4 @@ class Command(BaseCommand):
         self.stdout.write(f"{OUTPUT.name}: {len(wanted)} strings")
         for language, path in CATALOGUES.items():
             added, dropped = sync_catalogue(path, language, wanted)
-            self.stdout.write(
-                f"{language}: {added} to translate, {dropped} dropped ({path.relative_to(OUTPUT.parents[2])})"
-            )
+            self.stdout.write(f"{language}: {added} to translate, {dropped} dropped ({path})")
