@@ -293,6 +293,44 @@ RULE_STRINGS = (
     gettext_noop("Lesion count not given: count the lesions on PET-CT."),
     # checklist/engine/diagnosis/treatment.py
     gettext_noop("Marrow not assessed: an iliac-crest marrow biopsy shows whether the clone is there."),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("met"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("not met"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("unknown"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("Meets the criteria"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("Does not meet the criteria"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("Incomplete: cannot be decided yet"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("Meets"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("Does not meet"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("Incomplete"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("Met"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("Not met"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("mandatory"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("read: abstract"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("read: table"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("secondary"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("unverified"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("app convention"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("published threshold"),
+    # checklist/engine/diagnosis/words.py
+    gettext_noop("app default"),
     # checklist/engine/diagnosis/workup.py
     gettext_noop("present"),
     # checklist/engine/diagnosis/workup.py

@@ -26,8 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from checklist.content import models, publishing
 from checklist.content.rule_book import Snapshot, snapshot
+from checklist.content.words import basis_word, evidence_word
 from checklist.engine.diagnosis.evaluate import evaluate
-from checklist.engine.diagnosis.words import basis_word, evidence_word
 from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import LABS
 from checklist.web.forms import CaseForm, read_posted, site_units

@@ -230,8 +230,14 @@
     // While the full result covers the screen, focus cannot land on what it hides (WCAG 2.4.11).
     behind.forEach(function (el) { if (el) { el.inert = open; } });
     button.setAttribute("aria-expanded", open ? "true" : "false");
-    // A fixed string, never case data.
-    button.innerHTML = open ? 'Close<span class="visually-hidden"> the full result</span>' : "Full result";
+    // The words come from the page (data-open, data-closed, data-hint: in its language), never case data.
+    button.textContent = open ? (button.dataset.open || "Close") : (button.dataset.closed || "Full result");
+    if (open) {
+      var hint = document.createElement("span");
+      hint.className = "visually-hidden";
+      hint.textContent = button.dataset.hint || " the full result";
+      button.appendChild(hint);
+    }
   }
   if (col) {
     document.addEventListener("keydown", function (event) {

@@ -256,7 +256,14 @@
     var open = col.classList.contains("expanded");
     behind.forEach(function (el) { if (el) { el.inert = open; } });
     button.setAttribute("aria-expanded", open ? "true" : "false");
-    button.innerHTML = open ? 'Close<span class="visually-hidden"> the full result</span>' : "Full result";
+    // The words come from the page (data-open, data-closed, data-hint: in its language), never case data.
+    button.textContent = open ? (button.dataset.open || "Close") : (button.dataset.closed || "Full result");
+    if (open) {
+      var hint = document.createElement("span");
+      hint.className = "visually-hidden";
+      hint.textContent = button.dataset.hint || " the full result";
+      button.appendChild(hint);
+    }
   }
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || !col.classList.contains("expanded")) { return; }

@@ -1,28 +1,44 @@
 """The words for the diagnosis result's codes: one place, shared by the pages, the notes and
-the publishing messages (which live in different rooms, so the words live below them all)."""
+the publishing messages (which live in different rooms, so the words live below them all).
+
+Each word is English and marked for the catalogues (``gettext_noop``); ``checklist.content.words``
+gives them in the page's language."""
 
 from __future__ import annotations
 
 from checklist.engine.diagnosis.result import Basis, Evidence, Status, Verdict
+from checklist.engine.i18n import gettext_noop
 from checklist.engine.vocabulary import Group
 
 # Keyed by the engine's enums (StrEnum: they look up by the JSON strings too), so a status
 # word is defined once, in the engine. "Unknown" rather than "not assessed": since §f.2 A1 a
 # criterion can be unknown with its value given (the specimen or sex decides); the reason says why.
-_CRITERION: dict[str, str] = {Status.MET: "met", Status.NOT_MET: "not met", Status.UNKNOWN: "unknown"}
+_CRITERION: dict[str, str] = {
+    Status.MET: gettext_noop("met"),
+    Status.NOT_MET: gettext_noop("not met"),
+    Status.UNKNOWN: gettext_noop("unknown"),
+}
 _HEADLINE: dict[str, str] = {
-    Verdict.MET: "Meets the criteria",
-    Verdict.NOT_MET: "Does not meet the criteria",
-    Verdict.INCOMPLETE: "Incomplete: cannot be decided yet",
+    Verdict.MET: gettext_noop("Meets the criteria"),
+    Verdict.NOT_MET: gettext_noop("Does not meet the criteria"),
+    Verdict.INCOMPLETE: gettext_noop("Incomplete: cannot be decided yet"),
 }
 # How a case moves in a regression message: "from Meets to Does not meet".
 _VERB: dict[str, str] = {
-    Verdict.MET: "Meets",
-    Verdict.NOT_MET: "Does not meet",
-    Verdict.INCOMPLETE: "Incomplete",
+    Verdict.MET: gettext_noop("Meets"),
+    Verdict.NOT_MET: gettext_noop("Does not meet"),
+    Verdict.INCOMPLETE: gettext_noop("Incomplete"),
 }
-_SHORT: dict[str, str] = {Verdict.MET: "Met", Verdict.NOT_MET: "Not met", Verdict.INCOMPLETE: "Incomplete"}
-_GROUP: dict[str, str] = {Group.MANDATORY: "mandatory", Group.MAJOR: "other major", Group.MINOR: "minor"}
+_SHORT: dict[str, str] = {
+    Verdict.MET: gettext_noop("Met"),
+    Verdict.NOT_MET: gettext_noop("Not met"),
+    Verdict.INCOMPLETE: gettext_noop("Incomplete"),
+}
+_GROUP: dict[str, str] = {
+    Group.MANDATORY: gettext_noop("mandatory"),
+    Group.MAJOR: gettext_noop("other major"),
+    Group.MINOR: gettext_noop("minor"),
+}
 
 
 def verdict_verb(status: str) -> str:
@@ -47,11 +63,11 @@ def group_word(group: str) -> str:
 
 # Evidence tags (clinical.md §h opening table), as a short label beside a rule or a number.
 _EVIDENCE: dict[str, str] = {
-    Evidence.READ_ABSTRACT: "read: abstract",
-    Evidence.READ_TABLE: "read: table",
-    Evidence.SECONDARY: "secondary",
-    Evidence.UNVERIFIED: "unverified",
-    Evidence.APP_CONVENTION: "app convention",
+    Evidence.READ_ABSTRACT: gettext_noop("read: abstract"),
+    Evidence.READ_TABLE: gettext_noop("read: table"),
+    Evidence.SECONDARY: gettext_noop("secondary"),
+    Evidence.UNVERIFIED: gettext_noop("unverified"),
+    Evidence.APP_CONVENTION: gettext_noop("app convention"),
 }
 
 
@@ -61,8 +77,8 @@ def evidence_word(tag: str) -> str:
 
 # Whether a threshold's number is published or the app's own default, as a short label.
 _BASIS: dict[str, str] = {
-    Basis.PUBLISHED: "published threshold",
-    Basis.APP_DEFAULT: "app default",
+    Basis.PUBLISHED: gettext_noop("published threshold"),
+    Basis.APP_DEFAULT: gettext_noop("app default"),
 }
 
 

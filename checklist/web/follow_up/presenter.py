@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from checklist.content.care_rules import CareContext
-from checklist.engine.diagnosis.words import evidence_word
+from checklist.content.words import evidence_word
 from checklist.engine.follow_up.inputs import Timeline, Visit
 from checklist.engine.follow_up.result import DOMAINS, DomainResult, FollowUpResult, VisitResult
 from checklist.engine.follow_up.rules import FollowUpRules

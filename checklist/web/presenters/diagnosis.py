@@ -34,8 +34,7 @@ from django.utils.translation import gettext as _
 
 from checklist.content.rule_book import Snapshot
 from checklist.content.say import Said, say
-from checklist.engine.diagnosis.result import Level, Verdict
-from checklist.engine.diagnosis.words import (
+from checklist.content.words import (
     basis_word,
     criterion_word,
     evidence_word,
@@ -43,6 +42,7 @@ from checklist.engine.diagnosis.words import (
     status_headline,
     status_short,
 )
+from checklist.engine.diagnosis.result import Level, Verdict
 from checklist.web.forms import CaseForm
 from checklist.web.templatetags.checklist_tags import derived_word
 

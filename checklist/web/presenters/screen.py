@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checklist.content.care_rules import CareContext
-from checklist.engine.diagnosis.words import evidence_word
+from checklist.content.words import evidence_word
 from checklist.engine.inputs import display_unit
 from checklist.engine.screen import ScreenRules
 from checklist.engine.vocabulary import LABS

@@ -7,14 +7,15 @@ from typing import Any
 from django import template
 from django.utils import translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_noop
 
-from checklist.engine.diagnosis import words
+from checklist.content import words
 from checklist.engine.diagnosis.result import Status
 from checklist.engine.inputs import display_unit
 
 register = template.Library()
 
-# The words are the engine's (diagnosis.words); here they become template filters.
+# The engine's words (diagnosis.words) in the page's language (content.words), as template filters.
 for _name in ("verdict_verb", "criterion_word", "status_headline", "status_short", "group_word"):
     register.filter(_name, getattr(words, _name))
 
@@ -72,14 +73,15 @@ def unit_word(unit: str) -> str:
 # What a criterion line says when its own control is "Not assessed" and the details
 # beneath it (sub-findings, labs) decide it anyway.
 _DERIVED: dict[str, str] = {
-    Status.MET: "Met, from the details below",
-    Status.NOT_MET: "Not met, from the details below",
+    Status.MET: gettext_noop("Met, from the details below"),
+    Status.NOT_MET: gettext_noop("Not met, from the details below"),
 }
 
 
 @register.filter
 def derived_word(status: str) -> str:
-    return _DERIVED.get(status, "")
+    word = _DERIVED.get(status, "")
+    return gettext(word) if word else ""
 
 
 @register.simple_tag
