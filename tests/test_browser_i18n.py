@@ -80,3 +80,57 @@ def test_first_visit_with_a_japanese_browser_lands_on_japanese(browser, site):
         assert page.evaluate("document.documentElement.lang") == "en-GB"
     finally:
         context.close()
+
+
+HEADLINE = {"ja": "診断基準を満たす", "zh-hans": "符合诊断标准"}
+
+
+@pytest.mark.parametrize("viewport", ["laptop", "phone", "phone360"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_case_in_japanese_and_chinese_answer_in_view_axe_clean_print_on_one_page(
+    browser, site, lang, viewport
+):
+    """Issue 23: a clinician fills in the checklist in ja or zh-hans; the answer, in that language,
+    is in view (the answer bar on a phone), axe is clean with lang right, nothing overflows, and the
+    print view of the case is one A4 page (laptop)."""
+    import io
+
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
+    from pypdf import PdfReader
+
+    from tests.browser_helpers import fill_case_with_mouse
+
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale=lang, reduced_motion="reduce")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{site}/{lang}/")
+        fill_case_with_mouse(page)
+        headline = page.locator("#result .headline")
+        expect(headline).to_contain_text(HEADLINE[lang], timeout=10_000)
+        assert "Meets the criteria" not in headline.inner_text()
+        box = headline.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORTS[viewport]["height"]
+        assert page.evaluate("document.documentElement.lang") == LANGS[lang]
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        results = Axe().run(page, options=AXE_OPTIONS)
+        screenshot(page, f"i18n-{lang}-case-{viewport}")
+        assert results.violations_count == 0, axe_line(f"/{lang}/ with a case", results)
+        if viewport != "laptop":
+            return
+        with context.expect_page() as opened:
+            page.evaluate(
+                "(action) => { const f = document.getElementById('case-form');"
+                " f.action = action; f.target = '_blank'; f.submit(); }",
+                f"/{lang}/report",
+            )
+        report = opened.value
+        report.wait_for_load_state()
+        assert report.evaluate("document.documentElement.lang") == LANGS[lang]
+        reader = PdfReader(io.BytesIO(report.pdf(format="A4")))
+        text = "\n".join(p.extract_text() for p in reader.pages)
+        assert len(reader.pages) == 1, f"{lang} print view: {len(reader.pages)} pages"
+        assert HEADLINE[lang] in text.replace("\n", "").replace(" ", "")
+    finally:
+        context.close()
