@@ -26,7 +26,9 @@ def _golden(folder: str, file: str, case_id: str) -> dict:
 # The brief's met case with the work-up (tests/test_reasons_i18n.py), a screen case with red
 # flags, tests and confounders (clinical.md §i.8 S3), a three-visit complete responder (§h.9 T1).
 SCREEN_CASE = screen_fields(_golden("screen", "i8_examples.json", "S3-igg-lambda-serum-vegf-2400")["values"])
-FOLLOW_UP_CASE = follow_up_fields(_golden("follow_up", "h9_worked_examples.json", "fu-h9-t1-complete-responder"))
+FOLLOW_UP_CASE = follow_up_fields(
+    _golden("follow_up", "h9_worked_examples.json", "fu-h9-t1-complete-responder")
+)
 
 PAGES = {
     "checklist": ("get", "", None),
@@ -61,7 +63,9 @@ def test_no_english_left_untranslated(seeded, language, page):
     response = client.get(url) if method == "get" else client.post(url, data)
     assert response.status_code == 200, url
     left = untranslated(response.content.decode())
-    assert left == [], f"{url}: {len(left)} English texts, e.g. " + "; ".join(f"{w}: {t!r}" for w, t in left[:25])
+    assert left == [], f"{url}: {len(left)} English texts, e.g. " + "; ".join(
+        f"{w}: {t!r}" for w, t in left[:25]
+    )
 
 
 def test_the_reader_finds_english_and_spares_what_the_page_declares():
