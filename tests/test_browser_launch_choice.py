@@ -102,5 +102,12 @@ def test_the_checklist_choice_opens_the_prefilled_checklist(site, browser):
         expect(page.locator("#from-record, .from-record").first).to_be_visible()
         assert page.locator("input[name=vegf_pg_ml]").input_value() == "1300"
         screenshot(page, "launch-choice-laptop-checklist")
+        # The opened page's language switch re-opens the record in Japanese (issue 21: it was a
+        # link to /smart/open, which answered an error page).
+        page.click(".language-switch button[value=ja]")
+        expect(page.locator("html")).to_have_attribute("lang", "ja")
+        expect(page.locator("#from-record, .from-record").first).to_be_visible()
+        assert page.locator("input[name=vegf_pg_ml]").input_value() == "1300"
+        screenshot(page, "launch-choice-laptop-checklist-ja")
     finally:
         ctx.close()

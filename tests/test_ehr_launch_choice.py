@@ -134,3 +134,42 @@ def test_target_and_app_context_stay_direct_routes(client, seeded, ehr):  # noqa
     _redirect, state = _launch(client)
     html = client.get("/smart/callback", {"code": "the-code", "state": state}).content.decode()
     assert 'id="fu-form"' in html and "smart-choice" not in html
+
+
+@pytest.mark.parametrize("choice", ["follow_up", "checklist"])
+def test_an_opened_page_switches_language_by_re_opening_the_record(client, seeded, ehr, choice):  # noqa: F811
+    """Issue 21: the language switch on a page opened from a launch led to an error page (a
+    link to /smart/open is a GET with no record). It now re-opens the signed record."""
+    _html, form = _choice(client, ehr)
+    reads = len(ehr.searches)
+    html = _post(client, {**form, "open": choice}).content.decode()
+    switch = html[html.index('aria-label="Language"') :]
+    switch = switch[: switch.index("</nav>")]
+    assert 'href="/smart/' not in switch and 'form="reopen-record" name="lang" value="ja"' in switch
+    assert 'rel="alternate"' not in html  # no alternate address to give for a launched page
+    carried = re.search(
+        r'id="reopen-record".*?name="record" value="([^"]+)".*?name="open" value="(\w+)"', html
+    )
+    assert carried and carried.group(2) == choice
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    page = _post(
+        client, {"csrfmiddlewaretoken": token, "record": carried.group(1), "open": choice, "lang": "ja"}
+    )
+    assert page.status_code == 200
+    japanese = page.content.decode()
+    assert '<html lang="ja">' in japanese
+    if choice == "follow_up":
+        assert _value(japanese, "visits") == str(VISITS)
+    else:
+        assert _value(japanese, "vegf_pg_ml") == "1300"
+    assert len(ehr.searches) == reads  # re-opened from what was read, not read again
+
+
+def test_a_page_rendered_at_the_callback_offers_no_link_that_would_fail(client, seeded, ehr):  # noqa: F811
+    """A launch with a target renders its page at /smart/callback, a one-time address: no
+    language link may point back at it."""
+    _redirect, state = _launch(client, target="follow_up")
+    page = client.get("/smart/callback", {"code": "the-code", "state": state})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="fu-form"' in html
+    assert 'href="/smart/' not in html

@@ -399,6 +399,8 @@ def _choice_payload(
 
 def _choice_page(request: HttpRequest, payload: dict[str, Any]) -> HttpResponse:
     serial = payload["follow_up"]
+    # Its language switch submits the choice form (smart_choice.html), which carries the record.
+    request.language_switch_in_form = True  # type: ignore[attr-defined]
     context = {
         # Signed (it cannot be altered into "from the record") and time-limited; it is the
         # record the page already shows, sent back by the browser, never kept here.
@@ -443,6 +445,9 @@ def open_page(request: HttpRequest) -> HttpResponse:
         request.LANGUAGE_CODE = translation.get_language()
         if switch:  # the choice page's language switch: the same choice, in that language
             return _choice_page(request, payload)
+        # The opened page's own language switch re-opens this record in another language: a
+        # link to /smart/open would be a GET, which has no record to open.
+        request.ehr_reopen = {"record": request.POST.get("record", ""), "open": choice}  # type: ignore[attr-defined]
         if choice == "follow_up":
             serial = payload["follow_up"]
             record = follow_up_read.SerialRecord(

@@ -24,6 +24,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "notice": snap.texts.get("notice"),
         "content_version": snap.book.content_version,
         "language_links": language_links(request),
+        "ehr_reopen": getattr(request, "ehr_reopen", None),
         "html_lang": HTML_LANG.get(get_language(), "en-GB"),
         "translation_review": translation_review(snap.translation_reviews),
     }
@@ -45,8 +46,18 @@ HTML_LANG = {"en-gb": "en-GB", "ja": "ja", "zh-hans": "zh-Hans"}
 
 
 def language_links(request: HttpRequest) -> list[dict[str, Any]]:
-    """This page in each language: plain links, so the switch needs no form, script or cookie."""
+    """This page in each language: plain links, so the switch needs no form, script or cookie.
+
+    A page opened from a SMART launch (under /smart/) has no address of its own to link to:
+    the record travels in the request. Where the launch left the signed record to re-open
+    (``request.ehr_reopen``), the switch submits it (base.html), as the choice page's own form
+    does (``request.language_switch_in_form``); elsewhere there is no switch,
+    rather than links that could only lead to an error page.
+    """
     current = get_language()
+    in_a_form = getattr(request, "ehr_reopen", None) or getattr(request, "language_switch_in_form", False)
+    if request.path.startswith("/smart/") and not in_a_form:
+        return []
     return [
         {
             "code": code,
