@@ -165,11 +165,27 @@ def test_an_opened_page_switches_language_by_re_opening_the_record(client, seede
     assert len(ehr.searches) == reads  # re-opened from what was read, not read again
 
 
-def test_a_page_rendered_at_the_callback_offers_no_link_that_would_fail(client, seeded, ehr):  # noqa: F811
+@pytest.mark.parametrize("target", ["follow_up", "checklist"])
+def test_a_page_rendered_at_the_callback_switches_language_by_re_opening_the_record(
+    client,
+    seeded,
+    ehr,  # noqa: F811
+    target,
+):
     """A launch with a target renders its page at /smart/callback, a one-time address: no
-    language link may point back at it."""
-    _redirect, state = _launch(client, target="follow_up")
+    language link may point back at it; the switch re-opens what was read."""
+    _redirect, state = _launch(client, target=target)
     page = client.get("/smart/callback", {"code": "the-code", "state": state})
     html = page.content.decode()
-    assert page.status_code == 200 and 'id="fu-form"' in html
-    assert 'href="/smart/' not in html
+    assert page.status_code == 200 and 'href="/smart/' not in html
+    reads = len(ehr.searches)
+    reopen = r'id="reopen-record".*?name="record" value="([^"]+)".*?name="open" value="(\w+)"'
+    carried = re.search(reopen, html)
+    assert carried and carried.group(2) == target
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    again = {"csrfmiddlewaretoken": token, "record": carried.group(1), "open": target, "lang": "zh-hans"}
+    chinese = _post(client, again).content.decode()
+    assert '<html lang="zh-Hans">' in chinese
+    name = "visits" if target == "follow_up" else "vegf_pg_ml"
+    assert _value(chinese, name) == _value(html, name) and _value(html, name)
+    assert len(ehr.searches) == reads

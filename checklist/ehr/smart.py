@@ -343,6 +343,14 @@ def callback(request: HttpRequest) -> HttpResponse:
     del token
     today = datetime.date.today()
     observations = [o for o in observations if _about(o, patient_id)]
+    if target in CHOICES:
+        # The page's language switch re-opens this record through /smart/open (the callback's
+        # address is one-time): the same signed payload as the choice page's.
+        payload = _choice_payload(patient, observations, specimens, today)
+        request.ehr_reopen = {  # type: ignore[attr-defined]
+            "record": signing.dumps(payload, salt=OPEN_SALT, compress=True),
+            "open": target,
+        }
     if target == "follow_up":
         response = _follow_up_page(request, observations, specimens)
         pending.pop(state, None)
