@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -75,8 +76,21 @@ def _context(request: HttpRequest, data: Mapping[str, str]) -> dict[str, Any]:
     today = timezone.localdate()
     # The same bound as the API and CLI: a date is refused only if it is in the future everywhere.
     sheet, timeline, result, problems = evaluate_sheet(data, follow_up_today())
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    # The note in English when asked (a referral letter; the control under the note), else the page's.
+    note_language = settings.LANGUAGE_CODE if data.get("note_lang") == "en" else language
     context = present(
-        sheet, timeline, result, follow_up_rules(), care_context(), problems, today, _unit_system(data)
+        sheet,
+        timeline,
+        result,
+        follow_up_rules(),
+        care_context(),
+        problems,
+        today,
+        _unit_system(data),
+        note_language=note_language,
+        # The release's disclaimer in the page's language (the engine's JSON keeps the English).
+        disclaimer=snapshot(language).book.disclaimer,
     )
     context["request"] = request
     return context
