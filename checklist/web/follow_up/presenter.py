@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -96,6 +97,19 @@ def category_words(category: str) -> str:
 
 def specimen_words(specimen: str) -> str:
     return _(SPECIMEN_WORDS[specimen]) if SPECIMEN_WORDS.get(specimen) else specimen
+
+
+# The one unit the engine writes as an English word after a number (ONLS and mRS: "4 points");
+# every other unit is a symbol kept as entered.
+_POINTS = re.compile(r"(?<=\d) points\b")
+
+
+def units_said(text: str) -> str:
+    """``text`` with the unit word "points" in the active language ("4 points" -> "4 点")."""
+    if " points" not in text:
+        return text
+    word = _("points")
+    return text if word == "points" else _POINTS.sub(" " + word, text)
 
 
 def _lang(text: str) -> str:
@@ -241,7 +255,7 @@ def _fmt(value: Decimal | float) -> str:
 
 
 def _on(value: str, day: date) -> str:
-    return _("%(value)s on %(date)s") % {"value": value, "date": day.isoformat()}
+    return _("%(value)s on %(date)s") % {"value": units_said(value), "date": day.isoformat()}
 
 
 def _caution(c: Caution, language: str) -> dict[str, str]:
@@ -264,7 +278,7 @@ def _domain_view(name: str, r: DomainResult, language: str) -> DomainView:
         evidence=r.evidence,
         evidence_words=evidence_word(r.evidence),
         flagged_evidence=r.evidence in ("unverified", "app_convention"),
-        reason=str(reason),
+        reason=units_said(str(reason)) if not _lang(reason) else str(reason),
         reason_lang=_lang(reason),
         baseline=_on(r.baseline.measure.show(), r.baseline.date) if r.baseline else "",
         nadir=_on(r.nadir.measure.show(), r.nadir.date) if r.nadir else "",
