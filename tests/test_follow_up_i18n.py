@@ -1,6 +1,7 @@
 """The follow-up in Japanese and Chinese (issue 23): its texts change, no code or number does."""
 
 import copy
+import html
 import json
 import re
 from datetime import date
@@ -87,3 +88,26 @@ def test_the_api_answers_in_the_language_asked_for(seeded):
     assert en == follow_up_data(body)
     reason = ja["visits"][1]["domains"]["vegf"]["reason"]
     assert CJK.search(reason) and "380 pg/mL" in reason and "[unverified]" in reason
+
+
+def _note(response):
+    found = re.search(
+        r'<textarea[^>]*id="fu-note-text"[^>]*>(.*?)</textarea>', response.content.decode(), re.S
+    )
+    assert found is not None
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.django_db
+def test_the_note_follows_the_page_and_switches_to_english(seeded):
+    from tests.test_i18n_every_page import FOLLOW_UP_CASE
+
+    client = Client()
+    english = _note(client.post("/follow-up/result", FOLLOW_UP_CASE))
+    japanese_page = client.post("/ja/follow-up/result", FOLLOW_UP_CASE)
+    japanese = _note(japanese_page)
+    assert CJK.search(japanese) and "800 pg/mL" in japanese and "H-V4" in japanese
+    assert 'name="note_lang"' in japanese_page.content.decode()
+    # The English switch (a referral letter) gives the English page's note, word for word.
+    assert _note(client.post("/ja/follow-up/result", FOLLOW_UP_CASE | {"note_lang": "en"})) == english
+    assert 'name="note_lang"' not in client.post("/follow-up/result", FOLLOW_UP_CASE).content.decode()
