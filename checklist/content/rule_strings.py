@@ -447,6 +447,34 @@ RULE_STRINGS = (
     ),
     # checklist/engine/follow_up/hem.py
     gettext_noop("M-protein too small at baseline to follow a partial response."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("ratio"),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("count"),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("points"),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(value)s: write the date as YYYY-MM-DD."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(value)s is outside %(earliest)s to today (%(today)s)."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("must be a whole number from %(low)s to %(high)s; got %(value)s."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(value)s is outside the plausible range %(low)s-%(high)s (%(unit)s)."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("required with a VEGF value: serum, plasma or unknown."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("must be above flc_ratio_ref_low."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("false, but PET values are given (%(codes)s)."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(value)s is not an ISO date (YYYY-MM-DD)."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("give both ends of the lab's FLC ratio range."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(date)s is also the date of visits[%(other)s]; give one visit per date."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(end)s is before the start (%(start)s)."),
     # checklist/engine/follow_up/pet.py
     gettext_noop("Neither complete nor partial response, and no new avid lesion."),
     # checklist/engine/follow_up/pet.py

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from checklist.content.care_rules import care_context, follow_up_rules, follow_up_today
 from checklist.content.rule_book import snapshot
+from checklist.content.say import say
 from checklist.engine.follow_up import evaluate_follow_up, parse_follow_up
 from checklist.engine.follow_up.inputs import Timeline
 from checklist.engine.follow_up.result import FollowUpResult
@@ -52,7 +53,8 @@ def evaluate_sheet(
             names = []
             for e in refused.errors:
                 name, words = field_of(sheet, e.field)
-                problems.append(FieldProblem(name, words, e.message))
+                # The engine's refusal in the page's language (English where it has no translation).
+                problems.append(FieldProblem(name, words, str(say(e.message, translation.get_language()))))
                 names.append(e.field)
             without(sheet, names)
             continue
