@@ -46,6 +46,8 @@ FIXTURE_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("extent_to_settle", "*"),
         ("caution_details", "*"),
     ),
+    # The follow-up rules' sources are citations (shown in English); their disclaimer is read.
+    "follow_up_rules.json": (("disclaimer",),),
 }
 
 _MARKERS = {"Message", "gettext_noop"}

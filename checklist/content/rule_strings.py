@@ -339,6 +339,232 @@ RULE_STRINGS = (
     gettext_noop("%(test)s."),
     # checklist/engine/diagnosis/workup.py
     gettext_noop("%(factor)s: %(wording)s."),
+    # checklist/engine/follow_up/baseline_nadir.py
+    gettext_noop(" Baseline chosen: %(date)s (latest); %(others)s also available."),
+    # checklist/engine/follow_up/baseline_nadir.py
+    gettext_noop("No pre-treatment %(what)s within %(days)s days of %(start)s (line %(line)s)."),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("Recent acute illness"),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("Acute infection"),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("Recent acute illness and acute infection"),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("iron-deficiency anaemia"),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("COPD"),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("obstructive sleep apnoea"),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("active cancer"),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("vasculitis"),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("G-CSF %(days)s days before this visit (within %(window)s days) can raise VEGF."),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("transfusion %(days)s days before this visit (within %(window)s days) can raise VEGF."),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("Last VEGF on %(date)s, more than %(months)s months ago: consider repeating it."),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("%(what)s: repeat VEGF after recovery."),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("%(what)s can raise VEGF by itself."),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop("Bevacizumab exposure: the VEGF assay may be affected."),
+    # checklist/engine/follow_up/cautions.py
+    gettext_noop(
+        "Platelets %(baseline)s at baseline, %(now)s now: serum VEGF includes VEGF released by platelets."
+    ),
+    # checklist/engine/follow_up/clinical.py
+    gettext_noop("%(scale)s %(score)s vs baseline %(baseline)s: stable."),
+    # checklist/engine/follow_up/clinical.py
+    gettext_noop("In the first year, neurological recovery can lag behind the other domains."),
+    # checklist/engine/follow_up/clinical.py
+    gettext_noop("No ONLS, mRS or clinical finding recorded at this visit."),
+    # checklist/engine/follow_up/clinical.py
+    gettext_noop("%(reason)s, after the early window: consistent with progression."),
+    # checklist/engine/follow_up/clinical.py
+    gettext_noop("No ONLS or mRS both at this visit and at baseline."),
+    # checklist/engine/follow_up/clinical.py
+    gettext_noop("%(scale)s %(score)s vs baseline %(baseline)s: improved."),
+    # checklist/engine/follow_up/clinical.py
+    gettext_noop("%(scale)s %(score)s, at least %(points)s point above the best of %(best)s in this line"),
+    # checklist/engine/follow_up/clinical.py
+    gettext_noop("new since baseline: %(findings)s"),
+    # checklist/engine/follow_up/clinical.py
+    gettext_noop("%(reason)s (within %(date)s, the early window)."),
+    # checklist/engine/follow_up/clinical.py
+    gettext_noop(
+        "Neurological recovery lags by months to years; worsening this early is not by itself progression."
+    ),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("Urine"),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("Serum and urine"),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("M-protein %(value)s vs baseline %(baseline)s%(change)s"),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("Neither complete nor partial response, and no progression."),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("No M-protein, immunofixation or FLC at this visit."),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop(
+        "No serum or urine marker at baseline (clone known only from biopsy); FLC-based response is not computed."
+    ),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop(
+        "%(which)s immunofixation positive again after complete response: consistent with progression."
+    ),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("%(sep)s%(why)s"),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("Serum immunofixation negative; %(why)s."),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("not measured"),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop(
+        "Baseline spike %(spike)s, below %(minimum)s g/dL [unverified]: too small to measure a partial response; only complete response (negative immunofixation) can be called."
+    ),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("M-protein or immunofixation"),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop(
+        "M-protein %(value)s is more than %(rise)s%% and at least %(absolute)s g/dL above the nadir of %(nadir)s on %(date)s: consistent with progression."
+    ),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("FLC ratio measured without the lab's reference range, normality unknown"),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("urine immunofixation needed to call CR"),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("%(shown)s: a fall of at least %(fall)s%% [unverified]%(extra)s."),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("%(shown)s: a fall of at least %(fall)s%%%(extra)s."),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("Serum and urine immunofixation negative; FLC ratio not measured."),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop(
+        "Serum and urine immunofixation negative; FLC ratio %(ratio)s inside the lab range %(low)s-%(high)s."
+    ),
+    # checklist/engine/follow_up/hem.py
+    gettext_noop("M-protein too small at baseline to follow a partial response."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("ratio"),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("count"),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("points"),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(value)s: write the date as YYYY-MM-DD."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(value)s is outside %(earliest)s to today (%(today)s)."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("must be a whole number from %(low)s to %(high)s; got %(value)s."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(value)s is outside the plausible range %(low)s-%(high)s (%(unit)s)."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("required with a VEGF value: serum, plasma or unknown."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("must be above flc_ratio_ref_low."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("false, but PET values are given (%(codes)s)."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(value)s is not an ISO date (YYYY-MM-DD)."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("give both ends of the lab's FLC ratio range."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(date)s is also the date of visits[%(other)s]; give one visit per date."),
+    # checklist/engine/follow_up/inputs.py
+    gettext_noop("%(end)s is before the start (%(start)s)."),
+    # checklist/engine/follow_up/pet.py
+    gettext_noop("Neither complete nor partial response, and no new avid lesion."),
+    # checklist/engine/follow_up/pet.py
+    gettext_noop("No PET at this visit (PET is not repeated at every visit)."),
+    # checklist/engine/follow_up/pet.py
+    gettext_noop("A new FDG-avid lesion: consistent with progression."),
+    # checklist/engine/follow_up/pet.py
+    gettext_noop(
+        "SUVmax %(value)s at least %(rise)s%% above the nadir of %(nadir)s: consistent with progression."
+    ),
+    # checklist/engine/follow_up/pet.py
+    gettext_noop("No FDG-avid lesion at baseline to follow."),
+    # checklist/engine/follow_up/pet.py
+    gettext_noop("No FDG-avid lesion left (loss of FDG avidity)."),
+    # checklist/engine/follow_up/pet.py
+    gettext_noop(
+        "SUVmax %(value)s vs baseline %(baseline)s (%(change)s): a fall of at least %(fall)s%% [app convention], lesion count not higher."
+    ),
+    # checklist/engine/follow_up/pet.py
+    gettext_noop(
+        "PET %(weeks)s weeks %(days)s days after the end of radiation (%(end)s): less than %(minimum)s weeks; post-radiation uptake can persist; repeat later."
+    ),
+    # checklist/engine/follow_up/pet.py
+    gettext_noop("PET less than %(weeks)s weeks after radiation: uptake can persist; repeat later."),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("VEGF %(value)s vs baseline %(baseline)s on %(date)s%(change)s"),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop(
+        "VEGF %(value)s. No treatment started before this visit; response needs a baseline before treatment (a pre-treatment visit is a baseline)."
+    ),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("the plasma default (<=%(limit)s)"),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("%(shown)s: less than a %(fall)s%% fall%(tag)s, no progression.%(note)s"),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("the lab's upper limit %(limit)s"),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("the serum default (<%(limit)s)"),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("No VEGF at this visit."),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("VEGF %(value)s, specimen not stated: state the specimen (serum or plasma)."),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop(
+        "VEGF %(value)s is more than %(rise)s%% above the nadir of %(nadir)s on %(date)s%(change)s, and above %(limit)s: consistent with progression."
+    ),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("VEGF %(value)s. %(reason)s"),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("Baseline VEGF specimen not stated: state the specimen."),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop(
+        "VEGF %(value)s (%(specimen)s); baseline %(baseline)s (%(baseline_specimen)s). Specimen changed (serum ↔ plasma): serum and plasma values are not comparable; response waits for a new baseline."
+    ),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop(
+        "VEGF was not raised before treatment (%(baseline)s, within %(limit)s); no response can be measured.%(note)s"
+    ),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("%(shown)s: now normal, within %(limit)s.%(note)s"),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("%(shown)s: a fall of at least %(fall)s%%%(tag)s.%(note)s"),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop(
+        "Specimen changed (%(before)s at baseline, %(now)s now): serum and plasma VEGF are not comparable."
+    ),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop(
+        "Laboratory changed (%(before)s at baseline, %(now)s now): assays differ; read the change with care."
+    ),
+    # checklist/engine/follow_up/vegf.py
+    gettext_noop("A confounder is recorded at this visit: repeat VEGF before reading it as progression."),
+    # checklist/engine/follow_up/words.py
+    gettext_noop("No treatment started before this visit; response needs a baseline before treatment."),
+    # checklist/engine/follow_up/words.py
+    gettext_noop("; "),
+    # checklist/engine/follow_up/words.py
+    gettext_noop("peripheral edema"),
+    # checklist/engine/follow_up/words.py
+    gettext_noop("pleural effusion"),
+    # checklist/engine/follow_up/words.py
+    gettext_noop("ascites"),
+    # checklist/engine/follow_up/words.py
+    gettext_noop("pericardial effusion"),
+    # checklist/engine/follow_up/words.py
+    gettext_noop("skin changes"),
+    # checklist/engine/follow_up/words.py
+    gettext_noop("endocrinopathy"),
+    # checklist/engine/follow_up/words.py
+    gettext_noop("papilledema"),
     # checklist/engine/i18n.py
     gettext_noop(" and "),
     # checklist/engine/i18n.py
@@ -438,5 +664,9 @@ RULE_STRINGS = (
     # fixtures/diagnosis_rules.json caution_details.*
     gettext_noop(
         "Two clones were typed, one of them kappa or with light chains not stated: which clone is the POEMS clone is not known. POEMS clones are almost always lambda; a kappa clone may be a bystander."
+    ),
+    # fixtures/follow_up_rules.json disclaimer
+    gettext_noop(
+        "Decision support for clinicians, not a diagnosis or a treatment decision. Categories follow clinical.md §h (draft for clinical review); numbers marked unverified or app convention must be checked against the papers before clinical use."
     ),
 )

@@ -17,7 +17,15 @@ from django.utils.translation import trans_real
 
 from checklist.engine.message import Joined, Message
 
-__all__ = ["ENGLISH", "Said", "accept_language", "is_english", "say", "translate_result"]
+__all__ = [
+    "ENGLISH",
+    "Said",
+    "accept_language",
+    "is_english",
+    "say",
+    "translate_follow_up",
+    "translate_result",
+]
 
 ENGLISH = "en-GB"
 
@@ -120,4 +128,20 @@ def translate_result(result: dict[str, Any], language: str | None) -> dict[str, 
     _each(result.get("risk_factors_present"), lang, "factor", "wording")
     _each(result.get("drug_cautions"), lang, "message")
     _each(result.get("comparison"), lang, "explanation")
+    return result
+
+
+def translate_follow_up(result: dict[str, Any], language: str | None) -> dict[str, Any]:
+    """The follow-up's JSON (design.md §3.9) with each domain's reason, its cautions' messages,
+    the progression label and the triggers' reasons in ``language``, in place; every category,
+    rule, source, evidence tag, value, unit, date and percentage as it was. English: unchanged."""
+    if is_english(language):
+        return result
+    lang = str(language)
+    for visit in result.get("visits") or ():
+        for domain in (visit.get("domains") or {}).values():
+            _each([domain], lang, "reason")
+            _each(domain.get("cautions"), lang, "message")
+        _each([visit], lang, "progression_label")
+        _each(visit.get("progression_triggers"), lang, "reason")
     return result

@@ -21,6 +21,12 @@
   var loinc = {};
   try { loinc = JSON.parse(form.getAttribute("data-loinc") || "{}"); } catch (e) { loinc = {}; }
 
+  // Every word this script writes comes from the page (data-w-*, in its language; "{n}" is a number).
+  function word(key, n, u, fallback) {
+    var w = form.getAttribute("data-w-" + key) || fallback;
+    return w.split("{n}").join(n === undefined ? "" : String(n)).split("{u}").join(u === undefined ? "" : String(u));
+  }
+
   function count(name) { return parseInt(form.elements[name].value, 10) || 1; }
   function setCount(name, n) { form.elements[name].value = String(n); }
   function recompute() { if (window.htmx) { window.htmx.trigger(form, "recompute"); } }
@@ -28,7 +34,10 @@
   // --- Columns (visits) and rows (treatments), renumbered as the server does (forms.edit). ---
   function retag(root, prefix, from, to) {
     var re = new RegExp("\\b" + prefix + from + "__", "g");
-    var word = prefix === "v" ? "Visit " : "Treatment ";
+    var head = prefix === "v" ? "visit" : "treatment";
+    var sep = word("sep", 0, 0, ", ");
+    var fromHead = word(head, from, 0, (prefix === "v" ? "Visit " : "Treatment ") + "{n}") + sep;
+    var toHead = word(head, to, 0, (prefix === "v" ? "Visit " : "Treatment ") + "{n}") + sep;
     var all = [root].concat(Array.prototype.slice.call(root.querySelectorAll("*")));
     all.forEach(function (el) {
       ["name", "id", "for", "aria-describedby"].forEach(function (a) {
@@ -36,17 +45,17 @@
         if (v) { el.setAttribute(a, v.replace(re, prefix + to + "__")); }
       });
       var label = el.getAttribute("aria-label");
-      if (label && label.indexOf(word + from + ",") === 0) {
-        el.setAttribute("aria-label", word + to + label.slice((word + from).length));
+      if (label && label.indexOf(fromHead) === 0) {
+        el.setAttribute("aria-label", toHead + label.slice(fromHead.length));
       }
       if (el.getAttribute("value") === "remove_" + prefix + from) { el.setAttribute("value", "remove_" + prefix + to); el.value = "remove_" + prefix + to; }
       if (el.getAttribute("data-col") === String(from) && prefix === "v") { el.setAttribute("data-col", String(to)); }
       if (el.getAttribute("data-row") === String(from) && prefix === "t") { el.setAttribute("data-row", String(to)); }
     });
-    root.querySelectorAll(".visit-name").forEach(function (s) { s.textContent = "Visit " + to; });
-    root.querySelectorAll(".fu-remove .visually-hidden").forEach(function (s) { s.textContent = " visit " + to; });
+    root.querySelectorAll(".visit-name").forEach(function (s) { s.textContent = word("visit", to, 0, "Visit {n}"); });
+    root.querySelectorAll(".fu-remove .visually-hidden").forEach(function (s) { s.textContent = word("remove-visit", to, 0, " visit {n}"); });
     root.querySelectorAll(".tx-line").forEach(function (s) { s.textContent = String(to); });
-    root.querySelectorAll(".fu-remove-tx .visually-hidden").forEach(function (s) { s.textContent = " treatment " + to; });
+    root.querySelectorAll(".fu-remove-tx .visually-hidden").forEach(function (s) { s.textContent = word("remove-treatment", to, 0, " treatment {n}"); });
   }
 
   function blank(root) {
@@ -240,10 +249,10 @@
       var warning = document.createElement("p");
       warning.className = "stale-warning";
       warning.setAttribute("role", "alert");
-      warning.textContent = "Could not update: this answer is for earlier entries. Change any value or press Show result to try again.";
+      warning.textContent = word("stale", 0, 0, "Could not update: this answer is for earlier entries. Change any value or press Show result to try again.");
       panel.insertBefore(warning, panel.firstChild);
       var status = document.getElementById("fu-live-status");
-      if (status) { status.textContent = "Could not update the answer"; }
+      if (status) { status.textContent = word("stale-status", 0, 0, "Could not update the answer"); }
     });
   });
 
@@ -288,12 +297,13 @@
   function copy(button) {
     var area = document.getElementById(button.getAttribute("data-copy"));
     var status = col.querySelector(".copy-status");
-    var done = function () { status.textContent = "Copied."; };
+    var done = function () { status.textContent = word("copied", 0, 0, "Copied."); };
+    var press = word("press-copy", 0, 0, "Press Ctrl+C to copy.");
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(area.value).then(done, function () { area.select(); status.textContent = "Press Ctrl+C to copy."; });
+      navigator.clipboard.writeText(area.value).then(done, function () { area.select(); status.textContent = press; });
     } else {
       area.select();
-      try { document.execCommand("copy"); done(); } catch (e) { status.textContent = "Press Ctrl+C to copy."; }
+      try { document.execCommand("copy"); done(); } catch (e) { status.textContent = press; }
     }
   }
   var printButton = document.getElementById("fu-print");
@@ -389,9 +399,9 @@
     a.click();
     a.parentNode.removeChild(a);
     setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
-    var words = "Saved " + built.doc.entry.length + " observations.";
-    if (built.local.length) { words += " " + built.local.length + " measures have no LOINC mapping and were saved with a local code."; }
-    if (built.skipped.length) { words += " Visit " + built.skipped.join(", ") + " has no date and was not saved."; }
+    var words = word("saved", built.doc.entry.length, 0, "Saved {n} observations.");
+    if (built.local.length) { words += " " + word("saved-local", built.local.length, 0, "{n} measures have no LOINC mapping and were saved with a local code."); }
+    if (built.skipped.length) { words += " " + word("saved-skipped", built.skipped.join(word("sep", 0, 0, ", ")), 0, "Visit {n} has no date and was not saved."); }
     status.textContent = words;
   });
   var byLoinc = {};
@@ -451,13 +461,13 @@
     reader.onload = function () {
       var got;
       try { got = read(JSON.parse(String(reader.result))); } catch (e) {
-        status.textContent = "Could not open the file: it is not a follow-up saved by POEMSaid (a FHIR Bundle).";
+        status.textContent = word("open-failed", 0, 0, "Could not open the file: it is not a follow-up saved by POEMSaid (a FHIR Bundle).");
         return;
       }
       fill(got.given);
       save();
       recompute();
-      status.textContent = "Opened " + got.visits + " visits" + (got.unknown ? "; " + got.unknown + " entries not read" : "") + ".";
+      status.textContent = got.unknown ? word("opened-unread", got.visits, got.unknown, "Opened {n} visits; {u} entries not read.") : word("opened", got.visits, 0, "Opened {n} visits.");
       event.target.value = "";
     };
     reader.readAsText(file);

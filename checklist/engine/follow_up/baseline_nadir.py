@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ..message import Message
 from .inputs import Treatment, Visit
 from .result import Point
 from .rules import FollowUpRules
@@ -121,10 +122,20 @@ def baseline_note(chosen: Point, found: tuple[Visit, ...]) -> str:
     if len(found) < 2:
         return ""
     others = ", ".join(v.date.isoformat() for v in found[:-1])
-    return f" Baseline chosen: {chosen.date.isoformat()} (latest); {others} also available."
+    return Message(
+        " Baseline chosen: %(date)s (latest); %(others)s also available.",
+        date=chosen.date.isoformat(),
+        others=others,
+    )
 
 
-def no_baseline_reason(line: Line, what: str) -> str:
+def no_baseline_reason(line: Line, what: str) -> Message:
     days = (line.start - line.window_start).days
     start = line.start.isoformat()
-    return f"No pre-treatment {what} within {days} days of {start} (line {line.treatment.line})."
+    return Message(
+        "No pre-treatment %(what)s within %(days)s days of %(start)s (line %(line)s).",
+        what=what,
+        days=str(days),
+        start=start,
+        line=str(line.treatment.line),
+    )

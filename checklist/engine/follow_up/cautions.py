@@ -7,19 +7,28 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from ..i18n import COMMA, gettext_noop
+from ..message import Message, join
 from .baseline_nadir import Line, add_months, baseline, number
 from .inputs import Visit
 from .result import Caution, DomainResult, Point
 from .rules import FollowUpRules
+from .words import Cased
 
 # H-C1: the confounders that turn a VEGF progression into progression_confounded, by code.
-_ACUTE = {"recent_acute_illness": "recent acute illness", "acute_infection": "acute infection"}
+_ACUTE = ("recent_acute_illness", "acute_infection")
+# The acute ones recorded, as the sentence starts (by recent illness, infection).
+_ACUTE_WORDS = {
+    (True, False): Message("Recent acute illness"),
+    (False, True): Message("Acute infection"),
+    (True, True): Message("Recent acute illness and acute infection"),
+}
 _CHRONIC = {
-    "iron_deficiency_anemia": "iron-deficiency anaemia",
-    "copd": "COPD",
-    "obstructive_sleep_apnea": "obstructive sleep apnoea",
-    "active_malignancy": "active cancer",
-    "vasculitis": "vasculitis",
+    "iron_deficiency_anemia": Message("iron-deficiency anaemia"),
+    "copd": Message("COPD"),
+    "obstructive_sleep_apnea": Message("obstructive sleep apnoea"),
+    "active_malignancy": Message("active cancer"),
+    "vasculitis": Message("vasculitis"),
 }
 
 
@@ -77,23 +86,35 @@ def vegf_confounders(
     """(what, message) for each H-C1 confounder recorded at this visit that can confound a rise."""
     found: list[tuple[str, str]] = []
     flags = visit.flags
-    acute = [label for code, label in _ACUTE.items() if flags.get(code)]
-    if acute:
-        found.append(("acute", f"{' and '.join(acute).capitalize()}: repeat VEGF after recovery."))
+    acute = (bool(flags.get(_ACUTE[0])), bool(flags.get(_ACUTE[1])))
+    if any(acute):
+        found.append(("acute", Message("%(what)s: repeat VEGF after recovery.", what=_ACUTE_WORDS[acute])))
     chronic = [label for code, label in _CHRONIC.items() if flags.get(code)]
     if chronic:
-        found.append(("chronic", f"{', '.join(chronic).capitalize()} can raise VEGF by itself."))
-    for code, window_code, label in (
-        ("gcsf_last_date", "fu_gcsf_window_days", "G-CSF"),
-        ("transfusion_last_date", "fu_transfusion_window_days", "transfusion"),
-    ):
+        # The list as str.capitalize() wrote it ("Copd" first, "copd" later): the English as it
+        # was; each word is still translated by its msgid.
+        cased = [Cased(w.capitalize() if i == 0 else w.lower(), w.msgid) for i, w in enumerate(chronic)]
+        found.append(("chronic", Message("%(what)s can raise VEGF by itself.", what=join(COMMA, cased))))
+    windows: tuple[tuple[str, str, str], ...] = (
+        (
+            "gcsf_last_date",
+            "fu_gcsf_window_days",
+            gettext_noop("G-CSF %(days)s days before this visit (within %(window)s days) can raise VEGF."),
+        ),
+        (
+            "transfusion_last_date",
+            "fu_transfusion_window_days",
+            gettext_noop(
+                "transfusion %(days)s days before this visit (within %(window)s days) can raise VEGF."
+            ),
+        ),
+    )
+    for code, window_code, text in windows:
         given = visit.dates.get(code)
         window = int(rules.need(window_code))
         if given is not None and visit.date - timedelta(days=window) <= given <= visit.date:
             days = (visit.date - given).days
-            found.append(
-                (code, f"{label} {days} days before this visit (within {window} days) can raise VEGF.")
-            )
+            found.append((code, Message(text, days=str(days), window=str(window))))
     if visit.choices.get("vegf_specimen") == "serum" and line is not None:
         now = visit.numbers.get("platelets_10e9_l")
         base, _ = baseline(upto, line, number("platelets_10e9_l"))
@@ -103,8 +124,12 @@ def vegf_confounders(
                 found.append(
                     (
                         "platelets",
-                        f"Platelets {base.measure.show()} at baseline, {now.show()} now: "
-                        "serum VEGF includes VEGF released by platelets.",
+                        Message(
+                            "Platelets %(baseline)s at baseline, %(now)s now: "
+                            "serum VEGF includes VEGF released by platelets.",
+                            baseline=base.measure.show(),
+                            now=now.show(),
+                        ),
                     )
                 )
     return found
@@ -119,7 +144,7 @@ def confounder_cautions(found: list[tuple[str, str]], visit: Visit, confounded: 
             Caution(
                 "fu_vegf_bevacizumab",
                 "minor",
-                "Bevacizumab exposure: the VEGF assay may be affected.",
+                Message("Bevacizumab exposure: the VEGF assay may be affected."),
                 "H-C1",
             )
         )
@@ -138,7 +163,11 @@ def vegf_overdue(visit: Visit, earlier: Sequence[Visit], rules: FollowUpRules) -
         Caution(
             "fu_test_overdue",
             "minor",
-            f"Last VEGF on {last.date.isoformat()}, more than {months} months ago: consider repeating it.",
+            Message(
+                "Last VEGF on %(date)s, more than %(months)s months ago: consider repeating it.",
+                date=last.date.isoformat(),
+                months=str(months),
+            ),
             "H-C6",
         )
     ]

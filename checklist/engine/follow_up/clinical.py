@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..i18n import COMMA
+from ..message import Message, join
 from .baseline_nadir import Line, add_months, baseline, nadir, number
 from .cautions import Basis, decide
 from .inputs import OTHER_FEATURES, VOLUME_FINDINGS, Visit
 from .result import Caution, DomainResult, Point
 from .rules import FollowUpRules
+from .words import FEATURE, NO_LINE, SEMICOLON
 
 _FEATURES = (*VOLUME_FINDINGS, *OTHER_FEATURES)
 _SCALES = (("onls_total", "ONLS"), ("mrs", "mRS"))
@@ -23,13 +26,15 @@ def evaluate_clinical(
     visit: Visit, earlier: Sequence[Visit], line: Line | None, rules: FollowUpRules
 ) -> DomainResult:
     if not any(code in visit.numbers for code, _ in _SCALES) and not any(c in visit.flags for c in _FEATURES):
-        return decide(rules, "not_done", "H-K0", "No ONLS, mRS or clinical finding recorded at this visit.")
+        return decide(
+            rules, "not_done", "H-K0", Message("No ONLS, mRS or clinical finding recorded at this visit.")
+        )
     if line is None:
         return decide(
             rules,
             "not_evaluable",
             "H-B4",
-            "No treatment started before this visit; response needs a baseline before treatment.",
+            NO_LINE,
         )
     upto = (*earlier, visit)
     score = base = best = None
@@ -54,22 +59,31 @@ def evaluate_clinical(
     higher = score is not None and best is not None and score.measure.exact >= best.measure.exact + points
     cautions: list[Caution] = []
     if higher or new:
-        parts = []
+        parts: list[str] = []
         if higher and score is not None and best is not None:
             parts.append(
-                f"{scale} {score.measure.show()}, at least {points} point above the best of "
-                f"{best.measure.show()} in this line"
+                Message(
+                    "%(scale)s %(score)s, at least %(points)s point above the best of %(best)s in this line",
+                    scale=scale,
+                    score=score.measure.show(),
+                    points=str(points),
+                    best=best.measure.show(),
+                )
             )
         if new:
-            parts.append("new since baseline: " + ", ".join(c.replace("_", " ") for c in new))
-        reason = "; ".join(parts)
+            parts.append(
+                Message("new since baseline: %(findings)s", findings=join(COMMA, [FEATURE[c] for c in new]))
+            )
+        reason = join(SEMICOLON, parts)
         if early:
             cautions.append(
                 Caution(
                     "fu_neuropathy_lag",
                     "major",
-                    "Neurological recovery lags by months to years; worsening this early is not by "
-                    "itself progression.",
+                    Message(
+                        "Neurological recovery lags by months to years; worsening this early is not by "
+                        "itself progression."
+                    ),
                     "H-C5",
                 )
             )
@@ -77,7 +91,11 @@ def evaluate_clinical(
                 rules,
                 "worse",
                 "H-K2",
-                f"{reason} (within {early_end.isoformat()}, the early window).",
+                Message(
+                    "%(reason)s (within %(date)s, the early window).",
+                    reason=reason,
+                    date=early_end.isoformat(),
+                ),
                 cautions=cautions,
                 basis=common,
             )
@@ -87,21 +105,30 @@ def evaluate_clinical(
             rules,
             "worse",
             "H-K2",
-            f"{reason}, after the early window: consistent with progression.",
+            Message("%(reason)s, after the early window: consistent with progression.", reason=reason),
             cautions=cautions,
             trigger="true",
             basis=common,
         )
     if score is None or base is None:
         return decide(
-            rules, "not_evaluable", "H-K1", "No ONLS or mRS both at this visit and at baseline.", basis=common
+            rules,
+            "not_evaluable",
+            "H-K1",
+            Message("No ONLS or mRS both at this visit and at baseline."),
+            basis=common,
         )
     if change is not None and change <= -points:
         return decide(
             rules,
             "improved",
             "H-K3",
-            f"{scale} {score.measure.show()} vs baseline {base.measure.show()}: improved.",
+            Message(
+                "%(scale)s %(score)s vs baseline %(baseline)s: improved.",
+                scale=scale,
+                score=score.measure.show(),
+                baseline=base.measure.show(),
+            ),
             basis=common,
         )
     if within_lag and scale == "ONLS":
@@ -110,7 +137,12 @@ def evaluate_clinical(
         rules,
         "stable",
         "H-K4",
-        f"{scale} {score.measure.show()} vs baseline {base.measure.show()}: stable.",
+        Message(
+            "%(scale)s %(score)s vs baseline %(baseline)s: stable.",
+            scale=scale,
+            score=score.measure.show(),
+            baseline=base.measure.show(),
+        ),
         cautions=cautions,
         basis=common,
     )
@@ -120,6 +152,6 @@ def _lag_minor() -> Caution:
     return Caution(
         "fu_neuropathy_lag",
         "minor",
-        "In the first year, neurological recovery can lag behind the other domains.",
+        Message("In the first year, neurological recovery can lag behind the other domains."),
         "H-C5",
     )

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..message import Message
 from .baseline_nadir import Line, baseline, nadir, no_baseline_reason, number
 from .cautions import Basis, decide
 from .inputs import Measure, Visit
 from .result import Caution, DomainResult, Point, pct_text
 from .rules import FollowUpRules
+from .words import NO_LINE, SEMICOLON
 
 _M = number("m_protein_g_dl")
 _HEM = ("m_protein_g_dl", "flc_ratio", "flc_kappa_mg_l", "flc_lambda_mg_l")
+
+
+# Which immunofixation is positive again (H-H2), by (serum, urine).
+_WHICH = {
+    (True, False): Message("Serum"),
+    (False, True): Message("Urine"),
+    (True, True): Message("Serum and urine"),
+    (False, False): Message(""),
+}
 
 
 def _choice(code: str) -> object:
@@ -44,14 +55,16 @@ def evaluate_hem(
     m = visit.numbers.get("m_protein_g_dl")
     sife, uife = visit.choices.get("sife_result"), visit.choices.get("uife_result")
     if m is None and sife is None and uife is None and not any(c in visit.numbers for c in _HEM):
-        return decide(rules, "not_done", "H-H0", "No M-protein, immunofixation or FLC at this visit.")
+        return decide(
+            rules, "not_done", "H-H0", Message("No M-protein, immunofixation or FLC at this visit.")
+        )
     here = Point(m, visit.date) if m is not None else None
     if line is None:
         return decide(
             rules,
             "not_evaluable",
             "H-B4",
-            "No treatment started before this visit; response needs a baseline before treatment.",
+            NO_LINE,
             value=here,
         )
     base_m, _ = baseline(upto, line, _M)
@@ -61,7 +74,7 @@ def evaluate_hem(
             rules,
             "not_evaluable",
             "H-B2",
-            no_baseline_reason(line, "M-protein or immunofixation"),
+            no_baseline_reason(line, Message("M-protein or immunofixation")),
             value=here,
         )
     if (
@@ -73,8 +86,10 @@ def evaluate_hem(
             rules,
             "not_evaluable",
             "H-H1",
-            "No serum or urine marker at baseline (clone known only from biopsy); "
-            "FLC-based response is not computed.",
+            Message(
+                "No serum or urine marker at baseline (clone known only from biopsy); "
+                "FLC-based response is not computed."
+            ),
             baseline=base_m,
             value=here,
         )
@@ -84,13 +99,16 @@ def evaluate_hem(
         change = (m.exact - base_m.measure.exact) * 100 / base_m.measure.exact
     common = Basis(base_m, low, change, here)
     if "cr" in best_in_line and "positive" in (sife, uife):
-        which = " and ".join(n for n, r in (("serum", sife), ("urine", uife)) if r == "positive")
+        which = _WHICH[(sife == "positive", uife == "positive")]
         return decide(
             rules,
             "progression",
             "H-H2",
-            f"{which.capitalize()} immunofixation positive again after complete response: "
-            "consistent with progression.",
+            Message(
+                "%(which)s immunofixation positive again after complete response: "
+                "consistent with progression.",
+                which=which,
+            ),
             trigger="true",
             basis=common,
         )
@@ -104,12 +122,19 @@ def evaluate_hem(
                 rules,
                 "progression",
                 "H-H3",
-                f"M-protein {m.show()} is more than {rise}% and at least {absolute} g/dL above the nadir of "
-                f"{low.measure.show()} on {low.date.isoformat()}: consistent with progression.",
+                Message(
+                    "M-protein %(value)s is more than %(rise)s%% and at least %(absolute)s g/dL "
+                    "above the nadir of %(nadir)s on %(date)s: consistent with progression.",
+                    value=m.show(),
+                    rise=str(rise),
+                    absolute=str(absolute),
+                    nadir=low.measure.show(),
+                    date=low.date.isoformat(),
+                ),
                 trigger="true",
                 basis=common,
             )
-    cr_blocked = ""
+    cr_blocked: str = ""
     if sife == "negative":
         if uife == "negative":
             ratio = visit.numbers.get("flc_ratio")
@@ -119,27 +144,37 @@ def evaluate_hem(
                     rules,
                     "cr",
                     "H-H4",
-                    "Serum and urine immunofixation negative; FLC ratio not measured.",
+                    Message("Serum and urine immunofixation negative; FLC ratio not measured."),
                     basis=common,
                 )
             if ref is None:
-                cr_blocked = "FLC ratio measured without the lab's reference range, normality unknown"
+                cr_blocked = Message(
+                    "FLC ratio measured without the lab's reference range, normality unknown"
+                )
             elif ref[0].exact <= ratio.exact <= ref[1].exact:
                 return decide(
                     rules,
                     "cr",
                     "H-H4",
-                    f"Serum and urine immunofixation negative; FLC ratio {ratio.show()} inside the lab range "
-                    f"{ref[0].show()}-{ref[1].show()}.",
+                    Message(
+                        "Serum and urine immunofixation negative; FLC ratio %(ratio)s inside the lab range "
+                        "%(low)s-%(high)s.",
+                        ratio=ratio.show(),
+                        low=ref[0].show(),
+                        high=ref[1].show(),
+                    ),
                     basis=common,
                 )
         elif uife in (None, "not_done"):
-            cr_blocked = "urine immunofixation needed to call CR"
+            cr_blocked = Message("urine immunofixation needed to call CR")
     if measurable and m is not None and base_m is not None:
-        shown = f"M-protein {m.show()} vs baseline {base_m.measure.show()}" + (
-            f" ({pct_text(change)})" if change is not None else ""
+        shown = Message(
+            "M-protein %(value)s vs baseline %(baseline)s%(change)s",
+            value=m.show(),
+            baseline=base_m.measure.show(),
+            change=f" ({pct_text(change)})" if change is not None else "",
         )
-        extra = f"; {cr_blocked}" if cr_blocked else ""
+        extra = Message("%(sep)s%(why)s", sep=SEMICOLON, why=cr_blocked) if cr_blocked else ""
         if rules.flag("fu_hem_vgpr_enabled") and m.exact <= base_m.measure.exact * (
             1 - rules.need("fu_hem_vgpr_fall_pct") / 100
         ):
@@ -147,7 +182,12 @@ def evaluate_hem(
                 rules,
                 "vgpr",
                 "H-H5",
-                f"{shown}: a fall of at least {rules.need('fu_hem_vgpr_fall_pct')}% [unverified]{extra}.",
+                Message(
+                    "%(shown)s: a fall of at least %(fall)s%% [unverified]%(extra)s.",
+                    shown=shown,
+                    fall=str(rules.need("fu_hem_vgpr_fall_pct")),
+                    extra=extra,
+                ),
                 basis=common,
             )
         if m.exact <= base_m.measure.exact * (1 - rules.need("fu_hem_pr_fall_pct") / 100):
@@ -155,32 +195,48 @@ def evaluate_hem(
                 rules,
                 "pr",
                 "H-H5",
-                f"{shown}: a fall of at least {rules.need('fu_hem_pr_fall_pct')}%{extra}.",
+                Message(
+                    "%(shown)s: a fall of at least %(fall)s%%%(extra)s.",
+                    shown=shown,
+                    fall=str(rules.need("fu_hem_pr_fall_pct")),
+                    extra=extra,
+                ),
                 basis=common,
             )
     if cr_blocked:
         return decide(
-            rules, "not_evaluable", "H-H4", f"Serum immunofixation negative; {cr_blocked}.", basis=common
+            rules,
+            "not_evaluable",
+            "H-H4",
+            Message("Serum immunofixation negative; %(why)s.", why=cr_blocked),
+            basis=common,
         )
     if not measurable and "positive" in (base_s, base_u):
-        spike = base_m.measure.show() if base_m is not None else "not measured"
+        spike = base_m.measure.show() if base_m is not None else Message("not measured")
         return decide(
             rules,
             "not_cr_unmeasurable",
             "H-H6",
-            f"Baseline spike {spike}, below {minimum} g/dL [unverified]: too small to measure "
-            "a partial response; "
-            "only complete response (negative immunofixation) can be called.",
+            Message(
+                "Baseline spike %(spike)s, below %(minimum)s g/dL [unverified]: too small to measure "
+                "a partial response; only complete response (negative immunofixation) can be called.",
+                spike=spike,
+                minimum=str(minimum),
+            ),
             cautions=[
                 Caution(
                     "fu_mprotein_too_small",
                     "minor",
-                    "M-protein too small at baseline to follow a partial response.",
+                    Message("M-protein too small at baseline to follow a partial response."),
                     "H-C3",
                 )
             ],
             basis=common,
         )
     return decide(
-        rules, "stable", "H-H7", "Neither complete nor partial response, and no progression.", basis=common
+        rules,
+        "stable",
+        "H-H7",
+        Message("Neither complete nor partial response, and no progression."),
+        basis=common,
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..exact import decimal_factor, exact_decimal
 from ..inputs import FieldError, InputError, display_unit, format_value, parse_lab
+from ..message import Message
 from ..vocabulary import LABS
 
 TREATMENT_TYPES = ("radiation", "asct", "systemic", "steroid_only", "other")
@@ -42,6 +43,8 @@ NUMBER_CODES: dict[str, tuple[float, float, bool, str]] = {
     "onls_total": (0, 12, True, "points"),
     "mrs": (0, 6, True, "points"),
 }
+# The unit words of those numbers, said in a refusal ("13 is outside the plausible range 0-12 (points).").
+UNIT_WORDS = {"ratio": Message("ratio"), "count": Message("count"), "points": Message("points")}
 CHOICE_CODES: dict[str, tuple[str, ...]] = {
     "vegf_specimen": ("serum", "plasma", "unknown"),
     "sife_result": IFE_CHOICES,
@@ -137,15 +140,25 @@ def _read_date(raw: Any, name: str, today: date, errors: list[FieldError]) -> da
     try:
         value = date.fromisoformat(raw)
     except ValueError:
-        errors.append(FieldError(name, f"{raw!r} is not an ISO date (YYYY-MM-DD)."))
+        errors.append(
+            FieldError(name, Message("%(value)s is not an ISO date (YYYY-MM-DD).", value=repr(raw)))
+        )
         return None
     # fromisoformat also takes other ISO 8601 forms ("20260105", the week date "2026-W02-1").
     if len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
-        errors.append(FieldError(name, f"{raw!r}: write the date as YYYY-MM-DD."))
+        errors.append(FieldError(name, Message("%(value)s: write the date as YYYY-MM-DD.", value=repr(raw))))
         return None
     if value < EARLIEST or value > today:
         errors.append(
-            FieldError(name, f"{raw} is outside {EARLIEST.isoformat()} to today ({today.isoformat()}).")
+            FieldError(
+                name,
+                Message(
+                    "%(value)s is outside %(earliest)s to today (%(today)s).",
+                    value=raw,
+                    earliest=EARLIEST.isoformat(),
+                    today=today.isoformat(),
+                ),
+            )
         )
         return None
     return value
@@ -185,10 +198,31 @@ def _read_number(code: str, raw: Any, name: str, errors: list[FieldError]) -> Me
         errors.append(FieldError(name, f"must be a number ({unit}); got {type(raw).__name__}."))
         return None
     if integer and float(raw) != int(raw):
-        errors.append(FieldError(name, f"must be a whole number from {low} to {high}; got {raw}."))
+        errors.append(
+            FieldError(
+                name,
+                Message(
+                    "must be a whole number from %(low)s to %(high)s; got %(value)s.",
+                    low=str(low),
+                    high=str(high),
+                    value=str(raw),
+                ),
+            )
+        )
         return None
     if not low <= raw <= high:
-        errors.append(FieldError(name, f"{raw} is outside the plausible range {low}-{high} ({unit})."))
+        errors.append(
+            FieldError(
+                name,
+                Message(
+                    "%(value)s is outside the plausible range %(low)s-%(high)s (%(unit)s).",
+                    value=str(raw),
+                    low=str(low),
+                    high=str(high),
+                    unit=UNIT_WORDS.get(unit, unit),
+                ),
+            )
+        )
         return None
     exact = exact_decimal(int(raw) if integer else raw)
     return Measure(exact, exact, unit, _ONE, unit, 0 if integer else 2)
@@ -256,23 +290,27 @@ def _read_visit(i: int, raw: Any, today: date, errors: list[FieldError]) -> Visi
     if "vegf_pg_ml" in numbers and "vegf_specimen" not in choices:
         errors.append(
             FieldError(
-                f"{where}.values.vegf_specimen", "required with a VEGF value: serum, plasma or unknown."
+                f"{where}.values.vegf_specimen",
+                Message("required with a VEGF value: serum, plasma or unknown."),
             )
         )
     for code in ("flc_ratio_ref_low", "flc_ratio_ref_high"):
         if (code in numbers) != ("flc_ratio_ref_low" in numbers and "flc_ratio_ref_high" in numbers):
             errors.append(
-                FieldError(f"{where}.values.{code}", "give both ends of the lab's FLC ratio range.")
+                FieldError(f"{where}.values.{code}", Message("give both ends of the lab's FLC ratio range."))
             )
     low, high = numbers.get("flc_ratio_ref_low"), numbers.get("flc_ratio_ref_high")
     if low is not None and high is not None and low.exact >= high.exact:
-        errors.append(FieldError(f"{where}.values.flc_ratio_ref_high", "must be above flc_ratio_ref_low."))
+        errors.append(
+            FieldError(f"{where}.values.flc_ratio_ref_high", Message("must be above flc_ratio_ref_low."))
+        )
     pet_values: list[str] = [c for c in ("pet_avid_lesion_count", "pet_suv_max") if c in numbers]
     pet_values += [c for c in ("pet_new_avid_lesion",) if c in flags]
     if flags.get("pet_done") is False and pet_values:
         errors.append(
             FieldError(
-                f"{where}.values.pet_done", f"false, but PET values are given ({', '.join(pet_values)})."
+                f"{where}.values.pet_done",
+                Message("false, but PET values are given (%(codes)s).", codes=", ".join(pet_values)),
             )
         )
     if when is None:
@@ -307,7 +345,14 @@ def _read_treatment(i: int, raw: Any, today: date, errors: list[FieldError]) -> 
             ok = False
         elif start is not None and end < start:
             errors.append(
-                FieldError(f"{where}.end", f"{end.isoformat()} is before the start ({start.isoformat()}).")
+                FieldError(
+                    f"{where}.end",
+                    Message(
+                        "%(end)s is before the start (%(start)s).",
+                        end=end.isoformat(),
+                        start=start.isoformat(),
+                    ),
+                )
             )
             ok = False
     if not ok or start is None:
@@ -345,8 +390,11 @@ def parse_follow_up(data: Any, today: date) -> Timeline:
             errors.append(
                 FieldError(
                     f"visits[{visit.index}].date",
-                    f"{visit.date.isoformat()} is also the date of visits[{seen[visit.date]}]; "
-                    "give one visit per date.",
+                    Message(
+                        "%(date)s is also the date of visits[%(other)s]; give one visit per date.",
+                        date=visit.date.isoformat(),
+                        other=str(seen[visit.date]),
+                    ),
                 )
             )
         else:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from ..message import Message
 from .baseline_nadir import Line, baseline, nadir, number
 from .cautions import Basis, decide
 from .inputs import Treatment, Visit
 from .result import Caution, DomainResult, Point, pct_text
 from .rules import FollowUpRules
+from .words import NO_LINE
 
 _COUNT = number("pet_avid_lesion_count")
 _SUV = number("pet_suv_max")
@@ -32,7 +34,9 @@ def evaluate_pet(
     rules: FollowUpRules,
 ) -> DomainResult:
     if not pet_done(visit):
-        return decide(rules, "not_done", "H-P1", "No PET at this visit (PET is not repeated at every visit).")
+        return decide(
+            rules, "not_done", "H-P1", Message("No PET at this visit (PET is not repeated at every visit).")
+        )
     weeks = int(rules.need("fu_pet_post_rt_min_weeks"))
     for t in treatments:
         if t.type != "radiation" or t.start > visit.date:
@@ -44,13 +48,23 @@ def evaluate_pet(
                 rules,
                 "not_evaluable",
                 "H-P2",
-                f"PET {days // 7} weeks {days % 7} days after the end of radiation ({end.isoformat()}): "
-                f"less than {weeks} weeks; post-radiation uptake can persist; repeat later.",
+                Message(
+                    "PET %(weeks)s weeks %(days)s days after the end of radiation (%(end)s): "
+                    "less than %(minimum)s weeks; post-radiation uptake can persist; repeat later.",
+                    weeks=str(days // 7),
+                    days=str(days % 7),
+                    end=end.isoformat(),
+                    minimum=str(weeks),
+                ),
                 cautions=[
                     Caution(
                         "fu_pet_too_soon_after_rt",
                         "major",
-                        f"PET less than {weeks} weeks after radiation: uptake can persist; repeat later.",
+                        Message(
+                            "PET less than %(weeks)s weeks after radiation: "
+                            "uptake can persist; repeat later.",
+                            weeks=str(weeks),
+                        ),
                         "H-C4",
                     )
                 ],
@@ -67,7 +81,7 @@ def evaluate_pet(
             rules,
             "progression",
             "H-P3",
-            "A new FDG-avid lesion: consistent with progression.",
+            Message("A new FDG-avid lesion: consistent with progression."),
             trigger="true",
             basis=common,
         )
@@ -82,8 +96,13 @@ def evaluate_pet(
             rules,
             "progression",
             "H-P3",
-            f"SUVmax {suv.show()} at least {rise}% above the nadir of {low.measure.show()}: "
-            "consistent with progression.",
+            Message(
+                "SUVmax %(value)s at least %(rise)s%% above the nadir of %(nadir)s: "
+                "consistent with progression.",
+                value=suv.show(),
+                rise=str(rise),
+                nadir=low.measure.show(),
+            ),
             trigger="true",
             basis=common,
         )
@@ -92,19 +111,21 @@ def evaluate_pet(
             rules,
             "not_evaluable",
             "H-B4",
-            "No treatment started before this visit; response needs a baseline before treatment.",
+            NO_LINE,
             basis=common,
         )
     if base_count is None or base_count.measure.exact == 0:
         return decide(
-            rules, "not_evaluable", "H-P4", "No FDG-avid lesion at baseline to follow.", basis=common
+            rules, "not_evaluable", "H-P4", Message("No FDG-avid lesion at baseline to follow."), basis=common
         )
     change = None
     if suv is not None and base_suv is not None and base_suv.measure.exact > 0:
         change = (suv.exact - base_suv.measure.exact) * 100 / base_suv.measure.exact
     common.change_pct = change
     if count is not None and count.exact == 0:
-        return decide(rules, "cr", "H-P5", "No FDG-avid lesion left (loss of FDG avidity).", basis=common)
+        return decide(
+            rules, "cr", "H-P5", Message("No FDG-avid lesion left (loss of FDG avidity)."), basis=common
+        )
     fall = rules.need("fu_pet_pr_suv_fall_pct")
     if (
         suv is not None
@@ -117,15 +138,20 @@ def evaluate_pet(
             rules,
             "pr",
             "H-P6",
-            f"SUVmax {suv.show()} vs baseline {base_suv.measure.show()} ({pct_text(change or Decimal(0))}): "
-            "a fall of at least "
-            f"{fall}% [app convention], lesion count not higher.",
+            Message(
+                "SUVmax %(value)s vs baseline %(baseline)s (%(change)s): a fall of at least "
+                "%(fall)s%% [app convention], lesion count not higher.",
+                value=suv.show(),
+                baseline=base_suv.measure.show(),
+                change=pct_text(change or Decimal(0)),
+                fall=str(fall),
+            ),
             basis=common,
         )
     return decide(
         rules,
         "stable",
         "H-P7",
-        "Neither complete nor partial response, and no new avid lesion.",
+        Message("Neither complete nor partial response, and no new avid lesion."),
         basis=common,
     )

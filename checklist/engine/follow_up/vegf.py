@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..i18n import sentences
+from ..message import Message
 from .baseline_nadir import Line, baseline, baseline_note, nadir, no_baseline_reason, number
 from .cautions import Basis, confounder_cautions, decide, vegf_confounders, vegf_overdue
 from .inputs import Measure, Visit
 from .result import Caution, DomainResult, Point, pct_text
 from .rules import FollowUpRules
+from .words import SPECIMEN
 
 _VEGF = number("vegf_pg_ml")
 
 
-def normal(visit: Visit, value: Measure, rules: FollowUpRules) -> tuple[bool, str]:
+def normal(visit: Visit, value: Measure, rules: FollowUpRules) -> tuple[bool, Message]:
     """Is the value normal (compared exactly, A10), and the limit in words.
 
     The lab's own upper limit wins; without it, the specimen's default from content
@@ -21,15 +24,15 @@ def normal(visit: Visit, value: Measure, rules: FollowUpRules) -> tuple[bool, st
     """
     uln = visit.numbers.get("vegf_uln_pg_ml")
     if uln is not None:
-        return value.exact <= uln.exact, f"the lab's upper limit {uln.show()}"
+        return value.exact <= uln.exact, Message("the lab's upper limit %(limit)s", limit=uln.show())
     if visit.choices.get("vegf_specimen") == "serum":
         return (
             value.exact < rules.need("fu_vegf_serum_normal_pg_ml"),
-            f"the serum default (<{_limit_text(rules, 'fu_vegf_serum_normal_pg_ml')})",
+            Message("the serum default (<%(limit)s)", limit=_limit_text(rules, "fu_vegf_serum_normal_pg_ml")),
         )
     return (
         value.exact <= rules.need("fu_vegf_plasma_normal_pg_ml"),
-        f"the plasma default (<={_limit_text(rules, 'fu_vegf_plasma_normal_pg_ml')})",
+        Message("the plasma default (<=%(limit)s)", limit=_limit_text(rules, "fu_vegf_plasma_normal_pg_ml")),
     )
 
 
@@ -51,7 +54,7 @@ def evaluate_vegf(
             rules,
             "not_done",
             "H-V0",
-            "No VEGF at this visit.",
+            Message("No VEGF at this visit."),
             cautions=cautions + confounder_cautions(found, visit, False),
         )
     here = Point(value, visit.date)
@@ -61,7 +64,10 @@ def evaluate_vegf(
             rules,
             "not_evaluable",
             "H-V1",
-            f"VEGF {value.show()}, specimen not stated: state the specimen (serum or plasma).",
+            Message(
+                "VEGF %(value)s, specimen not stated: state the specimen (serum or plasma).",
+                value=value.show(),
+            ),
             cautions=cautions + confounder_cautions(found, visit, False),
             value=here,
         )
@@ -73,8 +79,12 @@ def evaluate_vegf(
             Caution(
                 "fu_vegf_specimen_changed",
                 "major",
-                f"Specimen changed ({base_specimen} at baseline, {specimen} now): "
-                "serum and plasma VEGF are not comparable.",
+                Message(
+                    "Specimen changed (%(before)s at baseline, %(now)s now): "
+                    "serum and plasma VEGF are not comparable.",
+                    before=SPECIMEN.get(base_specimen, base_specimen),
+                    now=SPECIMEN.get(specimen, specimen),
+                ),
                 "H-C2",
             )
         )
@@ -84,8 +94,12 @@ def evaluate_vegf(
             Caution(
                 "fu_vegf_assay_changed",
                 "minor",
-                f"Laboratory changed ({base_lab} at baseline, {lab} now): "
-                "assays differ; read the change with care.",
+                Message(
+                    "Laboratory changed (%(before)s at baseline, %(now)s now): "
+                    "assays differ; read the change with care.",
+                    before=base_lab,
+                    now=lab,
+                ),
                 "H-V1",
             )
         )
@@ -104,14 +118,25 @@ def evaluate_vegf(
             confounded = bool(found)
             pct = (value.exact - low.measure.exact) * 100 / low.measure.exact if low.measure.exact else None
             rise_text = f" ({pct_text(pct)})" if pct is not None else ""
-            words = "consistent with progression"
-            reason = (
-                f"VEGF {value.show()} is more than {rise}% above the nadir of {low.measure.show()} on "
-                f"{low.date.isoformat()}{rise_text}, and above {limit_words}: {words}."
+            reason: str = Message(
+                "VEGF %(value)s is more than %(rise)s%% above the nadir of %(nadir)s on "
+                "%(date)s%(change)s, and above %(limit)s: consistent with progression.",
+                value=value.show(),
+                rise=str(rise),
+                nadir=low.measure.show(),
+                date=low.date.isoformat(),
+                change=rise_text,
+                limit=limit_words,
             )
             if confounded:
-                reason += (
-                    " A confounder is recorded at this visit: repeat VEGF before reading it as progression."
+                reason = sentences(
+                    [
+                        reason,
+                        Message(
+                            "A confounder is recorded at this visit: "
+                            "repeat VEGF before reading it as progression."
+                        ),
+                    ]
                 )
             return decide(
                 rules,
@@ -134,7 +159,9 @@ def evaluate_vegf(
             rules,
             "not_evaluable",
             "H-B2",
-            f"VEGF {value.show()}. " + no_baseline_reason(line, "VEGF"),
+            Message(
+                "VEGF %(value)s. %(reason)s", value=value.show(), reason=no_baseline_reason(line, "VEGF")
+            ),
             basis=common,
         )
     if base_specimen == "unknown":
@@ -142,7 +169,7 @@ def evaluate_vegf(
             rules,
             "not_evaluable",
             "H-V1",
-            "Baseline VEGF specimen not stated: state the specimen.",
+            Message("Baseline VEGF specimen not stated: state the specimen."),
             basis=common,
         )
     if base_specimen != specimen:
@@ -150,9 +177,15 @@ def evaluate_vegf(
             rules,
             "not_evaluable",
             "H-V1",
-            f"VEGF {value.show()} ({specimen}); baseline {base.measure.show()} ({base_specimen}). "
-            "Specimen changed (serum ↔ plasma): serum and plasma values are not comparable; "
-            "response waits for a new baseline.",
+            Message(
+                "VEGF %(value)s (%(specimen)s); baseline %(baseline)s (%(baseline_specimen)s). "
+                "Specimen changed (serum ↔ plasma): serum and plasma values are not comparable; "
+                "response waits for a new baseline.",
+                value=value.show(),
+                specimen=SPECIMEN.get(specimen, specimen),
+                baseline=base.measure.show(),
+                baseline_specimen=SPECIMEN.get(str(base_specimen), str(base_specimen)),
+            ),
             basis=common,
         )
     note = baseline_note(base, candidates)
@@ -162,19 +195,31 @@ def evaluate_vegf(
             rules,
             "not_evaluable",
             "H-V2",
-            f"VEGF was not raised before treatment ({base.measure.show()}, within {base_limit}); "
-            f"no response can be measured.{note}",
+            Message(
+                "VEGF was not raised before treatment (%(baseline)s, within %(limit)s); "
+                "no response can be measured.%(note)s",
+                baseline=base.measure.show(),
+                limit=base_limit,
+                note=note,
+            ),
             change_pct=change,
             basis=common,
         )
-    shown = f"VEGF {value.show()} vs baseline {base.measure.show()} on {base.date.isoformat()}"
-    shown += f" ({pct_text(change)})" if change is not None else ""
+    shown = Message(
+        "VEGF %(value)s vs baseline %(baseline)s on %(date)s%(change)s",
+        value=value.show(),
+        baseline=base.measure.show(),
+        date=base.date.isoformat(),
+        change=f" ({pct_text(change)})" if change is not None else "",
+    )
     if is_normal:
         return decide(
             rules,
             "cr",
             "H-V4",
-            f"{shown}: now normal, within {limit_words}.{note}",
+            Message(
+                "%(shown)s: now normal, within %(limit)s.%(note)s", shown=shown, limit=limit_words, note=note
+            ),
             change_pct=change,
             basis=common,
         )
@@ -185,7 +230,13 @@ def evaluate_vegf(
             rules,
             "pr",
             "H-V5",
-            f"{shown}: a fall of at least {fall}%{tag}.{note}",
+            Message(
+                "%(shown)s: a fall of at least %(fall)s%%%(tag)s.%(note)s",
+                shown=shown,
+                fall=str(fall),
+                tag=tag,
+                note=note,
+            ),
             change_pct=change,
             basis=common,
         )
@@ -193,14 +244,21 @@ def evaluate_vegf(
         rules,
         "stable",
         "H-V6",
-        f"{shown}: less than a {fall}% fall{tag}, no progression.{note}",
+        Message(
+            "%(shown)s: less than a %(fall)s%% fall%(tag)s, no progression.%(note)s",
+            shown=shown,
+            fall=str(fall),
+            tag=tag,
+            note=note,
+        ),
         change_pct=change,
         basis=common,
     )
 
 
-def _no_line(visit: Visit, value: Measure) -> str:
-    return (
-        f"VEGF {value.show()}. No treatment started before this visit; response needs a baseline before "
-        "treatment (a pre-treatment visit is a baseline)."
+def _no_line(visit: Visit, value: Measure) -> Message:
+    return Message(
+        "VEGF %(value)s. No treatment started before this visit; response needs a baseline before "
+        "treatment (a pre-treatment visit is a baseline).",
+        value=value.show(),
     )

@@ -10,16 +10,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop
+
 from checklist.engine.follow_up.inputs import TREATMENT_TYPES
 from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import LABS
 
 MAX_VISITS = 40  # a visit every 3 months for 10 years
 MAX_TREATMENTS = 10
-YES_NO = (("", "—"), ("yes", "yes"), ("no", "no"))
-IFE = (("", "—"), ("positive", "positive"), ("negative", "negative"), ("not_done", "not done"))
-SPECIMENS = (("", "—"), ("plasma", "plasma"), ("serum", "serum"), ("unknown", "unknown"))
-TX_TYPES = (("", "—"), *((t, t.replace("_", " ")) for t in TREATMENT_TYPES))
+# The words here are English msgids (gettext_noop): the presenter says them in the page's language.
+YES_NO = (("", "—"), ("yes", gettext_noop("yes")), ("no", gettext_noop("no")))
+IFE = (
+    ("", "—"),
+    ("positive", gettext_noop("positive")),
+    ("negative", gettext_noop("negative")),
+    ("not_done", gettext_noop("not done")),
+)
+SPECIMENS = (
+    ("", "—"),
+    ("plasma", gettext_noop("plasma")),
+    ("serum", gettext_noop("serum")),
+    ("unknown", gettext_noop("unknown")),
+)
+_TX_WORDS = {
+    "radiation": gettext_noop("radiation"),
+    "asct": gettext_noop("ASCT"),
+    "systemic": gettext_noop("systemic"),
+    "steroid_only": gettext_noop("steroid only"),
+    "other": gettext_noop("other"),
+}
+TX_TYPES = (("", "—"), *((t, _TX_WORDS.get(t, t.replace("_", " "))) for t in TREATMENT_TYPES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,55 +63,81 @@ class Row:
 
 
 GROUPS = (
-    ("vegf", "VEGF"),
-    ("hem", "Haematological"),
-    ("pet", "FDG-PET"),
-    ("clinical", "Clinical"),
-    ("confounders", "VEGF confounders at the visit"),
+    ("vegf", gettext_noop("VEGF")),
+    ("hem", gettext_noop("Haematological")),
+    ("pet", gettext_noop("FDG-PET")),
+    ("clinical", gettext_noop("Clinical")),
+    ("confounders", gettext_noop("VEGF confounders at the visit")),
 )
 
 ROWS: tuple[Row, ...] = (
-    Row("vegf_pg_ml", "VEGF", "lab", "vegf"),
-    Row("vegf_specimen", "VEGF specimen", "choice", "vegf", SPECIMENS),
-    Row("vegf_uln_pg_ml", "VEGF upper limit (lab)", "lab", "vegf"),
-    Row("vegf_lab", "VEGF laboratory", "text", "vegf"),
-    Row("m_protein_g_dl", "M-protein", "lab", "hem"),
-    Row("sife_result", "Serum immunofixation", "choice", "hem", IFE),
-    Row("uife_result", "Urine immunofixation", "choice", "hem", IFE),
-    Row("flc_kappa_mg_l", "Free kappa", "lab", "hem"),
-    Row("flc_lambda_mg_l", "Free lambda", "lab", "hem"),
-    Row("flc_ratio", "FLC ratio (κ/λ)", "lab", "hem"),
-    Row("flc_ratio_ref_low", "FLC ratio range, low (lab)", "number", "hem", unit="ratio"),
-    Row("flc_ratio_ref_high", "FLC ratio range, high (lab)", "number", "hem", unit="ratio"),
-    Row("pet_done", "PET done", "bool", "pet", YES_NO),
-    Row("pet_avid_lesion_count", "Avid lesions", "number", "pet", unit="count", step="1"),
-    Row("pet_suv_max", "SUVmax", "number", "pet", unit="SUV"),
-    Row("pet_new_avid_lesion", "New avid lesion", "bool", "pet", YES_NO),
-    Row("onls_total", "ONLS (0-12)", "number", "clinical", unit="points", step="1"),
-    Row("mrs", "mRS (0-6)", "number", "clinical", unit="points", step="1"),
-    Row("peripheral_edema", "Peripheral oedema", "bool", "clinical", YES_NO),
-    Row("pleural_effusion", "Pleural effusion", "bool", "clinical", YES_NO),
-    Row("ascites", "Ascites", "bool", "clinical", YES_NO),
-    Row("pericardial_effusion", "Pericardial effusion", "bool", "clinical", YES_NO),
-    Row("skin_changes", "Skin changes", "bool", "clinical", YES_NO),
-    Row("endocrinopathy", "Endocrinopathy", "bool", "clinical", YES_NO),
-    Row("papilledema", "Papilloedema", "bool", "clinical", YES_NO),
-    Row("platelets_10e9_l", "Platelets", "lab", "clinical"),
-    Row("recent_acute_illness", "Recent acute illness", "bool", "confounders", YES_NO),
-    Row("acute_infection", "Acute infection", "bool", "confounders", YES_NO),
-    Row("iron_deficiency_anemia", "Iron-deficiency anaemia", "bool", "confounders", YES_NO),
-    Row("copd", "COPD", "bool", "confounders", YES_NO),
-    Row("obstructive_sleep_apnea", "Obstructive sleep apnoea", "bool", "confounders", YES_NO),
-    Row("active_malignancy", "Active cancer", "bool", "confounders", YES_NO),
-    Row("vasculitis", "Vasculitis", "bool", "confounders", YES_NO),
-    Row("bevacizumab_exposure", "Bevacizumab exposure", "bool", "confounders", YES_NO),
-    Row("gcsf_last_date", "Last G-CSF", "date", "confounders"),
-    Row("transfusion_last_date", "Last transfusion", "date", "confounders"),
+    Row("vegf_pg_ml", gettext_noop("VEGF"), "lab", "vegf"),
+    Row("vegf_specimen", gettext_noop("VEGF specimen"), "choice", "vegf", SPECIMENS),
+    Row("vegf_uln_pg_ml", gettext_noop("VEGF upper limit (lab)"), "lab", "vegf"),
+    Row("vegf_lab", gettext_noop("VEGF laboratory"), "text", "vegf"),
+    Row("m_protein_g_dl", gettext_noop("M-protein"), "lab", "hem"),
+    Row("sife_result", gettext_noop("Serum immunofixation"), "choice", "hem", IFE),
+    Row("uife_result", gettext_noop("Urine immunofixation"), "choice", "hem", IFE),
+    Row("flc_kappa_mg_l", gettext_noop("Free kappa"), "lab", "hem"),
+    Row("flc_lambda_mg_l", gettext_noop("Free lambda"), "lab", "hem"),
+    Row("flc_ratio", gettext_noop("FLC ratio (κ/λ)"), "lab", "hem"),
+    Row(
+        "flc_ratio_ref_low",
+        gettext_noop("FLC ratio range, low (lab)"),
+        "number",
+        "hem",
+        unit=gettext_noop("ratio"),
+    ),
+    Row(
+        "flc_ratio_ref_high",
+        gettext_noop("FLC ratio range, high (lab)"),
+        "number",
+        "hem",
+        unit=gettext_noop("ratio"),
+    ),
+    Row("pet_done", gettext_noop("PET done"), "bool", "pet", YES_NO),
+    Row(
+        "pet_avid_lesion_count",
+        gettext_noop("Avid lesions"),
+        "number",
+        "pet",
+        unit=gettext_noop("count"),
+        step="1",
+    ),
+    Row("pet_suv_max", gettext_noop("SUVmax"), "number", "pet", unit="SUV"),
+    Row("pet_new_avid_lesion", gettext_noop("New avid lesion"), "bool", "pet", YES_NO),
+    Row(
+        "onls_total", gettext_noop("ONLS (0-12)"), "number", "clinical", unit=gettext_noop("points"), step="1"
+    ),
+    Row("mrs", gettext_noop("mRS (0-6)"), "number", "clinical", unit=gettext_noop("points"), step="1"),
+    Row("peripheral_edema", gettext_noop("Peripheral oedema"), "bool", "clinical", YES_NO),
+    Row("pleural_effusion", gettext_noop("Pleural effusion"), "bool", "clinical", YES_NO),
+    Row("ascites", gettext_noop("Ascites"), "bool", "clinical", YES_NO),
+    Row("pericardial_effusion", gettext_noop("Pericardial effusion"), "bool", "clinical", YES_NO),
+    Row("skin_changes", gettext_noop("Skin changes"), "bool", "clinical", YES_NO),
+    Row("endocrinopathy", gettext_noop("Endocrinopathy"), "bool", "clinical", YES_NO),
+    Row("papilledema", gettext_noop("Papilloedema"), "bool", "clinical", YES_NO),
+    Row("platelets_10e9_l", gettext_noop("Platelets"), "lab", "clinical"),
+    Row("recent_acute_illness", gettext_noop("Recent acute illness"), "bool", "confounders", YES_NO),
+    Row("acute_infection", gettext_noop("Acute infection"), "bool", "confounders", YES_NO),
+    Row("iron_deficiency_anemia", gettext_noop("Iron-deficiency anaemia"), "bool", "confounders", YES_NO),
+    Row("copd", gettext_noop("COPD"), "bool", "confounders", YES_NO),
+    Row("obstructive_sleep_apnea", gettext_noop("Obstructive sleep apnoea"), "bool", "confounders", YES_NO),
+    Row("active_malignancy", gettext_noop("Active cancer"), "bool", "confounders", YES_NO),
+    Row("vasculitis", gettext_noop("Vasculitis"), "bool", "confounders", YES_NO),
+    Row("bevacizumab_exposure", gettext_noop("Bevacizumab exposure"), "bool", "confounders", YES_NO),
+    Row("gcsf_last_date", gettext_noop("Last G-CSF"), "date", "confounders"),
+    Row("transfusion_last_date", gettext_noop("Last transfusion"), "date", "confounders"),
 )
 ROW_BY_CODE = {r.code: r for r in ROWS}
 TX_FIELDS = ("type", "start", "end")
-LABELS = {r.code: r.label for r in ROWS} | {"date": "Date"}
-TX_LABELS = {"line": "Line", "type": "Type", "start": "Start", "end": "End (radiation: last fraction)"}
+LABELS = {r.code: r.label for r in ROWS} | {"date": gettext_noop("Date")}
+TX_LABELS = {
+    "line": gettext_noop("line"),
+    "type": gettext_noop("type"),
+    "start": gettext_noop("start"),
+    "end": gettext_noop("end (radiation: last fraction)"),
+}
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
@@ -151,10 +197,25 @@ def _number(text: str) -> int | float | None:
     return None
 
 
+def visit_words(n: int | str) -> str:
+    """ "Visit 2", in the active language (the column head and the start of each field's name)."""
+    return gettext("Visit %(n)s") % {"n": n}
+
+
+def treatment_words(n: int | str) -> str:
+    return gettext("Treatment %(n)s") % {"n": n}
+
+
+def field_words(head: str, what: str) -> str:
+    """ "Visit 2, VEGF": the accessible name of a field (follow_up.js renumbers its head)."""
+    return gettext("%(head)s, %(what)s") % {"head": head, "what": what}
+
+
 def where(visit: int | None, code: str, tx: int | None = None) -> str:
+    """The field in words, in the active language (the views run in the page's)."""
     if tx is not None:
-        return f"Treatment {tx}, {TX_LABELS.get(code, code).lower()}"
-    return f"Visit {visit}, {LABELS.get(code, code)}"
+        return field_words(treatment_words(tx), gettext(TX_LABELS.get(code, code)))
+    return field_words(visit_words(visit or 0), gettext(LABELS.get(code, code)))
 
 
 def read_flowsheet(data: Mapping[str, str]) -> Flowsheet:
@@ -175,7 +236,13 @@ def read_flowsheet(data: Mapping[str, str]) -> Flowsheet:
             if row.kind in ("lab", "number"):
                 value = _number(raw)
                 if value is None:
-                    problems.append(FieldProblem(name, where(n, row.code), f"{raw!r} is not a number."))
+                    problems.append(
+                        FieldProblem(
+                            name,
+                            where(n, row.code),
+                            gettext("%(value)s is not a number.") % {"value": repr(raw)},
+                        )
+                    )
                     continue
                 if row.kind == "lab":
                     unit = data.get(visit_field(n, row.code + "__unit"), "") or LABS[row.code].unit
@@ -186,7 +253,7 @@ def read_flowsheet(data: Mapping[str, str]) -> Flowsheet:
                 if raw in ("yes", "no"):
                     values[row.code] = raw == "yes"
                 else:
-                    problems.append(FieldProblem(name, where(n, row.code), "choose yes, no or —."))
+                    problems.append(FieldProblem(name, where(n, row.code), gettext("choose yes, no or —.")))
             else:
                 values[row.code] = raw
         day = data.get(visit_field(n, "date"), "").strip()
@@ -194,7 +261,9 @@ def read_flowsheet(data: Mapping[str, str]) -> Flowsheet:
             continue  # an empty column: nothing to evaluate
         if not day:
             problems.append(
-                FieldProblem(visit_field(n, "date"), where(n, "date"), "give the date of this visit.")
+                FieldProblem(
+                    visit_field(n, "date"), where(n, "date"), gettext("give the date of this visit.")
+                )
             )
             continue
         out_visits.append({"date": day, "values": values})
@@ -208,11 +277,13 @@ def read_flowsheet(data: Mapping[str, str]) -> Flowsheet:
         if not (kind or start or end):
             continue
         if not kind:
-            problems.append(FieldProblem(tx_field(n, "type"), where(None, "type", n), "choose the type."))
+            problems.append(
+                FieldProblem(tx_field(n, "type"), where(None, "type", n), gettext("choose the type."))
+            )
             continue
         if not start:
             problems.append(
-                FieldProblem(tx_field(n, "start"), where(None, "start", n), "give the start date.")
+                FieldProblem(tx_field(n, "start"), where(None, "start", n), gettext("give the start date."))
             )
             continue
         out_tx.append({"line": n, "type": kind, "start": start, "end": end or None})
@@ -228,20 +299,20 @@ def field_of(sheet: Flowsheet, engine_field: str) -> tuple[str, str]:
     """The engine's field name ("visits[1].values.vegf_pg_ml") -> (form field, words)."""
     m = _ENGINE_FIELD.match(engine_field)
     if m is None:
-        return "", "The timeline"
+        return "", gettext("The timeline")
     kind, index, code = m.group(1), int(m.group(2)), m.group(3) or ""
     if kind == "visits" and index < len(sheet.visit_numbers):
         n = sheet.visit_numbers[index]
         code = code or "date"
         code = code if code in ROW_BY_CODE or code == "date" else "date"
         if m.group(4) and ROW_BY_CODE.get(code, ROWS[0]).kind == "lab":
-            return visit_field(n, code + "__unit"), where(n, code) + " (unit)"
+            return visit_field(n, code + "__unit"), gettext("%(field)s (unit)") % {"field": where(n, code)}
         return visit_field(n, code), where(n, code)
     if kind == "treatments" and index < len(sheet.tx_numbers):
         n = sheet.tx_numbers[index]
         name = code if code in TX_FIELDS else "start"
         return tx_field(n, name), where(None, name, n)
-    return "", "The timeline"
+    return "", gettext("The timeline")
 
 
 def without(sheet: Flowsheet, engine_fields: list[str]) -> None:

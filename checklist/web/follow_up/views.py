@@ -11,16 +11,18 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from checklist.content.care_rules import care_context, follow_up_rules, follow_up_today
 from checklist.content.rule_book import snapshot
+from checklist.content.say import say
 from checklist.engine.follow_up import evaluate_follow_up, parse_follow_up
 from checklist.engine.follow_up.inputs import Timeline
 from checklist.engine.follow_up.result import FollowUpResult
@@ -51,7 +53,8 @@ def evaluate_sheet(
             names = []
             for e in refused.errors:
                 name, words = field_of(sheet, e.field)
-                problems.append(FieldProblem(name, words, e.message))
+                # The engine's refusal in the page's language (English where it has no translation).
+                problems.append(FieldProblem(name, words, str(say(e.message, translation.get_language()))))
                 names.append(e.field)
             without(sheet, names)
             continue
@@ -75,8 +78,21 @@ def _context(request: HttpRequest, data: Mapping[str, str]) -> dict[str, Any]:
     today = timezone.localdate()
     # The same bound as the API and CLI: a date is refused only if it is in the future everywhere.
     sheet, timeline, result, problems = evaluate_sheet(data, follow_up_today())
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    # The note in English when asked (a referral letter; the control under the note), else the page's.
+    note_language = settings.LANGUAGE_CODE if data.get("note_lang") == "en" else language
     context = present(
-        sheet, timeline, result, follow_up_rules(), care_context(), problems, today, _unit_system(data)
+        sheet,
+        timeline,
+        result,
+        follow_up_rules(),
+        care_context(),
+        problems,
+        today,
+        _unit_system(data),
+        note_language=note_language,
+        # The release's disclaimer in the page's language (the engine's JSON keeps the English).
+        disclaimer=snapshot(language).book.disclaimer,
     )
     context["request"] = request
     return context
