@@ -204,6 +204,18 @@ def test_the_flag_reads_possible_progression_review():
     assert "consistent with progression" in last["domains"]["vegf"]["reason"]
 
 
+def test_chronic_confounders_keep_an_acronym_in_capitals():
+    """H-C1's chronic confounders in one sentence: COPD read "Copd" first and "copd" after."""
+    values = {"vegf_pg_ml": 800, "vegf_specimen": "plasma"}
+    for flags, words in (
+        ({"copd": True}, "COPD can raise VEGF by itself."),
+        ({"iron_deficiency_anemia": True, "copd": True}, "Iron-deficiency anaemia, COPD can raise"),
+    ):
+        answer = run({"visits": [{"date": "2026-01-05", "values": {**values, **flags}}]})
+        messages = [c["message"] for d in answer["visits"][0]["domains"].values() for c in d.get("cautions", [])]
+        assert any(words in m for m in messages), messages
+
+
 # --- Bad input: every problem named by its field, never an exception escaping ----------
 
 GOOD_VISIT = {"date": "2026-01-05", "values": {"vegf_pg_ml": 800, "vegf_specimen": "plasma"}}

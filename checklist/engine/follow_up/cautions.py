@@ -91,9 +91,9 @@ def vegf_confounders(
         found.append(("acute", Message("%(what)s: repeat VEGF after recovery.", what=_ACUTE_WORDS[acute])))
     chronic = [label for code, label in _CHRONIC.items() if flags.get(code)]
     if chronic:
-        # The list as str.capitalize() wrote it ("Copd" first, "copd" later): the English as it
-        # was; each word is still translated by its msgid.
-        cased = [Cased(w.capitalize() if i == 0 else w.lower(), w.msgid) for i, w in enumerate(chronic)]
+        # The first word takes a capital and an acronym keeps its own (str.capitalize() and
+        # lower() turned COPD into "Copd" and "copd"); each word is still translated by its msgid.
+        cased = [Cased(w[:1].upper() + w[1:] if i == 0 else w, w.msgid) for i, w in enumerate(chronic)]
         found.append(("chronic", Message("%(what)s can raise VEGF by itself.", what=join(COMMA, cased))))
     windows: tuple[tuple[str, str, str], ...] = (
         (
