@@ -17,7 +17,7 @@ from django.utils.translation import trans_real
 
 from checklist.engine.message import Joined, Message
 
-__all__ = ["ENGLISH", "Said", "accept_language", "is_english", "say", "translate_result"]
+__all__ = ["ENGLISH", "Said", "accept_language", "is_english", "say", "translate_result", "translate_screen"]
 
 ENGLISH = "en-GB"
 
@@ -121,3 +121,18 @@ def translate_result(result: dict[str, Any], language: str | None) -> dict[str, 
     _each(result.get("drug_cautions"), lang, "message")
     _each(result.get("comparison"), lang, "explanation")
     return result
+
+
+def translate_screen(out: dict[str, Any], language: str | None) -> dict[str, Any]:
+    """The screen's JSON (design.md §3.10) with its message, red-flag reasons, tests' why and notes
+    in ``language``, in place; codes, categories, sources, the not-assessed codes, the version
+    and the disclaimer (content) as they were. English: unchanged."""
+    if is_english(language) or "errors" in out:
+        return out
+    lang = str(language)
+    if isinstance(out.get("message"), str):
+        out["message"] = _said(out["message"], lang)
+    _each(out.get("red_flags"), lang, "reason")
+    _each(out.get("tests"), lang, "why")
+    _each(out.get("notes"), lang, "message")
+    return out

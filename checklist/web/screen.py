@@ -265,9 +265,11 @@ _URLS: dict[str, str] = {}
 
 
 def _checklist_url() -> str:
-    if "checklist" not in _URLS:
-        _URLS["checklist"] = reverse("checklist:checklist")
-    return _URLS["checklist"]
+    """The checklist in the page's language (/ja/ from /ja/screen): one reverse per language."""
+    language = get_language() or ""
+    if language not in _URLS:
+        _URLS[language] = reverse("checklist:checklist")
+    return _URLS[language]
 
 
 def _page_context(request: HttpRequest, screened: Screened) -> dict[str, Any]:
