@@ -85,3 +85,23 @@ def test_open_the_full_checklist_carries_every_value_into_the_same_language(seed
     # Then the English page still links the English checklist.
     english = Client().post("/screen", fields).content.decode()
     assert 'action="/" class="carry' in english
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["ja", "zh-hans"])
+def test_a_value_left_out_is_explained_in_the_page_language(seeded, language):
+    fields = {
+        "acquired_demyelinating_neuropathy": "yes",
+        "m_protein_present": "yes",
+        "sife_date": "2999-01-01",
+        "vegf_specimen": "serum",
+    }
+    html = Client().post(f"/{language}/screen", fields).content.decode()
+    errors = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert errors
+    items = re.findall(r"<li>(.*?)</li>", errors.group(0), re.S)
+    assert len(items) == 2
+    for item in items:
+        text = re.sub(r"<[^>]+>", "", item)
+        assert CJK.search(text) and "_" not in text, text
+    assert "2999-01-01" in errors.group(0)

@@ -411,6 +411,14 @@ RULE_STRINGS = (
     gettext_noop("Serum VEGF"),
     # checklist/engine/screen/flags.py
     gettext_noop("Plasma VEGF"),
+    # checklist/engine/screen/inputs.py
+    gettext_noop("%(value)s is in the future (today is %(today)s)."),
+    # checklist/engine/screen/inputs.py
+    gettext_noop("%(value)s is before %(earliest)s; check the year."),
+    # checklist/engine/screen/inputs.py
+    gettext_noop("given without %(parent)s: give %(parent)s too."),
+    # checklist/engine/screen/inputs.py
+    gettext_noop("%(value)s contradicts %(parent)s false: give one or the other."),
     # fixtures/diagnosis_rules.json staging.*.test
     gettext_noop("Whole-body FDG-PET/CT (or low-dose CT)"),
     # fixtures/diagnosis_rules.json staging.*.test

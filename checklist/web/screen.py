@@ -33,6 +33,7 @@ from django.views.decorators.http import require_http_methods
 
 from checklist.content.care_rules import care_context, screen_rules
 from checklist.content.rule_book import snapshot
+from checklist.content.say import say
 from checklist.engine.inputs import InputError, display_unit, read_number_text
 from checklist.engine.screen import ScreenRules, parse_screen, run_screen, screen_output
 from checklist.engine.screen.flags import CHOICE_WORDS
@@ -121,7 +122,7 @@ def screen_values(values: dict[str, Any], rules: ScreenRules, today: dt.date) ->
                     blocked = True
                     continue
                 name = unit_field(code) if e.part == "unit" else code
-                errors.setdefault(name, _plain(e.message, rules))
+                errors.setdefault(name, _plain(str(say(e.message, get_language())), rules))
                 values.pop(code, None)
             if blocked:
                 return Screened({}, errors, None, bool(values))
