@@ -11,11 +11,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from checklist.api.views import no_store, read_json_body
 from checklist.content.care_rules import care_context, screen_rules
 from checklist.content.evaluation import decode_json
+from checklist.content.say import accept_language, translate_screen
 from checklist.engine.inputs import InputError
 from checklist.engine.screen import screen_json
 
@@ -41,4 +43,12 @@ def screen_view(request: HttpRequest) -> HttpResponse:
         out = screen_data(decode_json(body))
     except InputError as exc:
         return no_store(400, exc.as_dict())
-    return no_store(400 if "errors" in out else 200, out)
+    if "errors" in out:
+        return no_store(400, out)
+    # English unless Accept-Language asks for ja or zh-hans; then only the texts change.
+    language = accept_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+    response = no_store(200, translate_screen(out, language))
+    if language:
+        response["Content-Language"] = language
+    patch_vary_headers(response, ("Accept-Language",))
+    return response

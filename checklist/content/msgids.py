@@ -48,6 +48,23 @@ FIXTURE_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
     # The follow-up rules' sources are citations (shown in English); their disclaimer is read.
     "follow_up_rules.json": (("disclaimer",),),
+    # The CIDP clinic screen's words (its sources, codes and CDS Hooks card texts stay English).
+    "screen_rules.json": (
+        ("policies", "*", "label"),
+        ("items", "*", "title"),
+        ("inputs", "*", "label"),
+        ("inputs", "*", "help"),
+        ("red_flags", "*", "label"),
+        ("confounders", "*", "words"),
+        ("confounders", "*", "repeat_after"),
+        ("tests", "*", "name"),
+        ("tests", "*", "why"),
+        ("categories", "*", "message"),
+        ("categories", "*", "repeat_after_words"),
+        ("categories", "*", "repeat_without_words"),
+        ("notes", "*"),
+        ("test_names", "*"),
+    ),
 }
 
 _MARKERS = {"Message", "gettext_noop"}

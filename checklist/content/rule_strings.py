@@ -569,6 +569,80 @@ RULE_STRINGS = (
     gettext_noop(" and "),
     # checklist/engine/i18n.py
     gettext_noop(", "),
+    # checklist/engine/screen/evaluate.py
+    gettext_noop(" / "),
+    # checklist/engine/screen/evaluate.py
+    gettext_noop("the VEGF specimen (serum or plasma) or the lab's upper limit"),
+    # checklist/engine/screen/evaluate.py
+    gettext_noop("whether any of these is present: %(items)s"),
+    # checklist/engine/screen/evaluate.py
+    gettext_noop("the date of the serum immunofixation"),
+    # checklist/engine/screen/evaluate.py
+    gettext_noop("the date of the VEGF"),
+    # checklist/engine/screen/evaluate.py
+    gettext_noop("none"),
+    # checklist/engine/screen/evaluate.py
+    gettext_noop("nothing more"),
+    # checklist/engine/screen/evaluate.py
+    gettext_noop("%(reason)s Confounded: %(items)s can raise VEGF too."),
+    # checklist/engine/screen/evaluate.py
+    gettext_noop("%(label)s (%(source)s)"),
+    # checklist/engine/screen/evaluate.py
+    gettext_noop("(%(n)s) %(name)s"),
+    # checklist/engine/screen/flags.py
+    gettext_noop(", no "),
+    # checklist/engine/screen/flags.py
+    gettext_noop("light chain only"),
+    # checklist/engine/screen/flags.py
+    gettext_noop("biclonal"),
+    # checklist/engine/screen/flags.py
+    gettext_noop("kappa and lambda"),
+    # checklist/engine/screen/flags.py
+    gettext_noop("Light chain %(light)s."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("Heavy chain %(heavy)s."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("Platelets %(value)s: not above %(limit)s."),
+    # checklist/engine/screen/flags.py
+    gettext_noop(
+        "%(word)s %(value)s: raised by the plasma cut-off, not by the serum one (%(cutoffs)s); the specimen decides."
+    ),
+    # checklist/engine/screen/flags.py
+    gettext_noop("No M-protein on immunofixation."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("%(heavy)s M-protein: not counted (clinical.md §i.3 I-R2)."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("%(heavy)s-%(light)s"),
+    # checklist/engine/screen/flags.py
+    gettext_noop("%(chain)s M-protein on immunofixation."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("Platelets %(value)s > %(limit)s."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("%(word)s %(value)s: not above the lab's upper limit %(limit)s."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("%(word)s %(value)s >= the cut-off (%(cutoffs)s)."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("%(word)s %(value)s: below the cut-off (%(cutoffs)s)."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("%(items)s."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("no %(items)s"),
+    # checklist/engine/screen/flags.py
+    gettext_noop("%(word)s %(value)s > the lab's upper limit %(limit)s."),
+    # checklist/engine/screen/flags.py
+    gettext_noop("Median TLI %(value)s >= %(limit)s"),
+    # checklist/engine/screen/flags.py
+    gettext_noop("Serum VEGF"),
+    # checklist/engine/screen/flags.py
+    gettext_noop("Plasma VEGF"),
+    # checklist/engine/screen/inputs.py
+    gettext_noop("%(value)s is in the future (today is %(today)s)."),
+    # checklist/engine/screen/inputs.py
+    gettext_noop("%(value)s is before %(earliest)s; check the year."),
+    # checklist/engine/screen/inputs.py
+    gettext_noop("given without %(parent)s: give %(parent)s too."),
+    # checklist/engine/screen/inputs.py
+    gettext_noop("%(value)s contradicts %(parent)s false: give one or the other."),
     # fixtures/diagnosis_rules.json staging.*.test
     gettext_noop("Whole-body FDG-PET/CT (or low-dose CT)"),
     # fixtures/diagnosis_rules.json staging.*.test
@@ -669,4 +743,301 @@ RULE_STRINGS = (
     gettext_noop(
         "Decision support for clinicians, not a diagnosis or a treatment decision. Categories follow clinical.md §h (draft for clinical review); numbers marked unverified or app convention must be checked against the papers before clinical use."
     ),
+    # fixtures/screen_rules.json policies.*.label
+    gettext_noop("Test every acquired demyelinating neuropathy"),
+    # fixtures/screen_rules.json policies.*.label
+    gettext_noop("Test only when a red flag is present, or IVIG fails"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Context"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Onset"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Immunofixation"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Immunofixation date"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("VEGF"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Platelets"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Fluid"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Skin"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Organs and nodes"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Hormones and eyes"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Bone"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Clinical pattern"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Nerve conduction"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("IVIG"),
+    # fixtures/screen_rules.json items.*.title
+    gettext_noop("Things that raise VEGF"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Acquired demyelinating neuropathy, or suspected CIDP"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Worst within 4 weeks of onset"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("M-protein on immunofixation (serum or urine)"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Heavy chain of the M-protein"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Light chain of the M-protein"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Anti-MAG antibodies positive"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Date of the last serum immunofixation"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("VEGF result"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("VEGF specimen"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("The lab's upper limit for VEGF"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Date of the VEGF"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Platelet count"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Leg swelling, pleural effusion or ascites"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Skin changes"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Enlarged liver, spleen or lymph nodes"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("A hormone problem other than diabetes or thyroid"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Swollen optic discs"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Sclerotic (dense) bone lesion on any imaging"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Severe leg pain"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Muscle wasting"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Weakness worst distally"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Median-nerve terminal latency index"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Conduction block"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Temporal dispersion"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Sural sparing"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Tibial and sural responses absent"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("No response to an adequate IVIG course"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Low-iron anaemia"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Sleep apnoea"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Active cancer"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Vasculitis or another chronic inflammatory disease"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("Recent acute illness or infection"),
+    # fixtures/screen_rules.json inputs.*.label
+    gettext_noop("POEMS already diagnosed"),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("The screen is for this clinic's patients. Answer yes to use it."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("A GBS-like course. The screen is for chronic neuropathy."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop(
+        "Yes if immunofixation found a monoclonal band; no if it was negative. Electrophoresis alone often misses the small POEMS band."
+    ),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("IgG, IgA, IgM... as the report gives it."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Lambda or kappa. The POEMS clone is almost always lambda."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("With an IgM band this points to anti-MAG neuropathy; VEGF is still advised."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("A test older than 12 months counts as not done."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("pg/mL, ng/mL or ng/L, as the report gives it."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop(
+        "Serum or plasma: the cut-offs differ about tenfold. Mayo uses plasma; UK and Japanese labs mostly serum."
+    ),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("If the report gives one, it decides what is raised."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("x10^9/L (the same as x10^3/uL), or per uL."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Oedema or fluid in the chest or abdomen."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Darker skin, extra hair, small red vascular spots (haemangiomata), flushing, white nails."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("On examination or imaging."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Low testosterone, breast growth in a man, high prolactin, adrenal or pituitary failure."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("On fundoscopy."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Often reported as a bone island or incidental sclerosis."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Pain, not just numbness."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Visible wasting of the limb muscles."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Feet and hands weaker than hips and shoulders."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop(
+        "TLI = distal distance / (conduction velocity x distal motor latency). A ratio from 0 to 1."
+    ),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("On nerve conduction studies."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Normal sural response with abnormal upper-limb sensory responses."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Both unrecordable."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("Answer no if IVIG helped; leave empty if not yet given."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("It can raise VEGF."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop("It can raise VEGF for a while: repeat after recovery."),
+    # fixtures/screen_rules.json inputs.*.help
+    gettext_noop(
+        "On the problem list, or the full checklist is met. Filled by the caller (EHR or checklist), not one of the 15 items."
+    ),
+    # fixtures/screen_rules.json red_flags.*.label
+    gettext_noop("Lambda M-protein"),
+    # fixtures/screen_rules.json red_flags.*.label
+    gettext_noop("IgG or IgA M-protein"),
+    # fixtures/screen_rules.json red_flags.*.label
+    gettext_noop("High platelet count"),
+    # fixtures/screen_rules.json red_flags.*.label
+    gettext_noop("Raised VEGF"),
+    # fixtures/screen_rules.json red_flags.*.label
+    gettext_noop("A systemic feature of POEMS"),
+    # fixtures/screen_rules.json red_flags.*.label
+    gettext_noop("A POEMS-like clinical pattern"),
+    # fixtures/screen_rules.json red_flags.*.label
+    gettext_noop("A POEMS-like nerve conduction pattern"),
+    # fixtures/screen_rules.json red_flags.*.label
+    gettext_noop("No response to IVIG"),
+    # fixtures/screen_rules.json confounders.*.words
+    gettext_noop("low-iron anaemia"),
+    # fixtures/screen_rules.json confounders.*.words
+    gettext_noop("sleep apnoea"),
+    # fixtures/screen_rules.json confounders.*.words
+    gettext_noop("an active cancer"),
+    # fixtures/screen_rules.json confounders.*.words
+    gettext_noop("vasculitis or chronic inflammation"),
+    # fixtures/screen_rules.json confounders.*.words
+    gettext_noop("a recent acute illness"),
+    # fixtures/screen_rules.json confounders.*.repeat_after
+    gettext_noop("iron repletion"),
+    # fixtures/screen_rules.json confounders.*.repeat_after
+    gettext_noop("recovery"),
+    # fixtures/screen_rules.json tests.*.name
+    gettext_noop("serum immunofixation with free light chains (and urine immunofixation)"),
+    # fixtures/screen_rules.json tests.*.name
+    gettext_noop("VEGF, with the specimen stated"),
+    # fixtures/screen_rules.json tests.*.name
+    gettext_noop("blood count"),
+    # fixtures/screen_rules.json tests.*.name
+    gettext_noop("skeletal imaging (CT with bone windows, or FDG-PET/CT)"),
+    # fixtures/screen_rules.json tests.*.why
+    # xgettext:no-python-format
+    gettext_noop(
+        "The POEMS M-protein is often small and electrophoresis misses it: immunofixation was positive in 72% against 16.7% for electrophoresis in the PUMCH series [secondary]. It is usually IgG or IgA lambda (Misawa, igaku-shoin reference text) [read: opening of page]."
+    ),
+    # fixtures/screen_rules.json tests.*.why
+    # xgettext:no-python-format
+    gettext_noop(
+        "In the same draw. Serum VEGF found every untreated POEMS case among 195 neuropathy patients, 91% specific (Pihan 2018) [read: abstract]. State serum or plasma: Mayo uses plasma, UCL and Japan serum (clinical.md §a.4). Note the things that raise VEGF beside the value (clinical.md §h.8 H-C1)."
+    ),
+    # fixtures/screen_rules.json tests.*.why
+    # xgettext:no-python-format
+    gettext_noop(
+        "Platelets and haemoglobin: high platelets were found in 53.7% of POEMS against 1.5% of CIDP patients (Muscle Nerve 2015) [secondary], and they raise serum VEGF."
+    ),
+    # fixtures/screen_rules.json tests.*.why
+    gettext_noop(
+        "When immunofixation or VEGF is abnormal: CT with bone windows or FDG-PET/CT finds sclerotic lesions more often than a skeletal survey (clinical.md §a.3) [secondary]. Chest and abdominal CT also show effusions, organomegaly and nodes (Misawa, igaku-shoin) [read]."
+    ),
+    # fixtures/screen_rules.json categories.*.message
+    gettext_noop("POEMS is already recorded. Use the checklist or follow-up, not the screen."),
+    # fixtures/screen_rules.json categories.*.message
+    gettext_noop(
+        "Acute onset: this screen is for chronic neuropathy. POEMS can rarely start like GBS (clinical.md §b.7). Test VEGF and immunofixation if the course becomes chronic, treatment fails, or any red flag appears."
+    ),
+    # fixtures/screen_rules.json categories.*.message
+    gettext_noop(
+        "Raised VEGF with an M-protein: POEMS is likely enough to work up now. Open the full checklist, image the skeleton (CT with bone windows or FDG-PET/CT), and refer to haematology before further IVIG."
+    ),
+    # fixtures/screen_rules.json categories.*.message
+    gettext_noop(
+        "VEGF raised, but %(confounders)s can raise it too. %(repeat)s, and do serum immunofixation with free light chains now."
+    ),
+    # fixtures/screen_rules.json categories.*.message
+    gettext_noop(
+        "Red flags for POEMS: %(red_flags)s. Test now: %(tests)s. Image the skeleton if either test is abnormal."
+    ),
+    # fixtures/screen_rules.json categories.*.message
+    # xgettext:no-python-format
+    gettext_noop(
+        "VEGF normal and no M-protein on immunofixation: POEMS is unlikely on these results (serum VEGF sensitivity 100% in Pihan 2018). Re-test if systemic features appear."
+    ),
+    # fixtures/screen_rules.json categories.*.message
+    gettext_noop("M-protein found: test VEGF (state the specimen) and image the skeleton."),
+    # fixtures/screen_rules.json categories.*.message
+    gettext_noop(
+        "No POEMS red flags recorded. VEGF and serum immunofixation with free light chains are still advised for every acquired demyelinating neuropathy (Marsh 2021)."
+    ),
+    # fixtures/screen_rules.json categories.*.message
+    gettext_noop(
+        "No POEMS red flags recorded. Consider VEGF and immunofixation if there is no response to IVIG."
+    ),
+    # fixtures/screen_rules.json categories.*.message
+    gettext_noop("The answer depends on what is not given: %(decides)s. Give it to settle the screen."),
+    # fixtures/screen_rules.json categories.*.message
+    gettext_noop(
+        "Red flags for POEMS: %(red_flags)s. The tests on file do not settle it on this screen: open the full checklist with these values."
+    ),
+    # fixtures/screen_rules.json categories.*.repeat_after_words
+    gettext_noop("Repeat VEGF after %(after)s"),
+    # fixtures/screen_rules.json categories.*.repeat_without_words
+    gettext_noop("Read the VEGF with this in mind, repeat it"),
+    # fixtures/screen_rules.json notes.*
+    gettext_noop(
+        "IgM or anti-MAG pattern: see clinical.md §b.4; POEMS is unlikely but VEGF is still advised under the test-everyone policy."
+    ),
+    # fixtures/screen_rules.json notes.*
+    # xgettext:no-python-format
+    gettext_noop(
+        "Only supportive red flags (clinical pattern, nerve conduction) were found: they call for the tests, not for a high-suspicion answer (median TLI is 70% sensitive, 77% specific)."
+    ),
+    # fixtures/screen_rules.json notes.*
+    gettext_noop(
+        "VEGF %(value)s is above the lab's upper limit but below the %(specimen)s high-specificity cut-off %(cutoff)s: borderline, low specificity (clinical.md §f D3)."
+    ),
+    # fixtures/screen_rules.json notes.*
+    gettext_noop(
+        "VEGF %(value)s: raised by the plasma cut-off (%(plasma)s), not by the serum one (%(serum)s). State the specimen, or the lab's upper limit (clinical.md §f.2 A1)."
+    ),
+    # fixtures/screen_rules.json notes.*
+    gettext_noop(
+        "Things that can raise VEGF, not assessed: %(codes)s. Ask about them: they change how a raised VEGF reads."
+    ),
+    # fixtures/screen_rules.json notes.*
+    gettext_noop(
+        "%(test)s: result given without a date. Give the date: a test older than %(months)s months counts as not done."
+    ),
+    # fixtures/screen_rules.json notes.*
+    gettext_noop("%(test)s is older than %(months)s months (%(date)s): counted as not done."),
+    # fixtures/screen_rules.json notes.*
+    gettext_noop("Immunofixation not assessed: it is the first test to ask for."),
+    # fixtures/screen_rules.json notes.*
+    gettext_noop("VEGF not assessed: ask for it, with the specimen stated."),
+    # fixtures/screen_rules.json test_names.*
+    gettext_noop("Serum immunofixation"),
 )

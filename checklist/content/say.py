@@ -25,6 +25,7 @@ __all__ = [
     "say",
     "translate_follow_up",
     "translate_result",
+    "translate_screen",
 ]
 
 ENGLISH = "en-GB"
@@ -145,3 +146,18 @@ def translate_follow_up(result: dict[str, Any], language: str | None) -> dict[st
         _each([visit], lang, "progression_label")
         _each(visit.get("progression_triggers"), lang, "reason")
     return result
+
+
+def translate_screen(out: dict[str, Any], language: str | None) -> dict[str, Any]:
+    """The screen's JSON (design.md §3.10) with its message, red-flag reasons, tests' why and notes
+    in ``language``, in place; codes, categories, sources, the not-assessed codes, the version
+    and the disclaimer (content) as they were. English: unchanged."""
+    if is_english(language) or "errors" in out:
+        return out
+    lang = str(language)
+    if isinstance(out.get("message"), str):
+        out["message"] = _said(out["message"], lang)
+    _each(out.get("red_flags"), lang, "reason")
+    _each(out.get("tests"), lang, "why")
+    _each(out.get("notes"), lang, "message")
+    return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["Joined", "Message", "join"]
+__all__ = ["Joined", "Message", "join", "spelt"]
 
 
 class Message(str):
@@ -35,14 +35,24 @@ class Message(str):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled and copied as itself (the cached rule book, deepcopy), not as a plain str.
-        return (_message, (self.msgid, dict(self.params)))
+        return (_restore, (str(self), self.msgid, dict(self.params)))
 
     def __repr__(self) -> str:
         return f"Message({self.msgid!r}, **{dict(self.params)!r})"
 
 
-def _message(msgid: str, params: dict[str, str]) -> Message:
-    return Message(msgid, **params)
+def _restore(text: str, msgid: str, params: dict[str, str]) -> Message:
+    # The text as it was: a spelt() Message reads differently from its msgid.
+    self = str.__new__(Message, text)
+    self.msgid = msgid
+    self.params = params
+    return self
+
+
+def spelt(text: str, msgid: str) -> Message:
+    """A Message whose English reads ``text`` while it is looked up as ``msgid``: a content label
+    lowercased inside a sentence ("skin changes") keeps the label's one catalogue entry."""
+    return _restore(text, msgid, {})
 
 
 class Joined(Message):

@@ -15,7 +15,9 @@ screened. Nothing posted is stored or logged.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -23,14 +25,18 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from checklist.content.care_rules import care_context, screen_rules
 from checklist.content.rule_book import snapshot
+from checklist.content.say import say
 from checklist.engine.inputs import InputError, display_unit, read_number_text
 from checklist.engine.screen import ScreenRules, parse_screen, run_screen, screen_output
+from checklist.engine.screen.flags import CHOICE_WORDS
 from checklist.engine.vocabulary import LABS
 from checklist.web.forms import MAX_TEXT, layout_for, read_posted, unit_field
 from checklist.web.presenters.screen import (
@@ -74,18 +80,18 @@ def read_form(data: Any, rules: ScreenRules) -> tuple[dict[str, str], dict[str, 
                 echo[name] = raw[: MAX_TEXT * 2]
         raw = data.get(code)
         if code in twice:
-            errors[code] = "Given twice; enter it once."
+            errors[code] = _("Given twice; enter it once.")
             continue
         if not isinstance(raw, str) or not raw:
             continue  # missing or empty: not assessed
         if len(raw) > MAX_TEXT:
-            errors[code] = f"At most {MAX_TEXT} characters."
+            errors[code] = _("At most %(num)s characters.") % {"num": MAX_TEXT}
             continue
         if spec.kind == "finding":
             if raw in (YES, NO):
                 values[code] = raw == YES
             else:
-                errors[code] = "Choose Yes, No or Not assessed."
+                errors[code] = _("Choose Yes, No or Not assessed.")
         elif spec.kind == "lab":
             typed = read_number_text(raw)
             if isinstance(typed, str):
@@ -93,7 +99,7 @@ def read_form(data: Any, rules: ScreenRules) -> tuple[dict[str, str], dict[str, 
                 continue
             unit = data.get(unit_field(code)) or LABS[spec.lab].unit
             if unit_field(code) in twice or len(unit) > MAX_TEXT:
-                errors[unit_field(code)] = "Choose one unit."
+                errors[unit_field(code)] = _("Choose one unit.")
                 continue
             values[code] = {"value": typed, "unit": unit}
         else:  # a choice or a date: the engine checks it and names the field
@@ -116,7 +122,7 @@ def screen_values(values: dict[str, Any], rules: ScreenRules, today: dt.date) ->
                     blocked = True
                     continue
                 name = unit_field(code) if e.part == "unit" else code
-                errors.setdefault(name, _plain(e.message, rules))
+                errors.setdefault(name, _plain(str(say(e.message, get_language())), rules))
                 values.pop(code, None)
             if blocked:
                 return Screened({}, errors, None, bool(values))
@@ -133,7 +139,7 @@ def _plain(message: str, rules: ScreenRules) -> str:
     """An engine message for the page: the other fields it names by their labels, not codes."""
     words = _CODE.sub(
         lambda m: (
-            f"\u201c{rules.inputs[m.group(0)].label}\u201d" if m.group(0) in rules.inputs else m.group(0)
+            f"\u201c{_(rules.inputs[m.group(0)].label)}\u201d" if m.group(0) in rules.inputs else m.group(0)
         ),
         message,
     )
@@ -149,7 +155,7 @@ def screen_form(data: Any, today: dt.date) -> Screened:
     done = screen_values(values, rules, today)
     errors = form_errors | {k: v for k, v in done.field_errors.items() if k not in form_errors}
     if data and values.get(CONTEXT_CODE) is not True and CONTEXT_CODE not in errors and (values or echo):
-        errors[CONTEXT_CODE] = (
+        errors[CONTEXT_CODE] = _(
             "This screen is for an acquired demyelinating neuropathy or suspected CIDP: answer Yes, "
             "or use the full checklist."
         )
@@ -162,9 +168,27 @@ def screen_form(data: Any, today: dt.date) -> Screened:
 # result's is (checklist/web/templatetags/result_panel.py says why Jinja2).
 
 
+_ITEMS: dict[tuple[int, str], list[dict[str, Any]]] = {}
+
+
 def _items(rules: ScreenRules) -> list[dict[str, Any]]:
-    """The page's items in order, each input with what its widget needs."""
-    out = []
+    """The page's items in order, each input with what its widget needs, in the page's language:
+    built once per rules and language (the words are the rules data's, through the catalogues)."""
+    key = (id(rules), get_language() or "")
+    cached = _ITEMS.get(key)
+    if cached is None or (cached and cached[0].get("rules") is not rules):
+        cached = _build_items(rules)
+        _ITEMS[key] = cached
+    return cached
+
+
+def _unit_word(unit: str) -> str:
+    shown = display_unit(unit).strip() or unit
+    return _("ratio") if shown == "ratio" else shown
+
+
+def _build_items(rules: ScreenRules) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for item in rules.items:
         inputs = []
         for code in item.codes:
@@ -172,27 +196,57 @@ def _items(rules: ScreenRules) -> list[dict[str, Any]]:
             entry: dict[str, Any] = {
                 "code": code,
                 "kind": spec.kind,
-                "label": spec.label,
-                "help": spec.help,
+                "label": _(spec.label),
+                "help": _(spec.help),
                 "sub": bool(spec.parent),
             }
             if spec.kind == "lab":
                 lab = LABS[spec.lab]
-                entry["units"] = [(u, display_unit(u).strip() or u) for u in lab.allowed_units]
+                entry["units"] = [(u, _unit_word(u)) for u in lab.allowed_units]
                 entry["unit"] = lab.unit
             elif spec.kind == "choice":
-                entry["choices"] = [(c, c.replace("_", " ")) for c in LABS[spec.lab].choices]
+                entry["choices"] = [(c, choice_label(c)) for c in LABS[spec.lab].choices]
             inputs.append(entry)
-        out.append({"item": item.item, "title": item.title, "inputs": inputs})
+        out.append({"item": item.item, "title": _(item.title), "inputs": inputs, "rules": rules})
     return out
+
+
+def choice_label(value: str) -> str:
+    """A choice's words on the page (IgG stays IgG; "kappa and lambda" in the page's language)."""
+    return _(CHOICE_WORDS[value]) if value in CHOICE_WORDS else value.replace("_", " ")
+
+
+def _js_words() -> str:
+    """The words screen.js writes (the phone's toggle, copying, a failed update), as data-words."""
+    return json.dumps(
+        {
+            "full": _("Full answer"),
+            "close": _("Close"),
+            "hint": _(" the full answer"),
+            "copied": _("Copied."),
+            "press": _("Press Ctrl+C to copy."),
+            "stale": _(
+                "Could not update: this answer is for earlier entries. Change any value or press "
+                "Show the answer to try again."
+            ),
+            "failed": _("Could not update the answer"),
+        },
+        ensure_ascii=False,
+    )
 
 
 def screen_view(screened: Screened) -> ScreenView:
     """The presenter's view of this screen, with the published rules and content."""
+    context = care_context()
+    language = get_language()
+    if language and not language.startswith("en"):
+        # The disclaimer in the page's language (the release's translated text); the content
+        # version stays the English release's stamp, as the API and the note read it.
+        context = replace(context, disclaimer=snapshot(language).book.disclaimer)
     return present(
         screened,
         screen_rules(),
-        care_context(),
+        context,
         timezone.localdate(),
         set(layout_for(snapshot()).items),
         _checklist_url(),
@@ -212,9 +266,11 @@ _URLS: dict[str, str] = {}
 
 
 def _checklist_url() -> str:
-    if "checklist" not in _URLS:
-        _URLS["checklist"] = reverse("checklist:checklist")
-    return _URLS["checklist"]
+    """The checklist in the page's language (/ja/ from /ja/screen): one reverse per language."""
+    language = get_language() or ""
+    if language not in _URLS:
+        _URLS[language] = reverse("checklist:checklist")
+    return _URLS[language]
 
 
 def _page_context(request: HttpRequest, screened: Screened) -> dict[str, Any]:
@@ -227,6 +283,7 @@ def _page_context(request: HttpRequest, screened: Screened) -> dict[str, Any]:
         "status_line": view.status_line,
         "today": timezone.localdate(),
         "answer_html": answer,
+        "js_words": _js_words(),
     }
 
 

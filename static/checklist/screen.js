@@ -8,6 +8,10 @@
   document.documentElement.classList.add("has-js");
   var KEY = "poemsaid.screen";
   var col = document.getElementById("result-col");
+  // The client's few words come from the page (data-words on the form), in its language.
+  var WORDS = {};
+  try { WORDS = JSON.parse(form.getAttribute("data-words") || "{}"); } catch (e) { WORDS = {}; }
+  function word(key, english) { return WORDS[key] || english; }
 
   // --- The case survives Back and reload, in this tab only (sessionStorage). ---
   function save() {
@@ -81,10 +85,10 @@
       var warning = document.createElement("p");
       warning.className = "stale-warning";
       warning.setAttribute("role", "alert");
-      warning.textContent = "Could not update: this answer is for earlier entries. Change any value or press Show the answer to try again.";
+      warning.textContent = word("stale", "Could not update: this answer is for earlier entries. Change any value or press Show the answer to try again.");
       panel.insertBefore(warning, panel.firstChild);
       var status = document.getElementById("live-status");
-      if (status) { status.textContent = "Could not update the answer"; }
+      if (status) { status.textContent = word("failed", "Could not update the answer"); }
     });
   });
 
@@ -97,7 +101,13 @@
     var open = col.classList.contains("expanded");
     behind.forEach(function (el) { if (el) { el.inert = open; } });
     button.setAttribute("aria-expanded", open ? "true" : "false");
-    button.innerHTML = open ? 'Close<span class="visually-hidden"> the full answer</span>' : "Full answer";
+    button.textContent = open ? word("close", "Close") : word("full", "Full answer");
+    if (open) {
+      var hint = document.createElement("span");
+      hint.className = "visually-hidden";
+      hint.textContent = word("hint", " the full answer");
+      button.appendChild(hint);
+    }
   }
   if (col) {
     document.addEventListener("keydown", function (event) {
@@ -124,12 +134,12 @@
   function copy(button) {
     var area = document.getElementById(button.getAttribute("data-copy"));
     var status = col.querySelector(".copy-status");
-    var done = function () { status.textContent = "Copied."; };
+    var done = function () { status.textContent = word("copied", "Copied."); };
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(area.value).then(done, function () { area.select(); status.textContent = "Press Ctrl+C to copy."; });
+      navigator.clipboard.writeText(area.value).then(done, function () { area.select(); status.textContent = word("press", "Press Ctrl+C to copy."); });
     } else {
       area.select();
-      try { document.execCommand("copy"); done(); } catch (e) { status.textContent = "Press Ctrl+C to copy."; }
+      try { document.execCommand("copy"); done(); } catch (e) { status.textContent = word("press", "Press Ctrl+C to copy."); }
     }
   }
 

@@ -15,11 +15,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .flags import FlagResult, State, evaluate_flags, passes, show
+from ..i18n import AND, COMMA
+from ..message import Joined, Message
+from .flags import SEMI, FlagResult, State, choice_word, evaluate_flags, passes, show
 from .inputs import ScreenInput
 from .rules import CategoryRule, ScreenRules
 
 NOT_DONE, RECENT, STALE, UNDATED = "not_done", "recent", "stale", "undated"
+SLASH = Message(" / ")
+
+
+def _said(template: str, **params: str) -> Message:
+    """A rules-data text as a Message, given only the params it names: a text with none keeps a
+    literal "%" ("sensitivity 100%") as it stands."""
+    return Message(template, **{k: v for k, v in params.items() if f"%({k})s" in template})
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,19 +219,19 @@ def run_screen(inp: ScreenInput, rules: ScreenRules) -> ScreenResult:
 
 
 def _what_decides(inp: ScreenInput, rules: ScreenRules, decides: tuple[str, ...]) -> str:
-    unasked = ", ".join(c.words for c in rules.confounders if not inp.given(c.code))
+    unasked = Joined(COMMA, (Message(c.words) for c in rules.confounders if not inp.given(c.code)))
     words = {
-        "specimen": "the VEGF specimen (serum or plasma) or the lab's upper limit",
-        "confounders": f"whether any of these is present: {unasked}",
-        "ife_date": "the date of the serum immunofixation",
-        "vegf_date": "the date of the VEGF",
+        "specimen": Message("the VEGF specimen (serum or plasma) or the lab's upper limit"),
+        "confounders": Message("whether any of these is present: %(items)s", items=unasked),
+        "ife_date": Message("the date of the serum immunofixation"),
+        "vegf_date": Message("the date of the VEGF"),
     }
-    return "; ".join(words[d] for d in decides)
+    return Joined(SEMI, (words[d] for d in decides))
 
 
 def _red_flags(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]) -> tuple[RedFlag, ...]:
     out: list[RedFlag] = []
-    conf = [c.words for c in rules.confounders if inp.yes(c.code)]
+    conf = [Message(c.words) for c in rules.confounders if inp.yes(c.code)]
     for rule in rules.red_flags:
         f = flags[rule.code]
         if f.state is not State.FIRED:
@@ -238,7 +247,11 @@ def _red_flags(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagRes
                 source = "; ".join([source, *(rules.thresholds[k].source for k in keys)])
                 evidence = "secondary"
             if conf:
-                reason += f" Confounded: {', '.join(conf)} can raise VEGF too."
+                reason = Message(
+                    "%(reason)s Confounded: %(items)s can raise VEGF too.",
+                    reason=reason,
+                    items=Joined(COMMA, conf),
+                )
         out.append(RedFlag(rule.code, reason, source, evidence, rule.supportive))
     return tuple(out)
 
@@ -266,7 +279,7 @@ def _tests(
             or (when == "if_abnormal" and _abnormal(inp, rules, flags))
         ):
             wanted.add(code)
-    return tuple(TestToOrder(t.code, t.why) for t in rules.tests if t.code in wanted)
+    return tuple(TestToOrder(t.code, Message(t.why)) for t in rules.tests if t.code in wanted)
 
 
 def _message(
@@ -279,21 +292,38 @@ def _message(
 ) -> str:
     names = {t.code: t.name for t in rules.tests}
     listed = [t for t in tests if t.code != "skeletal_imaging"] or list(tests)
-    fill = {
-        "red_flags": "; ".join(f"{_label(rules, f.code)} ({f.source})" for f in red_flags) or "none",
-        "tests": "; ".join(f"({i}) {names[t.code]}" for i, t in enumerate(listed, 1)) or "nothing more",
+    fill: dict[str, str] = {
+        "red_flags": Joined(
+            SEMI,
+            (
+                # The source is a citation: it goes in as it is, in English.
+                Message("%(label)s (%(source)s)", label=Message(_label(rules, f.code)), source=f.source)
+                for f in red_flags
+            ),
+        )
+        if red_flags
+        else Message("none"),
+        "tests": Joined(
+            SEMI,
+            (
+                Message("(%(n)s) %(name)s", n=str(i), name=Message(names[t.code]))
+                for i, t in enumerate(listed, 1)
+            ),
+        )
+        if listed
+        else Message("nothing more"),
         "decides": decides,
     }
     if category.code == "screen_vegf_raised_confounded":
         present = [c for c in rules.confounders if inp.yes(c.code)]
-        fill["confounders"] = " and ".join(c.words for c in present)
-        after = [c.repeat_after for c in present if c.repeat_after]
+        fill["confounders"] = Joined(AND, (Message(c.words) for c in present))
+        after = [Message(c.repeat_after) for c in present if c.repeat_after]
         fill["repeat"] = (
-            category.extra["repeat_after_words"].format(after=" / ".join(after))
+            _said(category.extra["repeat_after_words"], after=Joined(SLASH, after))
             if after
-            else category.extra["repeat_without_words"]
+            else _said(category.extra["repeat_without_words"])
         )
-    return category.message.format(**fill)
+    return _said(category.message, **fill)
 
 
 def _label(rules: ScreenRules, code: str) -> str:
@@ -308,10 +338,10 @@ def _notes(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]
     if (inp.yes("m_protein_present") and heavy in rules.igm_heavy_chains) or any(
         inp.yes(c) for c in rules.igm_findings
     ):
-        out.append(Note("igm_anti_mag", words["igm_anti_mag"]))
+        out.append(Note("igm_anti_mag", _said(words["igm_anti_mag"])))
     fired = [f for f in rules.red_flags if flags[f.code].state is State.FIRED]
     if fired and all(f.supportive for f in fired):
-        out.append(Note("supportive_only", words["supportive_only"]))
+        out.append(Note("supportive_only", _said(words["supportive_only"])))
     vegf = flags["rf_vegf_raised"]
     lab = inp.labs.get("vegf_pg_ml")
     if vegf.state is State.UNDETERMINED and lab is not None:
@@ -327,20 +357,23 @@ def _notes(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]
             out.append(
                 Note(
                     "vegf_borderline",
-                    words["vegf_borderline"].format(
-                        value=show(lab.value, lab.unit), specimen=k, cutoff=show(limit, lab.unit)
+                    _said(
+                        words["vegf_borderline"],
+                        value=show(lab.value, lab.unit),
+                        specimen=choice_word(k),
+                        cutoff=show(limit, lab.unit),
                     ),
                 )
             )
     if vegf.state in (State.FIRED, State.UNDETERMINED) and not any(
         inp.yes(c.code) for c in rules.confounders
     ):
-        unasked = [c.words for c in rules.confounders if not inp.given(c.code)]
+        unasked = [Message(c.words) for c in rules.confounders if not inp.given(c.code)]
         if unasked:
             out.append(
                 Note(
                     "confounders_not_assessed",
-                    words["confounders_not_assessed"].format(codes=", ".join(unasked)),
+                    _said(words["confounders_not_assessed"], codes=Joined(COMMA, unasked)),
                 )
             )
     for name_key, result, date_code in (
@@ -348,18 +381,20 @@ def _notes(inp: ScreenInput, rules: ScreenRules, flags: Mapping[str, FlagResult]
         ("vegf", "vegf_pg_ml", "vegf_date"),
     ):
         age = age_of_test(inp, result, date_code, months)
-        test = rules.test_names[name_key]
+        test = Message(rules.test_names[name_key])
         if age == UNDATED:
-            out.append(Note(f"{name_key}_undated", words["test_undated"].format(test=test, months=months)))
+            out.append(
+                Note(f"{name_key}_undated", _said(words["test_undated"], test=test, months=str(months)))
+            )
         elif age == STALE:
             day = inp.dates[date_code].isoformat()
             out.append(
-                Note(f"{name_key}_stale", words["test_stale"].format(test=test, months=months, date=day))
+                Note(f"{name_key}_stale", _said(words["test_stale"], test=test, months=str(months), date=day))
             )
     if not inp.given("m_protein_present"):
-        out.append(Note("ask_ife", words["ask_ife"]))
+        out.append(Note("ask_ife", _said(words["ask_ife"])))
     if not inp.given("vegf_pg_ml"):
-        out.append(Note("ask_vegf", words["ask_vegf"]))
+        out.append(Note("ask_vegf", _said(words["ask_vegf"])))
     return tuple(out)
 
 

@@ -13,9 +13,32 @@ from enum import StrEnum
 from fractions import Fraction
 
 from ..exact import exact, unit_factor
+from ..i18n import AND, COMMA, gettext_noop
 from ..inputs import display_unit, format_value
+from ..message import Joined, Message, spelt
 from .inputs import LabValue, ScreenInput
 from .rules import ScreenRules, Threshold
+
+# The screen's choice words (the page's options, and the words inside a reason), for the catalogues.
+CHOICE_WORDS = {
+    "light_chain_only": gettext_noop("light chain only"),
+    "biclonal": gettext_noop("biclonal"),
+    "none": gettext_noop("none"),
+    "unknown": gettext_noop("unknown"),
+    "lambda": gettext_noop("lambda"),
+    "kappa": gettext_noop("kappa"),
+    "kappa_and_lambda": gettext_noop("kappa and lambda"),
+    "serum": gettext_noop("serum"),
+    "plasma": gettext_noop("plasma"),
+}
+SEMI = Message("; ")
+# Between "no conduction block" and "no temporal dispersion": "、" after なし in Japanese.
+COMMA_NO = Message(", no ")
+
+
+def choice_word(value: str) -> Message:
+    """A choice as a reason writes it (kappa_and_lambda: "kappa and lambda"), still translatable."""
+    return Message(CHOICE_WORDS.get(value, value.replace("_", " ")))
 
 
 class State(StrEnum):
@@ -62,30 +85,39 @@ def evaluate_flags(inp: ScreenInput, rules: ScreenRules) -> dict[str, FlagResult
 def _lambda(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
     code = "rf_lambda_mprotein"
     if inp.no("m_protein_present"):
-        return FlagResult(code, State.ABSENT, "No M-protein on immunofixation.")
+        return FlagResult(code, State.ABSENT, Message("No M-protein on immunofixation."))
     if not inp.yes("m_protein_present"):
         return FlagResult(code, State.NOT_ASSESSED)
     light = inp.choices.get("light_chain_type")
     heavy = inp.choices.get("heavy_chain_type")
     if heavy in rules.lambda_excluded_heavy_chains:
-        return FlagResult(code, State.ABSENT, f"{heavy} M-protein: not counted (clinical.md §i.3 I-R2).")
+        return FlagResult(
+            code,
+            State.ABSENT,
+            Message("%(heavy)s M-protein: not counted (clinical.md §i.3 I-R2).", heavy=heavy),
+        )
     if light is None or light in rules.untyped_light_chains:
         return FlagResult(code, State.NOT_ASSESSED)
     if light in rules.lambda_light_chains:
-        typed = f"{heavy}-" if heavy is not None and heavy not in rules.untyped_heavy_chains else ""
+        typed = heavy is not None and heavy not in rules.untyped_heavy_chains
+        chain = (
+            Message("%(heavy)s-%(light)s", heavy=heavy, light=choice_word(light))
+            if typed and heavy
+            else choice_word(light)
+        )
         return FlagResult(
             code,
             State.FIRED,
-            f"{typed}{light.replace('_', ' ')} M-protein on immunofixation.",
+            Message("%(chain)s M-protein on immunofixation.", chain=chain),
             because=("m_protein_present", "light_chain_type"),
         )
-    return FlagResult(code, State.ABSENT, f"Light chain {light}.")
+    return FlagResult(code, State.ABSENT, Message("Light chain %(light)s.", light=light))
 
 
 def _mprotein_any(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
     code = "rf_mprotein_any"
     if inp.no("m_protein_present"):
-        return FlagResult(code, State.ABSENT, "No M-protein on immunofixation.")
+        return FlagResult(code, State.ABSENT, Message("No M-protein on immunofixation."))
     if not inp.yes("m_protein_present"):
         return FlagResult(code, State.NOT_ASSESSED)
     heavy = inp.choices.get("heavy_chain_type")
@@ -95,10 +127,10 @@ def _mprotein_any(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
         return FlagResult(
             code,
             State.FIRED,
-            f"{heavy} M-protein on immunofixation.",
+            Message("%(chain)s M-protein on immunofixation.", chain=heavy),
             because=("m_protein_present", "heavy_chain_type"),
         )
-    return FlagResult(code, State.ABSENT, f"Heavy chain {heavy}.")
+    return FlagResult(code, State.ABSENT, Message("Heavy chain %(heavy)s.", heavy=heavy))
 
 
 def _platelets(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
@@ -111,9 +143,16 @@ def _platelets(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
     shown = show(lab.value, lab.unit)
     if ok:
         return FlagResult(
-            code, State.FIRED, f"Platelets {shown} > {show(limit, lab.unit)}.", because=("platelets_10e9_l",)
+            code,
+            State.FIRED,
+            Message("Platelets %(value)s > %(limit)s.", value=shown, limit=show(limit, lab.unit)),
+            because=("platelets_10e9_l",),
         )
-    return FlagResult(code, State.ABSENT, f"Platelets {shown}: not above {show(limit, lab.unit)}.")
+    return FlagResult(
+        code,
+        State.ABSENT,
+        Message("Platelets %(value)s: not above %(limit)s.", value=shown, limit=show(limit, lab.unit)),
+    )
 
 
 def vegf_flag(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
@@ -124,7 +163,11 @@ def vegf_flag(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
         return FlagResult(code, State.NOT_ASSESSED)
     shown = show(lab.value, lab.unit)
     specimen = inp.choices.get("vegf_specimen", "unknown")
-    word = f"{specimen.capitalize()} VEGF" if specimen != "unknown" else "VEGF (specimen not given)"
+    word = {
+        "serum": Message("Serum VEGF"),
+        "plasma": Message("Plasma VEGF"),
+        "unknown": Message("VEGF (specimen not given)"),
+    }.get(specimen) or Message("%(specimen)s VEGF", specimen=specimen.capitalize())
     uln = inp.labs.get("vegf_uln_pg_ml")
     because = ("vegf_pg_ml",)
     if uln is not None:
@@ -134,28 +177,66 @@ def vegf_flag(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
             return FlagResult(
                 code,
                 State.FIRED,
-                f"{word} {shown} > the lab's upper limit {show(limit, lab.unit)}.",
+                Message(
+                    "%(word)s %(value)s > the lab's upper limit %(limit)s.",
+                    word=word,
+                    value=shown,
+                    limit=show(limit, lab.unit),
+                ),
                 "uln",
                 because,
             )
         return FlagResult(
-            code, State.ABSENT, f"{word} {shown}: not above the lab's upper limit {show(limit, lab.unit)}."
+            code,
+            State.ABSENT,
+            Message(
+                "%(word)s %(value)s: not above the lab's upper limit %(limit)s.",
+                word=word,
+                value=shown,
+                limit=show(limit, lab.unit),
+            ),
         )
     cutoffs = {"plasma": rules.thresholds["vegf_plasma"], "serum": rules.thresholds["vegf_serum"]}
     candidates = {specimen: cutoffs[specimen]} if specimen in cutoffs else cutoffs
     verdicts = {s: passes(t, lab) for s, t in candidates.items()}
-    described = " and ".join(f"{s} {show(limit, lab.unit)}" for s, (_ok, limit) in verdicts.items())
+    described = Joined(
+        AND,
+        (
+            Message("%(specimen)s %(limit)s", specimen=choice_word(s), limit=show(limit, lab.unit))
+            for s, (_ok, limit) in verdicts.items()
+        ),
+    )
     if all(ok for ok, _l in verdicts.values()):
         return FlagResult(
-            code, State.FIRED, f"{word} {shown} >= the cut-off ({described}).", "cutoff", because
+            code,
+            State.FIRED,
+            Message(
+                "%(word)s %(value)s >= the cut-off (%(cutoffs)s).", word=word, value=shown, cutoffs=described
+            ),
+            "cutoff",
+            because,
         )
     if not any(ok for ok, _l in verdicts.values()):
-        return FlagResult(code, State.ABSENT, f"{word} {shown}: below the cut-off ({described}).")
+        return FlagResult(
+            code,
+            State.ABSENT,
+            Message(
+                "%(word)s %(value)s: below the cut-off (%(cutoffs)s).",
+                word=word,
+                value=shown,
+                cutoffs=described,
+            ),
+        )
     return FlagResult(
         code,
         State.UNDETERMINED,
-        f"{word} {shown}: raised by the plasma cut-off, not by the serum one ({described}); "
-        "the specimen decides.",
+        Message(
+            "%(word)s %(value)s: raised by the plasma cut-off, not by the serum one (%(cutoffs)s); "
+            "the specimen decides.",
+            word=word,
+            value=shown,
+            cutoffs=described,
+        ),
         "cutoff",
     )
 
@@ -163,8 +244,14 @@ def vegf_flag(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
 def _any_yes(code: str, inp: ScreenInput, codes: tuple[str, ...], rules: ScreenRules) -> FlagResult:
     present = tuple(c for c in codes if inp.yes(c))
     if present:
-        words = ", ".join(rules.inputs[c].label.lower() for c in present)
-        return FlagResult(code, State.FIRED, f"{words[0].upper()}{words[1:]}.", because=present)
+        labels = [rules.inputs[c].label for c in present]
+        # Lowercased in the sentence, its first letter a capital again; each still its label's msgid.
+        lowered = [spelt(label.lower(), label) for label in labels]
+        first = lowered[0]
+        lowered[0] = spelt(f"{first[0].upper()}{first[1:]}", labels[0])
+        return FlagResult(
+            code, State.FIRED, Message("%(items)s.", items=Joined(COMMA, lowered)), because=present
+        )
     if all(inp.no(c) for c in codes):
         return FlagResult(code, State.ABSENT)
     return FlagResult(code, State.NOT_ASSESSED)
@@ -172,7 +259,7 @@ def _any_yes(code: str, inp: ScreenInput, codes: tuple[str, ...], rules: ScreenR
 
 def _ncs(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
     code = "rf_ncs_profile"
-    reasons: list[str] = []
+    reasons: list[Message] = []
     because: list[str] = []
     branch = ""
     assessed_absent = True
@@ -180,25 +267,30 @@ def _ncs(inp: ScreenInput, rules: ScreenRules) -> FlagResult:
     if tli is not None:
         ok, limit = passes(rules.thresholds["median_tli"], tli)
         if ok:
-            reasons.append(f"Median TLI {show(tli.value, '')} >= {show(limit, '')}")
+            reasons.append(
+                Message("Median TLI %(value)s >= %(limit)s", value=show(tli.value, ""), limit=show(limit, ""))
+            )
             because.append("median_tli")
             branch = branch or "tli"
     else:
         assessed_absent = False
     absent = rules.absent_responses_code
     if inp.yes(absent):
-        reasons.append(rules.inputs[absent].label)
+        reasons.append(Message(rules.inputs[absent].label))
         because.append(absent)
         branch = branch or "absent_responses"
     elif not inp.no(absent):
         assessed_absent = False
     features = rules.cidp_feature_codes
     if all(inp.no(c) for c in features):
-        reasons.append("no " + ", no ".join(rules.inputs[c].label.lower() for c in features))
+        lowered = (spelt(rules.inputs[c].label.lower(), rules.inputs[c].label) for c in features)
+        reasons.append(Message("no %(items)s", items=Joined(COMMA_NO, lowered)))
         because.extend(features)
         branch = branch or "no_cidp_features"
     elif not any(inp.yes(c) for c in features):
         assessed_absent = False
     if reasons:
-        return FlagResult(code, State.FIRED, "; ".join(reasons) + ".", branch, tuple(because))
+        return FlagResult(
+            code, State.FIRED, Message("%(items)s.", items=Joined(SEMI, reasons)), branch, tuple(because)
+        )
     return FlagResult(code, State.ABSENT if assessed_absent else State.NOT_ASSESSED)

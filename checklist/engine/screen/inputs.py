@@ -15,6 +15,7 @@ from typing import Any
 
 from ..exact import unit_factor
 from ..inputs import FieldError, InputError, parse_lab
+from ..message import Message
 from ..vocabulary import LABS
 from .rules import POLICIES, ScreenRules
 
@@ -134,11 +135,21 @@ def parse_screen(
         parent = spec.parent
         if parent and (code in choices or code in labs or code in dates):
             if parent not in findings and parent not in labs:
-                errors.append(FieldError(name, f"given without {parent}: give {parent} too.", code))
+                errors.append(
+                    FieldError(
+                        name, Message("given without %(parent)s: give %(parent)s too.", parent=parent), code
+                    )
+                )
             elif findings.get(parent) is False and choices.get(code) not in (None, "none", "unknown"):
                 errors.append(
                     FieldError(
-                        name, f"{choices[code]!r} contradicts {parent} false: give one or the other.", code
+                        name,
+                        Message(
+                            "%(value)s contradicts %(parent)s false: give one or the other.",
+                            value=repr(choices[code]),
+                            parent=parent,
+                        ),
+                        code,
                     )
                 )
     if errors:
@@ -171,7 +182,19 @@ def _read_date(name: str, code: str, value: Any, today: dt.date) -> dt.date | Fi
     if len(value) != 10:
         return FieldError(name, f"{value!r}: give a date as YYYY-MM-DD.", code)
     if day > today:
-        return FieldError(name, f"{value} is in the future (today is {today.isoformat()}).", code)
+        return FieldError(
+            name,
+            Message("%(value)s is in the future (today is %(today)s).", value=value, today=today.isoformat()),
+            code,
+        )
     if day < EARLIEST_DATE:
-        return FieldError(name, f"{value} is before {EARLIEST_DATE.isoformat()}; check the year.", code)
+        return FieldError(
+            name,
+            Message(
+                "%(value)s is before %(earliest)s; check the year.",
+                value=value,
+                earliest=EARLIEST_DATE.isoformat(),
+            ),
+            code,
+        )
     return day

@@ -12,10 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+
 from checklist.content.care_rules import CareContext
+from checklist.content.say import say
 from checklist.content.words import evidence_word
 from checklist.engine.inputs import display_unit
 from checklist.engine.screen import ScreenRules
+from checklist.engine.screen.flags import CHOICE_WORDS
 from checklist.engine.vocabulary import LABS
 from checklist.web.forms import unit_field
 
@@ -153,8 +158,8 @@ def present(
     checklist_fields: set[str],
     checklist_url: str,
 ) -> ScreenView:
-    answer = _answer(screened, rules)
-    labels = {code: spec.label for code, spec in rules.inputs.items()}
+    answer = _answer(screened, rules, context.disclaimer)
+    labels = {code: _(spec.label) for code, spec in rules.inputs.items()}
     policy = rules.policies.get(rules.default_policy, {})
     rows = entered(screened, rules)
     return ScreenView(
@@ -173,7 +178,7 @@ def present(
         carry=carried_over(screened, rules, rows, checklist_fields),
         policy=Policy(
             code=rules.default_policy,
-            label=policy.get("label", rules.default_policy),
+            label=_(policy["label"]) if "label" in policy else rules.default_policy,
             source=policy.get("source", ""),
             evidence=policy.get("evidence", ""),
             evidence_word=evidence_word(policy.get("evidence", "")),
@@ -189,44 +194,61 @@ def present(
 
 
 def headline(message: str, n_flags: int) -> str:
-    """The message's first sentence, or its lead and the number of red flags: the answer bar's line."""
+    """The message's first sentence, or its lead and the number of red flags: the answer bar's line.
+    A Japanese or Chinese message ends its sentences with 。 and its lead with ："""
+    if "\u3002" in message:
+        head = message.split("\u3002", 1)[0] + "\u3002"
+        # A CJK character is about two Latin ones wide: the bar holds half as many.
+        if len(head) > HEADLINE_MAX // 2 and "\uff1a" in head:
+            lead = head.split("\uff1a", 1)[0]
+            return (
+                _("%(lead)s: %(num)s found.") % {"lead": lead, "num": n_flags} if n_flags else f"{lead}\u3002"
+            )
+        return head
     head = message.split(". ", 1)[0].rstrip(".") + "."
     if len(head) > HEADLINE_MAX and ": " in head:
         lead = head.split(": ", 1)[0]
-        return f"{lead}: {n_flags} found." if n_flags else f"{lead}."
+        return _("%(lead)s: %(num)s found.") % {"lead": lead, "num": n_flags} if n_flags else f"{lead}."
     return head
 
 
-def _answer(screened: Screened, rules: ScreenRules) -> Answer | None:
+def _say(text: str) -> str:
+    """An engine text in the page's language (English where the catalogues have none)."""
+    return str(say(text, get_language()))
+
+
+def _answer(screened: Screened, rules: ScreenRules, disclaimer: str) -> Answer | None:
     out = screened.output
     if out is None:
         return None
     tests = {t.code: t for t in rules.tests}
     flags = {f.code: f for f in rules.red_flags}
-    labels = {code: spec.label for code, spec in rules.inputs.items()}
+    labels = {code: _(spec.label) for code, spec in rules.inputs.items()}
     shown_tests = []
     for t in out["tests"]:
         rule = tests[t["code"]]
+        name = _(rule.name)
         shown_tests.append(
             Test(
                 code=t["code"],
-                name=rule.name,
-                title=rule.name[:1].upper() + rule.name[1:],
-                why=t["why"],
+                name=name,
+                title=name[:1].upper() + name[1:],
+                why=_say(t["why"]),
                 evidence=rule.evidence,
                 evidence_word=evidence_word(rule.evidence),
             )
         )
+    message = _say(out["message"])
     return Answer(
         category=out["category"],
-        headline=headline(out["message"], len(out["red_flags"])),
-        message=out["message"],
+        headline=headline(message, len(out["red_flags"])),
+        message=message,
         red_flags=[
             Flag(
                 code=f["code"],
-                label=flags[f["code"]].label,
+                label=_(flags[f["code"]].label),
                 supportive=bool(f["supportive"]),
-                reason=f["reason"],
+                reason=_say(f["reason"]),
                 source=f["source"],
                 evidence=f["evidence"],
                 evidence_word=evidence_word(f["evidence"]),
@@ -234,10 +256,10 @@ def _answer(screened: Screened, rules: ScreenRules) -> Answer | None:
             for f in out["red_flags"]
         ],
         tests=shown_tests,
-        notes=[Note(code=n["code"], message=n["message"]) for n in out["notes"]],
+        notes=[Note(code=n["code"], message=_say(n["message"])) for n in out["notes"]],
         not_assessed=[Labelled(code=c, label=labels.get(c, c)) for c in out["not_assessed"]],
         content_version=out["content_version"],
-        disclaimer=out["disclaimer"],
+        disclaimer=disclaimer,
     )
 
 
@@ -250,15 +272,17 @@ def entered(screened: Screened, rules: ScreenRules) -> list[Entered]:
             continue
         spec = rules.inputs[code]
         if spec.kind == "finding":
-            shown = {YES: "yes", NO: "no"}.get(raw, "")
+            shown = {YES: _("yes"), NO: _("no")}.get(raw, "")
             if not shown:
                 continue
         elif spec.kind == "lab":
             unit = screened.values.get(unit_field(code)) or LABS[spec.lab].unit
             shown = f"{raw} {display_unit(unit).strip()}".strip()
+        elif spec.kind == "choice" and raw in CHOICE_WORDS:
+            shown = _(CHOICE_WORDS[raw])
         else:
             shown = raw.replace("_", " ")
-        rows.append(Entered(code=code, label=spec.label, value=shown))
+        rows.append(Entered(code=code, label=_(spec.label), value=shown))
     return rows
 
 
@@ -271,7 +295,7 @@ def carried_over(
         code = row.code
         targets = tuple(t for t in CHECKLIST_FIELDS.get(code, (code,)) if t in checklist_fields)
         if not targets:
-            missing.append(rules.inputs[code].label)
+            missing.append(_(rules.inputs[code].label))
             continue
         for target in targets:
             fields.append((target, screened.values[code]))
@@ -285,16 +309,22 @@ def note_text(answer: Answer | None, rules: ScreenRules, today: dt.date, context
     """The short note to copy (about six lines): answer, flags, tests, gaps, versions, notice."""
     if answer is None:
         return ""
-    flags = "; ".join(f"{f.label}{' (supportive)' if f.supportive else ''}" for f in answer.red_flags)
-    tests = "; ".join(f"({i}) {t.name}" for i, t in enumerate(answer.tests, 1))
-    gaps = ", ".join(n.label for n in answer.not_assessed)
+    semi, comma = _("; "), _(", ")
+    flags = semi.join(
+        _("%(label)s (supportive)") % {"label": f.label} if f.supportive else f.label
+        for f in answer.red_flags
+    )
+    tests = semi.join(f"({i}) {t.name}" for i, t in enumerate(answer.tests, 1))
+    gaps = comma.join(n.label for n in answer.not_assessed)
     lines = [
-        f"POEMS screen for a CIDP clinic patient, {today.isoformat()}: {answer.headline}",
-        f"Red flags: {flags or 'none recorded'}.",
-        f"Tests to order: {tests or 'none on this screen'}.",
-        f"Not assessed: {gaps or 'nothing'}.",
-        f"POEMSaid content {context.content_version}, screen rules {rules.version}.",
-        f"Not a diagnosis. {context.disclaimer}",
+        _("POEMS screen for a CIDP clinic patient, %(date)s: %(headline)s")
+        % {"date": today.isoformat(), "headline": answer.headline},
+        _("Red flags: %(flags)s.") % {"flags": flags or _("none recorded")},
+        _("Tests to order: %(tests)s.") % {"tests": tests or _("none on this screen")},
+        _("Not assessed: %(items)s.") % {"items": gaps or _("nothing")},
+        _("POEMSaid content %(content)s, screen rules %(rules)s.")
+        % {"content": context.content_version, "rules": rules.version},
+        _("Not a diagnosis.") + " " + context.disclaimer,
     ]
     return "\n".join(lines)
 
@@ -304,7 +334,8 @@ def _status_line(answer: Answer | None, errors: dict[str, str]) -> str:
         return ""
     parts = [answer.headline]
     n = len(answer.red_flags)
-    parts.append(f"{n} red flag{'s' if n != 1 else ''}")
+    parts.append(ngettext("%(num)d red flag", "%(num)d red flags", n) % {"num": n})
     if errors:
-        parts.append(f"{len(errors)} value{'s' if len(errors) != 1 else ''} to fix")
-    return ", ".join(parts)
+        k = len(errors)
+        parts.append(ngettext("%(num)d value to fix", "%(num)d values to fix", k) % {"num": k})
+    return _(", ").join(parts)
