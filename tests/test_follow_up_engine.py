@@ -212,7 +212,8 @@ def test_chronic_confounders_keep_an_acronym_in_capitals():
         ({"iron_deficiency_anemia": True, "copd": True}, "Iron-deficiency anaemia, COPD can raise"),
     ):
         answer = run({"visits": [{"date": "2026-01-05", "values": {**values, **flags}}]})
-        messages = [c["message"] for d in answer["visits"][0]["domains"].values() for c in d.get("cautions", [])]
+        domains = answer["visits"][0]["domains"].values()
+        messages = [c["message"] for d in domains for c in d.get("cautions", [])]
         assert any(words in m for m in messages), messages
 
 
