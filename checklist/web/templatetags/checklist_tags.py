@@ -13,6 +13,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext
 from checklist.content import words
 from checklist.engine.diagnosis.result import Status
 from checklist.engine.evidence import Evidence
+from checklist.web.forms import choice_word as forms_choice_word
 from checklist.web.forms import unit_word as forms_unit_word
 
 register = template.Library()
@@ -65,6 +66,12 @@ def chosen_unit(values: Any, item: Any, system: str) -> str:
     if posted:
         return str(posted)
     return str(item.si_unit if system == "SI" else item.us_unit)
+
+
+@register.filter
+def choice_word(code: str) -> str:
+    """A category value (a specimen, a light chain) in the page's language."""
+    return forms_choice_word(code)
 
 
 @register.filter
