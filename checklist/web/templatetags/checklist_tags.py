@@ -69,6 +69,12 @@ def chosen_unit(values: Any, item: Any, system: str) -> str:
 
 
 @register.filter
+def join_or(items: list[str]) -> str:
+    """Names joined with the page's word for "or" (the labels are the page's language too)."""
+    return f" {gettext('or')} ".join(items)
+
+
+@register.filter
 def choice_word(code: str) -> str:
     """A category value (a specimen, a light chain) in the page's language."""
     return forms_choice_word(code)
