@@ -551,14 +551,39 @@ def test_a_jwks_url_must_be_https_unless_on_loopback(tmp_path, settings, url, ac
 
 
 def test_the_card_speaks_japanese_when_asked_with_the_same_codes(client, cds):
-    # issue 23: Accept-Language ja puts the engine's reasons in Japanese; the summary, the
+    # issue 23: Accept-Language ja puts the engine's reasons and the summary in Japanese; the
     # indicator, the LOINC codes and every value are the English card's.
     body = hook_request("poems-1", prefetch_for("poems-1"))
     english = call(client, body, ES.token(AUD)).json()["cards"][0]
     japanese = call(client, body, ES.token(AUD), HTTP_ACCEPT_LANGUAGE="ja")
     assert japanese["Content-Language"] == "ja"
     card = japanese.json()["cards"][0]
-    assert card["summary"] == english["summary"] and card["indicator"] == english["indicator"]
+    assert card["indicator"] == english["indicator"]
+    assert card["summary"].startswith("検査値のみ：") and "VEGF 高値" in card["summary"]
+    assert "診断ではありません" in card["summary"] and len(card["summary"]) < 140
     assert "血漿VEGF 1250 pg/mL" in card["detail"] and "Plasma VEGF 1250 pg/mL" in english["detail"]
     for fact in ("LOINC 75628-8", "LOINC 777-3", "520 10*3/uL", "stale: 150 days old"):
         assert fact in card["detail"] and fact in english["detail"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("ja", ("検査値のみ", "診断ではありません")), ("zh-hans", ("仅凭检验", "并非诊断"))],
+)
+def test_the_card_summary_follows_accept_language_and_the_english_stays_as_it_was(
+    client, cds, language, words
+):
+    body = hook_request("poems-1", prefetch_for("poems-1"))
+    english = call(client, body, ES.token(AUD)).json()["cards"][0]
+    # The English summary, byte for byte as before the summary could be translated.
+    assert english["summary"] == (
+        "Labs alone: clone detected; VEGF elevated; thrombocytosis/polycythaemia. "
+        "Not a diagnosis: clinical criteria need review."
+    )
+    assert (
+        call(client, body, ES.token(AUD), HTTP_ACCEPT_LANGUAGE="en, ja").json()["cards"][0]["summary"]
+        == (english["summary"])
+    )
+    card = call(client, body, ES.token(AUD), HTTP_ACCEPT_LANGUAGE=language).json()["cards"][0]
+    assert all(w in card["summary"] for w in words) and len(card["summary"]) < 140
+    assert card["indicator"] == english["indicator"]

@@ -234,6 +234,9 @@ def snapshot_of(
 
 # The key a localised record lists its fields served in English under (no translation yet).
 IN_ENGLISH = "in_english"
+# ... and the fields whose translation is the English text itself (a translator kept a
+# citation's short name, "Rajkumar 2014", as published): served as is, declared English.
+KEPT_ENGLISH = "kept_english"
 
 
 def served_language(language: str | None) -> str | None:
@@ -259,13 +262,17 @@ def localize_records(records: Iterable[dict[str, Any]], language: str) -> list[d
         fields = record["fields"]
         localized = dict(fields)
         english: list[str] = []
+        kept: list[str] = []
         for base in names:
             value = fields.get(base + suffix)
             if isinstance(value, str) and value.strip():
                 localized[base] = value
+                if value == fields.get(base):
+                    kept.append(base)
             elif isinstance(fields.get(base), str) and fields[base].strip():
                 english.append(base)
         localized[IN_ENGLISH] = tuple(english)
+        localized[KEPT_ENGLISH] = tuple(kept)
         out.append({**record, "fields": localized})
     return out
 

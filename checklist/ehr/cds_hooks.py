@@ -22,6 +22,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 
 from checklist.content.care_rules import follow_up_rules, follow_up_today, order_hook_rules
@@ -50,24 +52,49 @@ SUMMARY_LIMIT = 140
 _LAB_CRITERIA: dict[str, dict[str, str]] = {
     # "stale": the status rests on values older than the stale limit, so it is not claimed.
     "vegf_elevated": {
-        "met": "VEGF elevated",
-        "not_met": "VEGF not elevated",
-        "unknown": "VEGF undecided",
-        "stale": "VEGF result stale",
+        "met": gettext_noop("VEGF elevated"),
+        "not_met": gettext_noop("VEGF not elevated"),
+        "unknown": gettext_noop("VEGF undecided"),
+        "stale": gettext_noop("VEGF result stale"),
     },
     "monoclonal_plasma_cell_disorder": {
-        "met": "clone detected",
-        "not_met": "no clone shown",
-        "unknown": "clone not shown",
-        "stale": "clone result stale",
+        "met": gettext_noop("clone detected"),
+        "not_met": gettext_noop("no clone shown"),
+        "unknown": gettext_noop("clone not shown"),
+        "stale": gettext_noop("clone result stale"),
     },
     "thrombocytosis_polycythemia": {
-        "met": "thrombocytosis/polycythaemia",
-        "not_met": "no thrombocytosis/polycythaemia",
-        "unknown": "blood count undecided",
-        "stale": "blood count stale",
+        "met": gettext_noop("thrombocytosis/polycythaemia"),
+        "not_met": gettext_noop("no thrombocytosis/polycythaemia"),
+        "unknown": gettext_noop("blood count undecided"),
+        "stale": gettext_noop("blood count stale"),
     },
 }
+# The summary (at most SUMMARY_LIMIT characters), longest first; English unless the call's
+# Accept-Language asks for a language the site has (then said through the catalogue).
+_SUMMARY_REVIEW = gettext_noop("Labs alone: %(parts)s. Not a diagnosis: clinical criteria need review.")
+_SUMMARY_NONE = gettext_noop(
+    "POEMS-relevant labs in the record; labs alone meet no criterion. Not a diagnosis."
+)
+_SUMMARY_SHORT = gettext_noop("Labs alone: %(parts)s. Not a diagnosis.")
+_SUMMARY_DETAIL = gettext_noop("Record labs bear on POEMS criteria (see detail). Not a diagnosis.")
+
+
+def _summary(parts: list[str], say: Callable[[str], str]) -> str:
+    """The card's one line from the criteria's words, each said by ``say`` (as it is in English)."""
+    joined = "; ".join(say(p) for p in parts)
+    summary = say(_SUMMARY_REVIEW) % {"parts": joined} if parts else say(_SUMMARY_NONE)
+    if len(summary) >= SUMMARY_LIMIT:
+        summary = say(_SUMMARY_SHORT) % {"parts": joined}
+    if len(summary) >= SUMMARY_LIMIT:
+        summary = say(_SUMMARY_DETAIL)
+    return summary
+
+
+def _english(text: str) -> str:
+    return text
+
+
 # Which record inputs bear on which criterion (so the card speaks only of what the labs touched).
 _CRITERION_INPUTS: dict[str, frozenset[str]] = {
     "vegf_elevated": frozenset({"vegf_pg_ml"}),
@@ -309,10 +336,15 @@ def _age(v: fhir_map.RecordValue) -> str:
 
 
 def build_card(
-    extract: fhir_map.RecordExtract, result: dict[str, Any], fresh: dict[str, Any] | None = None
+    extract: fhir_map.RecordExtract,
+    result: dict[str, Any],
+    fresh: dict[str, Any] | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """The card. ``fresh`` is the evaluation without stale values: a criterion whose status
-    differs there rests on stale values, and the summary does not count it as met."""
+    differs there rests on stale values, and the summary does not count it as met. ``language``
+    (from Accept-Language, None for English) says the summary in that language; the indicator
+    and every code are the English card's."""
     used_targets = {v.target for v in extract.values if v.used}
     touched = [
         c
@@ -332,14 +364,11 @@ def build_card(
         for c in touched
         if c["status"] == "met" and c["group"] in ("mandatory", "major") and c["code"] not in stale_codes
     ]
-    if parts:
-        summary = f"Labs alone: {'; '.join(parts)}. Not a diagnosis: clinical criteria need review."
+    if language:
+        with translation.override(language):
+            summary = _summary(parts, gettext)
     else:
-        summary = "POEMS-relevant labs in the record; labs alone meet no criterion. Not a diagnosis."
-    if len(summary) >= SUMMARY_LIMIT:
-        summary = f"Labs alone: {'; '.join(parts)}. Not a diagnosis."
-    if len(summary) >= SUMMARY_LIMIT:
-        summary = "Record labs bear on POEMS criteria (see detail). Not a diagnosis."
+        summary = _summary(parts, _english)  # the English card, byte for byte as it always was
 
     lines = [
         f"**What the labs in the record show** ({result['criteria_set']['name']}, "
@@ -436,9 +465,9 @@ def cards_for(
         for target in stale_targets:
             without_stale.drop(target, "stale")
         fresh = _evaluate(without_stale)
-    # The engine's reasons and cautions in the language asked for (codes and statuses unchanged,
-    # so the summary and the indicator are the English card's).
-    return [build_card(extract, translate_result(result, language), fresh)]
+    # The engine's reasons and cautions in the language asked for, and the summary with them
+    # (codes and statuses unchanged, so the indicator is the English card's).
+    return [build_card(extract, translate_result(result, language), fresh, language)]
 
 
 def _subject_is(resource: dict[str, Any], patient_id: str) -> bool:

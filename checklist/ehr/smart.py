@@ -50,6 +50,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -107,16 +109,16 @@ def discover(iss: str) -> dict[str, Any]:
         response.raise_for_status()
         config = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise LaunchError("The EHR's SMART configuration could not be read.", 502) from exc
+        raise LaunchError(_("The EHR's SMART configuration could not be read."), 502) from exc
     if not isinstance(config, dict):
-        raise LaunchError("The EHR's SMART configuration is not a JSON object.", 502)
+        raise LaunchError(_("The EHR's SMART configuration is not a JSON object."), 502)
     for key in ("authorization_endpoint", "token_endpoint"):
         if not isinstance(config.get(key), str) or not config[key].startswith(("https://", "http://")):
-            raise LaunchError(f"The EHR's SMART configuration has no {key}.", 502)
+            raise LaunchError(_("The EHR's SMART configuration has no %(key)s.") % {"key": key}, 502)
     methods = config.get("code_challenge_methods_supported")
     if not isinstance(methods, list) or "S256" not in methods:
         # SMART 2 requires S256; without it the code could be swapped by whoever intercepts it.
-        raise LaunchError("The EHR does not support PKCE with S256, which this app requires.", 502)
+        raise LaunchError(_("The EHR does not support PKCE with S256, which this app requires."), 502)
     return config
 
 
@@ -157,14 +159,16 @@ def launch(request: HttpRequest) -> HttpResponse:
     target = request.GET.get("target") or ""
     try:
         if target and target not in TARGETS:
-            raise LaunchError(f"Unknown launch target; use one of: {', '.join(TARGETS)}.")
+            raise LaunchError(
+                _("Unknown launch target; use one of: %(names)s.") % {"names": ", ".join(TARGETS)}
+            )
         if not iss:
             raise LaunchError(
-                "Launch from your EHR, or configure a default FHIR server for standalone launch."
+                _("Launch from your EHR, or configure a default FHIR server for standalone launch.")
             )
         if iss not in _allowed_issuers():
             # Only registered EHRs: otherwise anyone could make this server fetch any URL.
-            raise LaunchError("This EHR (iss) is not registered with this app.")
+            raise LaunchError(_("This EHR (iss) is not registered with this app."))
         config = discover(iss)
     except LaunchError as exc:
         return _error(request, exc)
@@ -232,8 +236,8 @@ def read_record(
             problems = reader.read(f"{iss}/Condition?patient={pid}&_count=200") if conditions else None
     except fhir_read.FetchFailed as exc:
         if exc.status in (401, 403):
-            raise LaunchError("The EHR refused to share the record with this app.", 502) from exc
-        raise LaunchError("The record could not be read from the EHR.", 502) from exc
+            raise LaunchError(_("The EHR refused to share the record with this app."), 502) from exc
+        raise LaunchError(_("The record could not be read from the EHR."), 502) from exc
     return (
         patient,
         observations,
@@ -267,7 +271,12 @@ def form_data(extract: fhir_map.RecordExtract) -> QueryDict:
 def record_annotations(extract: fhir_map.RecordExtract, today: datetime.date) -> list[dict[str, Any]]:
     """What the page says about each pre-filled value: where it came from, how old it is."""
     rows = []
-    demographics = {"age_years": "Age (from the birth date)", "sex": "Sex (from the administrative gender)"}
+    demographics = {
+        # Marked only: the record is read before the page's language is chosen (the launch
+        # choice), so the page says these in its language (_from_record.html).
+        "age_years": gettext_noop("Age (from the birth date)"),
+        "sex": gettext_noop("Sex (from the administrative gender)"),
+    }
     for code, label in demographics.items():
         if code in extract.labs:
             rows.append(
@@ -311,17 +320,17 @@ def callback(request: HttpRequest) -> HttpResponse:
     try:
         if entry is None:
             raise LaunchError(
-                "This launch has expired or was not started here. Launch the app again from the EHR."
+                _("This launch has expired or was not started here. Launch the app again from the EHR.")
             )
         if request.GET.get("error"):
-            raise LaunchError("The EHR did not authorise the app.")
+            raise LaunchError(_("The EHR did not authorise the app."))
         code = request.GET.get("code")
         if not code:
-            raise LaunchError("The EHR sent no authorisation code.")
+            raise LaunchError(_("The EHR sent no authorisation code."))
         token = _exchange(request, entry, code)
         patient_id = token.get("patient")
         if not isinstance(patient_id, str) or not patient_id:
-            raise LaunchError("The EHR gave no patient in context.", 502)
+            raise LaunchError(_("The EHR gave no patient in context."), 502)
         context = token.get("appContext")
         target = entry.get("target") or (context if context in TARGETS else "")
         serial_codes = follow_up_read.loinc_codes(snapshot().loinc)
@@ -427,7 +436,7 @@ def open_page(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         # A reload or a copied link: the record travels only in the choice page's form.
         response = _error(
-            request, LaunchError("Choose on the launch page, or launch the app again from the EHR.", 405)
+            request, LaunchError(_("Choose on the launch page, or launch the app again from the EHR."), 405)
         )
         response["Allow"] = "POST"
         return response
@@ -436,19 +445,25 @@ def open_page(request: HttpRequest) -> HttpResponse:
             request.POST.get("record", ""), salt=OPEN_SALT, max_age=LAUNCH_MAX_AGE_SECONDS
         )
     except signing.SignatureExpired:
-        return _error(request, LaunchError("This launch has expired. Launch the app again from the EHR."))
+        return _error(request, LaunchError(_("This launch has expired. Launch the app again from the EHR.")))
     except (signing.BadSignature, ValueError):
         return _error(
-            request, LaunchError("This launch was not started here. Launch the app again from the EHR.")
+            request, LaunchError(_("This launch was not started here. Launch the app again from the EHR."))
         )
     switch = request.POST.get("switch_lang") or ""
     language = switch or request.POST.get("lang") or ""
     choice = request.POST.get("open") or ""
     languages = [code for code, _name in settings.LANGUAGES]
     if language and language not in languages:
-        return _error(request, LaunchError(f"Unknown language; use one of: {', '.join(languages)}."))
+        return _error(
+            request,
+            LaunchError(_("Unknown language; use one of: %(names)s.") % {"names": ", ".join(languages)}),
+        )
     if not switch and choice not in CHOICES:
-        return _error(request, LaunchError(f"Unknown choice (open); use one of: {', '.join(CHOICES)}."))
+        return _error(
+            request,
+            LaunchError(_("Unknown choice (open); use one of: %(names)s.") % {"names": ", ".join(CHOICES)}),
+        )
     with translation.override(language or translation.get_language()):
         request.LANGUAGE_CODE = translation.get_language()
         if switch:  # the choice page's language switch: the same choice, in that language
@@ -545,17 +560,17 @@ def _exchange(request: HttpRequest, entry: dict[str, Any], code: str) -> dict[st
             entry["token"], data=form, timeout=HTTP_TIMEOUT_SECONDS, headers={"Accept": "application/json"}
         )
     except httpx.HTTPError as exc:
-        raise LaunchError("The EHR's token endpoint could not be reached.", 502) from exc
+        raise LaunchError(_("The EHR's token endpoint could not be reached."), 502) from exc
     if response.status_code != 200:
         raise LaunchError(
-            "The EHR refused the authorisation code (for example a PKCE verifier mismatch).", 403
+            _("The EHR refused the authorisation code (for example a PKCE verifier mismatch)."), 403
         )
     try:
         token = response.json()
     except ValueError as exc:
-        raise LaunchError("The EHR's token response is not JSON.", 502) from exc
+        raise LaunchError(_("The EHR's token response is not JSON."), 502) from exc
     if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
-        raise LaunchError("The EHR's token response has no access token.", 502)
+        raise LaunchError(_("The EHR's token response has no access token."), 502)
     if str(token.get("token_type", "")).lower() != "bearer":
-        raise LaunchError("The EHR's token is not a bearer token.", 502)
+        raise LaunchError(_("The EHR's token is not a bearer token."), 502)
     return token

@@ -16,7 +16,9 @@ def site(request: HttpRequest) -> dict[str, Any]:
     if request.path.startswith("/api/"):
         return {}
     try:
-        snap = snapshot()
+        # The page's language: the notice is content, translated beside the English (cached
+        # per release and language, so a warm page still reads no content).
+        snap = snapshot(get_language())
     except ContentUnavailable:
         # The admin must keep working so an editor can publish and restore the site.
         return {"notice": None, "content_version": "unavailable"}

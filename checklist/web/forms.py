@@ -30,7 +30,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from checklist.content.rule_book import Snapshot
 from checklist.engine.inputs import Case, display_unit, read_case
@@ -38,6 +38,47 @@ from checklist.engine.vocabulary import CRITERION_LABS, LABS, LabKind
 
 NOT_ASSESSED, PRESENT, ABSENT = "", "yes", "no"
 TRI_STATE = [(PRESENT, _lazy("Present")), (ABSENT, _lazy("Absent")), (NOT_ASSESSED, _lazy("Not assessed"))]
+
+# The words a category lab's choices are shown with (the value posted is the code). A context
+# keeps them apart from the engine's own "kappa"/"serum" msgids; the English reads as before
+# ("M", "light chain only"), so only the translated pages change.
+_CHOICE_WORDS = {
+    "M": pgettext_lazy("sex choice", "M"),
+    "F": pgettext_lazy("sex choice", "F"),
+    "serum": pgettext_lazy("lab choice", "serum"),
+    "plasma": pgettext_lazy("lab choice", "plasma"),
+    "unknown": pgettext_lazy("lab choice", "unknown"),
+    "light_chain_only": pgettext_lazy("lab choice", "light chain only"),
+    "biclonal": pgettext_lazy("lab choice", "biclonal"),
+    "none": pgettext_lazy("lab choice", "none"),
+    "lambda": pgettext_lazy("lab choice", "lambda"),
+    "kappa": pgettext_lazy("lab choice", "kappa"),
+    "kappa_and_lambda": pgettext_lazy("lab choice", "kappa and lambda"),
+}
+
+
+def choice_word(code: str) -> str:
+    """A category choice in the active language; a code with no word (IgG) as it is."""
+    word = _CHOICE_WORDS.get(code)
+    return str(word) if word is not None else code.replace("_", " ")
+
+
+# Units that are words, in the active language; a unit symbol (pg/mL, 10^9/L) stays as it is
+# in every language (design.md §3.12).
+_UNIT_WORDS = {
+    "years": pgettext_lazy("unit", "years"),
+    "count": pgettext_lazy("unit", "count"),
+    "ratio": pgettext_lazy("unit", "ratio"),
+    "% predicted": pgettext_lazy("unit", "% predicted"),
+}
+
+
+def unit_word(unit: str) -> str:
+    """How a unit is shown beside a number: its word in the active language, else its symbol
+    as the engine spells it for display (µ for u)."""
+    word = _UNIT_WORDS.get(unit)
+    return str(word) if word is not None else display_unit(unit).strip()
+
 
 # How many of a criterion's own labs (vocabulary.CRITERION_LABS) fit on its line; the rest
 # go where content shows them.
@@ -182,7 +223,7 @@ def _item(code: str, words: dict[str, Any]) -> Item:
             "category",
             label,
             help_text,
-            choices=(("", _("Not assessed")), *((c, c.replace("_", " ")) for c in lab.choices)),
+            choices=(("", _("Not assessed")), *((c, choice_word(c)) for c in lab.choices)),
             english=english,
         )
     return Item(
@@ -294,10 +335,34 @@ def _order(snap: Snapshot, code: str) -> tuple[int, str]:
     return (0, code)
 
 
+# The sections' titles (content.models.Section's labels, which stay English for the admin), as
+# the form titles its groups in the page's language; a section added there without a word here
+# shows its English label.
+_SECTION_WORDS = {
+    "criteria": gettext_noop("Criteria"),
+    "neuropathy": gettext_noop("Neuropathy"),
+    "clone": gettext_noop("Clone and antibodies"),
+    "bone": gettext_noop("Bone"),
+    "organomegaly": gettext_noop("Organomegaly"),
+    "volume": gettext_noop("Extravascular volume"),
+    "endocrine": gettext_noop("Endocrine"),
+    "skin": gettext_noop("Skin"),
+    "other": gettext_noop("Other signs (not counted)"),
+    "al_flags": gettext_noop("AL amyloidosis clues"),
+    "vegf_confounders": gettext_noop("VEGF confounders"),
+    "demography": gettext_noop("Patient"),
+    "blood": gettext_noop("Blood counts and chemistry"),
+    "paraprotein": gettext_noop("Paraprotein"),
+    "vegf": gettext_noop("VEGF"),
+    "investigations": gettext_noop("Other investigations"),
+}
+
+
 def _section_choices() -> list[tuple[str, str]]:
     from checklist.content.models import Section
 
-    return [(str(value), str(label)) for value, label in Section.choices]
+    # Said when the layout is built, which is cached per language.
+    return [(str(value), _(_SECTION_WORDS.get(str(value), str(label)))) for value, label in Section.choices]
 
 
 _LAYOUTS: dict[tuple[str, str], Layout] = {}
@@ -525,9 +590,10 @@ class CaseForm(forms.Form):
                         continue
                 elif item.kind == "number":
                     unit = data.get(unit_field(code)) or LABS[code].unit
-                    shown = f"{raw} {display_unit(unit).strip()}".strip()
+                    # A ratio or a count is shown bare, as the engine's display_unit has it.
+                    shown = f"{raw} {unit_word(unit) if display_unit(unit) else ''}".strip()
                 else:
-                    shown = str(raw).replace("_", " ")
+                    shown = choice_word(str(raw))
                 entry = {"code": code, "label": item.label, "value": shown}
                 if item.kind == "finding":
                     entry["state"] = raw  # "yes" or "no", whatever language the value is shown in

@@ -19,7 +19,8 @@ from django.shortcuts import render
 from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -30,7 +31,7 @@ from checklist.content.words import basis_word, evidence_word
 from checklist.engine.diagnosis.evaluate import evaluate
 from checklist.engine.inputs import display_unit
 from checklist.engine.vocabulary import LABS
-from checklist.web.forms import CaseForm, read_posted, site_units
+from checklist.web.forms import CaseForm, choice_word, read_posted, site_units
 from checklist.web.presenters.diagnosis import ResultView, present, set_references
 from checklist.web.presenters.diagnosis import with_reports as with_notes
 from checklist.web.report import plain_text_report, print_inputs, short_report
@@ -261,19 +262,22 @@ def criteria(request: HttpRequest) -> HttpResponse:
                 "rule": rule,
                 "groups": [
                     (
-                        "Mandatory (all required)",
+                        "mandatory",
+                        _("Mandatory (all required)"),
                         [_crit_label(snap, rule, c) for c in rule.mandatory],
                         None,
                         bool(english & set(rule.mandatory)),
                     ),
                     (
-                        "Other major",
+                        "major",
+                        _("Other major"),
                         [_crit_label(snap, rule, c) for c in rule.major],
                         rule.major_min,
                         bool(english & set(rule.major)),
                     ),
                     (
-                        "Minor",
+                        "minor",
+                        _("Minor"),
                         [_crit_label(snap, rule, c) for c in rule.minor],
                         rule.minor_min,
                         bool(english & set(rule.minor)),
@@ -292,7 +296,8 @@ def criteria(request: HttpRequest) -> HttpResponse:
 
 
 _SYMBOLS = dict(models.Threshold.Comparator.choices)
-_SEXES = dict(models.Threshold.Sex.choices)
+# The threshold's sex, as the criteria page says it (the model's labels stay English for the admin).
+_SEXES = {"M": pgettext_lazy("sex of a cut-off", "Male"), "F": pgettext_lazy("sex of a cut-off", "Female")}
 
 
 def _thresholds(snap: Snapshot) -> list[dict[str, Any]]:
@@ -314,6 +319,8 @@ def _thresholds(snap: Snapshot) -> list[dict[str, Any]]:
                 "evidence_word": evidence_word(rule.evidence) if rule else "",
                 "get_comparator_display": _SYMBOLS.get(t["comparator"], t["comparator"]),
                 "get_sex_display": _SEXES.get(t.get("sex", ""), ""),
+                # The specimen's word in the page's language ("serum" is stored and matched).
+                "specimen_display": choice_word(t["specimen"]) if t.get("specimen") else "",
                 "reference": snap.references.get(ref[0]) if ref else None,
                 # A clinician reads "Platelets > 450 x10^9/L", not "platelets_10e9_l > 450.0".
                 "lab_label": labels.get(t["lab"], t["lab"]),

@@ -32,7 +32,7 @@ from django.utils import formats, translation
 from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 
-from checklist.content.rule_book import Snapshot
+from checklist.content.rule_book import IN_ENGLISH, Snapshot
 from checklist.content.say import Said, say
 from checklist.content.words import (
     basis_word,
@@ -54,6 +54,12 @@ MISSING_HEADING = gettext_noop("Still missing")
 RISKS_HEADING = gettext_noop("Factors associated with shorter overall survival in one cohort")
 NO_SCORE = gettext_noop("No score is computed: the published points were not found.")
 DRUGS_HEADING = gettext_noop("Drug cautions")
+# The engine's extent codes (vocabulary.Extent) as the work-up says them ("Extent: limited.").
+EXTENT_WORDS = {
+    "limited": gettext_noop("limited"),
+    "disseminated": gettext_noop("disseminated"),
+    "unknown": gettext_noop("unknown"),
+}
 
 
 # --------------------------------------------------------------------------- items
@@ -182,6 +188,7 @@ class Link:
 class Reference:
     short: str
     ident: str  # " (PMID n)", " (doi x)" or ""
+    lang: str = ""  # "en-GB" when the short name is read in English (a citation as published)
 
 
 @dataclass(slots=True)
@@ -251,6 +258,7 @@ class ResultView:
     staff: bool
     entered: tuple[Entered, ...]
     disclaimer: str
+    disclaimer_lang: str  # "en-GB" when the notice has no translation yet
     closing: str  # the report's closing disclaimer (content), for the full note
     status_line: str
     field_messages: tuple[dict[str, str], ...]
@@ -420,6 +428,7 @@ def references(refs: Iterable[Mapping[str, Any]]) -> tuple[Reference, ...]:
         Reference(
             r["short"],
             f" (PMID {r['pmid']})" if r.get("pmid") else f" (doi {r['doi']})" if r.get("doi") else "",
+            "en-GB" if {"short"} & {*r.get("in_english", ()), *r.get("kept_english", ())} else "",
         )
         for r in refs
     )
@@ -482,7 +491,8 @@ def before_treatment(result: Mapping[str, Any], language: str | None = None) -> 
     drugs = result.get("drug_cautions") or []
     if not (extent or missing or risks or drugs):
         return None
-    word = extent.get("extent", "unknown")
+    code = str(extent.get("extent", "unknown"))
+    word = _(EXTENT_WORDS[code]) if code in EXTENT_WORDS else code
     n = len(missing)
     return BeforeTreatment(
         extent=word,
@@ -609,7 +619,12 @@ def shape(ctx: Mapping[str, Any]) -> ResultView:
         today=date_text(today) if today else "",
         staff=staff,
         entered=entered(ctx.get("entered") or []),
-        disclaimer=(result or {}).get("disclaimer") or "",
+        # The result's disclaimer is the English notice (the engine's, as the API gives it);
+        # the page says the same notice in its language, from the localised snapshot.
+        disclaimer=((ctx.get("notice") or {}).get("body") or (result or {}).get("disclaimer") or "")
+        if result
+        else "",
+        disclaimer_lang="en-GB" if result and "body" in (ctx.get("notice") or {}).get(IN_ENGLISH, ()) else "",
         closing=ctx.get("closing") or "",
         status_line=ctx.get("status_line") or "",
         field_messages=tuple(ctx.get("field_messages") or ()),
@@ -671,6 +686,7 @@ def parts(
         "set_refs": set_references(snap, next((s for s in snap.criteria_sets if s["slug"] == chosen), {})),
         "still_needed": [names[c] for c in result["missing"]] if result else [],
         "closing": closing["body"] if closing else "",
+        "notice": snap.texts.get("notice"),
     }
 
 

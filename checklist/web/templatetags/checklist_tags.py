@@ -6,12 +6,15 @@ from typing import Any
 
 from django import template
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from checklist.content import words
 from checklist.engine.diagnosis.result import Status
-from checklist.engine.inputs import display_unit
+from checklist.engine.evidence import Evidence
+from checklist.web.forms import choice_word as forms_choice_word
+from checklist.web.forms import unit_word as forms_unit_word
 
 register = template.Library()
 
@@ -66,8 +69,20 @@ def chosen_unit(values: Any, item: Any, system: str) -> str:
 
 
 @register.filter
+def join_or(items: list[str]) -> str:
+    """Names joined with the page's word for "or" (the labels are the page's language too)."""
+    return f" {gettext('or')} ".join(items)
+
+
+@register.filter
+def choice_word(code: str) -> str:
+    """A category value (a specimen, a light chain) in the page's language."""
+    return forms_choice_word(code)
+
+
+@register.filter
 def unit_word(unit: str) -> str:
-    return display_unit(unit).strip() or unit
+    return forms_unit_word(unit) or unit
 
 
 # What a criterion line says when its own control is "Not assessed" and the details
@@ -125,6 +140,33 @@ def _fell_back(item: Any, name: str) -> bool:
 @register.filter
 def in_english(item: Any, name: str) -> bool:
     return _fell_back(item, name)
+
+
+@register.simple_tag
+def unverified_mark() -> str:
+    """The [unverified] marker: in English as it is; in another language the word, with the
+    English tag beside it (lang="en-GB"), so the marker is read and still found (glossary)."""
+    if (translation.get_language() or "en").startswith("en"):
+        return mark_safe('<span class="unverified">[unverified]</span>')
+    return format_html(
+        '<span class="unverified">{} <span lang="en-GB">[unverified]</span></span>',
+        pgettext("marker", "unverified"),
+    )
+
+
+@register.simple_tag
+def evidence_words() -> dict[str, str]:
+    """Each evidence tag's short label in the page's language (the criteria page's key)."""
+    return {tag.value: words.evidence_word(tag) for tag in Evidence}
+
+
+@register.filter
+def cite(item: Any, name: str) -> str:
+    """` lang="en-GB"` for a citation's text read in English: untranslated, or kept as
+    published by the translator (an author and year); a translated one ("J Neurol 総説 2018")
+    is the page's language."""
+    kept = item.get("kept_english", ()) if isinstance(item, dict) else ()
+    return mark_safe(' lang="en-GB"') if _fell_back(item, name) or name in (kept or ()) else ""
 
 
 @register.filter
