@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -277,7 +277,8 @@ def criteria(request: HttpRequest) -> HttpResponse:
                     ),
                     (
                         "minor",
-                        _("Minor"),
+                        # A set's group of findings, not the caution level that shares the English word.
+                        pgettext("group of a set", "Minor"),
                         [_crit_label(snap, rule, c) for c in rule.minor],
                         rule.minor_min,
                         bool(english & set(rule.minor)),
