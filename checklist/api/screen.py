@@ -11,13 +11,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
-from checklist.api.views import no_store, read_json_body
+from checklist.api.views import in_the_asked_language, no_store, read_json_body
 from checklist.content.care_rules import care_context, screen_rules
 from checklist.content.evaluation import decode_json
-from checklist.content.say import accept_language, translate_screen
+from checklist.content.say import translate_screen
 from checklist.engine.inputs import InputError
 from checklist.engine.screen import screen_json
 
@@ -45,10 +44,4 @@ def screen_view(request: HttpRequest) -> HttpResponse:
         return no_store(400, exc.as_dict())
     if "errors" in out:
         return no_store(400, out)
-    # English unless Accept-Language asks for ja or zh-hans; then only the texts change.
-    language = accept_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
-    response = no_store(200, translate_screen(out, language))
-    if language:
-        response["Content-Language"] = language
-    patch_vary_headers(response, ("Accept-Language",))
-    return response
+    return in_the_asked_language(request, out, translate_screen)

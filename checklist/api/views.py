@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -52,6 +53,22 @@ def no_store(status: int, data: dict[str, Any]) -> HttpResponse:
     return response
 
 
+def in_the_asked_language(
+    request: HttpRequest,
+    answer: dict[str, Any],
+    translate: Callable[[dict[str, Any], str | None], dict[str, Any]],
+) -> HttpResponse:
+    """The 200 answer, in English unless Accept-Language asks for ja or zh-hans: then
+    ``translate`` changes only the texts, never a code or a number. Caches are told the
+    answer varies with the header."""
+    language = accept_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+    response = no_store(200, translate(answer, language))
+    if language:
+        response["Content-Language"] = language
+    patch_vary_headers(response, ("Accept-Language",))
+    return response
+
+
 def read_json_body(request: HttpRequest, what: str = "the case") -> bytes | HttpResponse:
     """The raw JSON body of a POST, or the error response (405, 400, 415, 413) refusing it.
 
@@ -83,13 +100,7 @@ def evaluate_view(request: HttpRequest) -> HttpResponse:
         result = evaluate_data(decode_json(body))
     except InputError as exc:
         return no_store(400, exc.as_dict())
-    # English unless Accept-Language asks for ja or zh-hans; then only the texts change.
-    language = accept_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
-    response = no_store(200, translate_result(result, language))
-    if language:
-        response["Content-Language"] = language
-    patch_vary_headers(response, ("Accept-Language",))
-    return response
+    return in_the_asked_language(request, result, translate_result)
 
 
 def _set_payload(s: dict[str, Any], book: Any) -> dict[str, Any]:
