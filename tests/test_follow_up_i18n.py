@@ -12,10 +12,10 @@ from django.test import Client
 
 from checklist.content.care_rules import follow_up_data
 from checklist.content.say import translate_follow_up
-from checklist.content.translation_check import numbers
 from checklist.engine.follow_up import evaluate_follow_up, parse_follow_up
 from checklist.engine.follow_up.result import to_json
 from checklist.engine.follow_up.rules import rules_from_dict
+from tests.test_reasons_i18n import skeleton as shared_skeleton
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -25,19 +25,7 @@ RULES = rules_from_dict(json.loads((ROOT / "fixtures" / "follow_up_rules.json").
 
 
 def skeleton(value, texts):
-    """The answer with each text replaced by the numbers it carries; the texts are collected."""
-    if isinstance(value, dict):
-        return {k: (_numbers(v, texts) if k in TEXT_KEYS else skeleton(v, texts)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [skeleton(v, texts) for v in value]
-    return value
-
-
-def _numbers(value, texts):
-    if isinstance(value, str):
-        texts.append(value)
-        return sorted(numbers(value))
-    return value
+    return shared_skeleton(value, texts, TEXT_KEYS)
 
 
 def _cases():

@@ -51,12 +51,13 @@ def _golden():
         yield from json.loads(path.read_text("utf-8"))["cases"]
 
 
-def skeleton(value, texts):
-    """The answer with each text replaced by the numbers it carries; the texts are collected."""
+def skeleton(value, texts, keys=TEXT_KEYS):
+    """The answer with each text under ``keys`` replaced by the numbers it carries; the texts
+    are collected. Shared by the follow-up's and the screen's language tests."""
     if isinstance(value, dict):
-        return {k: (_numbers(v, texts) if k in TEXT_KEYS else skeleton(v, texts)) for k, v in value.items()}
+        return {k: (_numbers(v, texts) if k in keys else skeleton(v, texts, keys)) for k, v in value.items()}
     if isinstance(value, list):
-        return [skeleton(v, texts) for v in value]
+        return [skeleton(v, texts, keys) for v in value]
     return value
 
 
